@@ -1,0 +1,81 @@
+# piuparts-server: the two commands a newcomer runs come first.
+#   make demo   builds everything and runs a master, slaves and a report on a small real archive
+#   make test   installs what the tests need (when root) and runs every test
+
+GO       ?= go
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BINARIES := $(notdir $(wildcard cmd/*))
+FUZZTIME ?= 15s
+
+# Debian packages the tests use: gcc for cgo (mattn/go-sqlite3), dpkg as the version-comparison
+# oracle, lz4 to read apt's compressed lists, xz/bzip2 for the loader tests, openssh-server for
+# the sshd tests, and Debian's piuparts-master/piuparts-slave as the behaviour and speed oracle.
+TEST_DEPS := gcc libc6-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
+             piuparts-master piuparts-slave python3-apt
+
+.PHONY: demo test build bench fuzz test-deps compat-versions vet clean
+
+demo: build
+	@echo "make demo: the master, slaves and report arrive with the slave issue; built so far:"
+	@ls -1 bin/
+
+test: test-deps vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	@mkdir -p bin
+	@for b in $(BINARIES); do \
+	  echo "go build -o bin/$$b ./cmd/$$b"; \
+	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \
+	done
+
+# bench: Go benchmarks, then Debian's piupartslib on the same bookworm Packages file.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	@./internal/debian/testdata/bench_piupartslib.sh
+
+# fuzz: every Fuzz target in the tree for FUZZTIME each (make fuzz FUZZTIME=2m).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# compat-versions: our version comparison against dpkg on >= 100,000 real pairs.
+compat-versions:
+	PIUPARTS_VERSION_PAIRS=100000 $(GO) test -count=1 -run 'DpkgAgreement' -v ./internal/debian
+
+# test-deps installs what the tests need when run as root; otherwise it says loudly what
+# will be skipped. It is idempotent and quick when everything is present.
+test-deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "################################################################"; \
+	  echo "# make test-deps: NOT ROOT, installing nothing."; \
+	  echo "# Tests that need these packages will SKIP: $(TEST_DEPS)"; \
+	  echo "################################################################"; \
+	  exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(TEST_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	lists=$$(ls /var/lib/apt/lists/*bookworm_main_binary-amd64_Packages* 2>/dev/null | head -1); \
+	if [ -n "$$missing" ] || [ -z "$$lists" ]; then \
+	  echo "make test-deps: apt-get update"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "make test-deps: installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	else \
+	  echo "make test-deps: all present ($(TEST_DEPS))"; \
+	fi
+
+clean:
+	rm -rf bin
