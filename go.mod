@@ -1,13 +1,12 @@
 module piuparts-server
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/rs/zerolog v1.35.1
 	github.com/ulikunitz/xz v0.5.17
-	golang.org/x/crypto v0.58.0
 )
 
 require (

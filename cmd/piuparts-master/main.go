@@ -1,0 +1,88 @@
+// Command piuparts-master is the master of a piuparts test farm. In a farm it runs as
+// an SSH forced command and serves the line protocol on stdin/stdout; it also carries
+// the operator's subcommands:
+//
+//	piuparts-master [-c FILE] config import PIUPARTS.CONF   print the TOML equivalent of an INI piuparts.conf
+//	piuparts-master [-c FILE] config check                  load the config and report the first error
+//	piuparts-master version                                 print the version
+//
+// The config is -c FILE, else $PIUPARTS_CONFIG, else /etc/piuparts/piuparts.toml.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// DefaultConfigPath is where the config is read from when neither -c nor
+// $PIUPARTS_CONFIG names one.
+const DefaultConfigPath = "/etc/piuparts/piuparts.toml"
+
+// errUsage marks a command line that could not be understood; main exits 2 on it.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "piuparts-master: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: arguments, streams and environment come in, so
+// tests call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+DefaultConfigPath+")")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] COMMAND\n\ncommands:\n"+
+			"  config import PIUPARTS.CONF  print the TOML equivalent of an INI piuparts.conf\n"+
+			"  config check                 load the config and report the first error\n"+
+			"  version                      print the version\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	path := *configPath
+	if path == "" {
+		path = getenv("PIUPARTS_CONFIG")
+	}
+	if path == "" {
+		path = DefaultConfigPath
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return fmt.Errorf("serving the protocol is not built yet: give a command: %w", errUsage)
+	}
+	switch rest[0] {
+	case "version":
+		fmt.Fprintf(stdout, "piuparts-master %s\n", version)
+		return nil
+	case "config":
+		return runConfig(ctx, rest[1:], path, stdout, stderr)
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
+	}
+}

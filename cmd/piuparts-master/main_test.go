@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"piuparts-server/internal/config"
+)
+
+func noEnv(string) string { return "" }
+
+func TestRun_ConfigImport(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	in := filepath.Join("..", "..", "internal", "config", "testdata", "multi_section.conf")
+	if err := run(t.Context(), []string{"config", "import", in}, nil, &stdout, &stderr, noEnv); err != nil {
+		t.Fatalf("config import %s: %v (stderr %q)", in, err, stderr.String())
+	}
+	// What an operator does next: save the output and use it as the config.
+	out := filepath.Join(t.TempDir(), "piuparts.toml")
+	if err := os.WriteFile(out, stdout.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(out)
+	if err != nil {
+		t.Fatalf("loading the imported config: %v\n%s", err, stdout.String())
+	}
+	if got, want := strings.Join(cfg.Global.SectionNames, " "), "sid bookworm2trixie trixie-pu"; got != want {
+		t.Errorf("sections = %q, want %q", got, want)
+	}
+	if err := run(t.Context(), []string{"-c", out, "config", "check"}, nil, &stdout, &stderr, noEnv); err != nil {
+		t.Errorf("config check on the imported config: %v", err)
+	}
+}
+
+func TestRun_ConfigImportDebianExample(t *testing.T) {
+	const debian = "/etc/piuparts/piuparts.conf"
+	if _, err := os.Stat(debian); err != nil {
+		t.Skipf("Debian's example %s is absent (make test-deps installs piuparts-master): %v", debian, err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"config", "import", debian}, nil, &stdout, &stderr, noEnv); err != nil {
+		t.Fatalf("config import %s: %v", debian, err)
+	}
+	if _, err := config.Parse(&stdout, "imported.toml"); err != nil {
+		t.Errorf("imported Debian example does not load: %v", err)
+	}
+}
+
+func TestRun_ConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	conf := "[global]\nsections = [\"sid\"]\n\n[sid]\ndistro = \"sid\"\nmirorr = \"x\"\n"
+	if err := os.WriteFile(bad, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string // substring; "" means success
+	}{
+		{"Example", []string{"-c", filepath.Join("..", "..", "deploy", "piuparts.toml"), "config", "check"}, nil, ""},
+		{"UnknownKeyNamesLine", []string{"-c", bad, "config", "check"}, nil, `bad.toml:6: section "sid": unknown key "mirorr"`},
+		{"FromEnvironment", []string{"config", "check"}, map[string]string{"PIUPARTS_CONFIG": bad}, `unknown key "mirorr"`},
+		{"Missing", []string{"-c", filepath.Join(dir, "nope.toml"), "config", "check"}, nil, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), tt.args, nil, &stdout, &stderr, func(k string) string { return tt.env[k] })
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("run(%q) = %v, want success", tt.args, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("run(%q) = %v, want error containing %q", tt.args, err, tt.wantErr)
+			}
+			// stdout is the protocol channel of a master: nothing but answers go there.
+			if stdout.Len() != 0 {
+				t.Errorf("run(%q) wrote %q to stdout; logs belong on stderr", tt.args, stdout.String())
+			}
+		})
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"frobnicate"}, nil, &stdout, &stderr, noEnv)
+	if !errors.Is(err, errUsage) {
+		t.Errorf("run(frobnicate) = %v, want a usage error", err)
+	}
+	if !strings.Contains(stderr.String(), "usage: piuparts-master") {
+		t.Errorf("stderr = %q, want the usage text", stderr.String())
+	}
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	// The driver registers itself as "sqlite3"; store is its only user.
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// dsnParams are the connection parameters every connection of a [DB] uses:
+// WAL so readers never wait for the writer, a busy timeout instead of
+// "database is locked" errors, enforced foreign keys, BEGIN IMMEDIATE so a
+// transaction takes the write lock when it starts (no lock upgrade, no
+// deadlock between two reservers), and synchronous=FULL so a committed
+// transaction survives a power loss.
+const dsnParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_synchronous=FULL"
+
+// DB is the master's durable state in one SQLite file. Its methods are safe
+// for concurrent use by several goroutines, and several processes may open
+// the same file at once: every method that writes is one IMMEDIATE
+// transaction.
+type DB struct {
+	db   *sql.DB
+	path string
+	// wsem lets one transaction of this process at a time wait for
+	// SQLite's write lock. SQLite's busy handler polls with growing sleeps
+	// and is not fair: with many connections of one process waiting, some
+	// time out ("database is locked") while others win again and again.
+	// Serialising them here leaves one waiter per process.
+	wsem chan struct{}
+}
+
+// dsn turns a file path into a go-sqlite3 data source name with dsnParams.
+func dsn(path string) string {
+	u := url.URL{Path: path}
+	return "file:" + u.EscapedPath() + "?" + dsnParams
+}
+
+// Open opens the database at path, creating it if needed, and applies the
+// migrations it has not run yet, each in its own transaction. Opening an
+// up-to-date database changes nothing. It returns an error wrapping
+// [ErrSchemaTooNew] when the file was written by a newer program, and the
+// driver's error when the file cannot be opened or is not a database.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("open database: empty path")
+	}
+	sdb, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// Check the connection parameters took effect: a file on a filesystem
+	// without shared memory support would silently stay in rollback mode.
+	var mode string
+	if err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if mode != "wal" {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: journal mode is %q, want wal", path, mode)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := migrate(ctx, sdb, ms, len(ms)); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return &DB{db: sdb, path: path, wsem: make(chan struct{}, 1)}, nil
+}
+
+// Close closes the database. It returns the driver's error, if any.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the number of migrations the database has run
+// (SQLite's user_version).
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// inTx runs fn in one IMMEDIATE transaction and commits it when fn returns
+// nil; otherwise it rolls back and returns fn's error.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	select {
+	case db.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.wsem }()
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// unix converts t to the Unix seconds the schema stores.
+func unix(t time.Time) int64 { return t.Unix() }
+
+// fromUnix converts stored Unix seconds back to a UTC time.
+func fromUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// fromNullUnix converts a nullable stored time; NULL is the zero time.
+func fromNullUnix(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromUnix(n.Int64)
+}
+
+// nullUnix stores t, or NULL for the zero time.
+func nullUnix(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: unix(t), Valid: true}
+}

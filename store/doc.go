@@ -1,0 +1,53 @@
+// Package store keeps the piuparts master's durable state: an SQLite
+// database ([DB]) and piuparts' log tree ([LogTree]).
+//
+// # Database
+//
+// [Open] opens one SQLite file through mattn/go-sqlite3 in WAL mode with a
+// busy timeout, enforced foreign keys, synchronous=FULL and BEGIN IMMEDIATE
+// transactions, so several master processes (one per slave connection) can
+// share it: readers never wait, and each writing method is one transaction
+// that takes the write lock when it begins. The schema comes from the
+// embedded migrations/NNN_name.sql files; PRAGMA user_version records how
+// many have run, Open applies the rest, one transaction each, and refuses a
+// file written by a newer program ([ErrSchemaTooNew]).
+//
+// The database holds, per section:
+//
+//   - the section row ([Section]): configuration hash, the fingerprint of the
+//     Packages file the packages came from, a generation bumped by every
+//     change to packages or logs, what the states were computed from, and
+//     piuparts' idle and recycle stamps;
+//   - the packages ([Package], [DB.ReplacePackages]);
+//   - their computed states ([DB.SetStates], [DB.States], [DB.StateCounts]);
+//   - reservations with leases ([DB.Reserve], [DB.Unreserve],
+//     [DB.ExpireLeases]);
+//   - the index of the log tree ([LogEntry], [DB.AddLog], [DB.Logs]) and the
+//     history of submissions (what submissions.txt records, [DB.Submissions]);
+//   - state counts over time for the report's chart ([DB.RecordStateCounts]).
+//
+// Methods take the current time as an argument rather than reading the
+// clock, so leases can be tested without waiting. Times are stored as Unix
+// seconds.
+//
+// # Log tree
+//
+// The master directory keeps piuparts' layout, so existing scripts keep
+// working:
+//
+//	SECTION/pass/NAME_VERSION.log        successfully tested
+//	SECTION/fail/NAME_VERSION.log        failed
+//	SECTION/untestable/NAME_VERSION.log  could not be tested
+//	SECTION/bugged/, SECTION/affected/   failed logs with known bugs
+//	SECTION/recycle/, SECTION/reserved/  empty markers
+//	SECTION/submissions.txt              "EPOCH RESULT NAME VERSION" lines
+//
+// The version in a file name keeps its epoch colon, as piuparts writes it
+// (libc6_2:2.36-9.log). [LogTree.WriteLog] makes a log appear complete under
+// its name or not at all. To accept a submitted log, the master writes the
+// file, then indexes it with [DB.AddLog], appends to submissions.txt, and
+// only then answers ok.
+//
+// The package never logs; every error says what was being done and wraps
+// the sentinel errors in errors.go where a caller may branch on them.
+package store

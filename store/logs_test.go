@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"piuparts-server/store"
+)
+
+func TestDB_AddLog(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	loadSection(t, db, "sid", bookwormPackages(), store.StateWaitingToBeTested)
+	res := mustReserve(t, db, "slave1", t0, []string{"libgmp10"})
+
+	e := store.LogEntry{Section: "sid", Kind: store.KindPass, Package: res.Package, Version: res.Version,
+		Path: "sid/pass/libgmp10_2:6.2.1+dfsg1-1.1.log", Size: 42, SHA256: "00ff",
+		SubmittedAt: t0.Add(time.Minute), SubmittedBy: "slave1"}
+	if err := db.AddLog(ctx, e); err != nil {
+		t.Fatalf("AddLog: %v", err)
+	}
+	if got, err := db.Logs(ctx, "sid", store.KindPass); err != nil || !reflect.DeepEqual(got, []store.LogEntry{e}) {
+		t.Errorf("Logs(sid, pass) = %+v, %v, want %+v", got, err, e)
+	}
+	wantSub := store.Submission{At: e.SubmittedAt, Section: "sid", Result: store.KindPass, Package: "libgmp10", Version: "2:6.2.1+dfsg1-1.1"}
+	if got, err := db.Submissions(ctx, t0); err != nil || !reflect.DeepEqual(got, []store.Submission{wantSub}) {
+		t.Errorf("Submissions(t0) = %+v, %v, want %+v", got, err, wantSub)
+	}
+	if rs, err := db.Reservations(ctx, "sid"); err != nil || len(rs) != 0 {
+		t.Errorf("Reservations after the log = %+v, %v, want none", rs, err)
+	}
+	if s, _ := db.Section(ctx, "sid"); s.Generation != 2 {
+		t.Errorf("Generation after ReplacePackages and AddLog = %d, want 2", s.Generation)
+	}
+	// The tested version is not handed out again, even before the states
+	// are computed anew.
+	if res, ok, err := db.Reserve(ctx, "sid", "slave2", t0, time.Hour, []string{"libgmp10"}); err != nil || ok {
+		t.Errorf("Reserve(libgmp10) after its log = %+v, %v, %v, want nothing", res, ok, err)
+	}
+
+	// A duplicate is reported and changes nothing.
+	dup := e
+	dup.Size, dup.SubmittedBy = 99, "slave2"
+	if err := db.AddLog(ctx, dup); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("AddLog(duplicate) = %v, want ErrDuplicate", err)
+	}
+	if got, _ := db.Logs(ctx, "sid", store.KindPass); !reflect.DeepEqual(got, []store.LogEntry{e}) {
+		t.Errorf("Logs after duplicate = %+v, want only the first %+v", got, e)
+	}
+	if got, _ := db.Submissions(ctx, time.Time{}); len(got) != 1 {
+		t.Errorf("Submissions after duplicate = %+v, want one", got)
+	}
+	if s, _ := db.Section(ctx, "sid"); s.Generation != 2 {
+		t.Errorf("Generation after duplicate = %d, want 2", s.Generation)
+	}
+
+	// The same version may have logs of other kinds.
+	if err := db.AddLog(ctx, store.LogEntry{Section: "sid", Kind: store.KindRecycle, Package: res.Package,
+		Version: res.Version, Path: "sid/recycle/libgmp10_2:6.2.1+dfsg1-1.1.log", SubmittedAt: t0}); err != nil {
+		t.Errorf("AddLog(recycle marker) = %v", err)
+	}
+	if got, _ := db.Submissions(ctx, time.Time{}); len(got) != 1 {
+		t.Errorf("Submissions after a recycle marker = %+v, want still one: markers are not submissions", got)
+	}
+}
+
+func TestDB_AddLog_Invalid(t *testing.T) {
+	valid := store.LogEntry{Section: "sid", Kind: store.KindFail, Package: "hello", Version: "2.10-3", SubmittedAt: t0}
+	tests := []struct {
+		name    string
+		edit    func(e *store.LogEntry)
+		wantErr error
+	}{
+		{"UnknownKind", func(e *store.LogEntry) { e.Kind = "passed" }, store.ErrUnknownKind},
+		{"SlashInPackage", func(e *store.LogEntry) { e.Package = "../hello" }, store.ErrUnsafeName},
+		{"EmptyVersion", func(e *store.LogEntry) { e.Version = "" }, store.ErrUnsafeName},
+		{"UnsafeSection", func(e *store.LogEntry) { e.Section = "s/id" }, store.ErrUnsafeName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openDB(t)
+			e := valid
+			tt.edit(&e)
+			if err := db.AddLog(t.Context(), e); !errors.Is(err, tt.wantErr) {
+				t.Errorf("AddLog(%+v) = %v, want %v", e, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDB_RemoveLog(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	addLog(t, db, store.KindFail, "hello", "2.10-3")
+	addLog(t, db, store.KindFail, "bash", "5.2.15-2+b13")
+	if ok, err := db.RemoveLog(ctx, "sid", store.KindFail, "hello", "2.10-3"); err != nil || !ok {
+		t.Errorf("RemoveLog(hello) = %v, %v, want true", ok, err)
+	}
+	if ok, err := db.RemoveLog(ctx, "sid", store.KindFail, "hello", "2.10-3"); err != nil || ok {
+		t.Errorf("second RemoveLog(hello) = %v, %v, want false", ok, err)
+	}
+	if ok, err := db.RemoveLog(ctx, "nosuchsection", store.KindFail, "hello", "2.10-3"); err != nil || ok {
+		t.Errorf("RemoveLog(unknown section) = %v, %v, want false", ok, err)
+	}
+	got, err := db.Logs(ctx, "sid", store.KindFail)
+	if err != nil || len(got) != 1 || got[0].Package != "bash" {
+		t.Errorf("Logs(sid, fail) = %+v, %v, want only bash", got, err)
+	}
+	if s, _ := db.Section(ctx, "sid"); s.Generation != 3 {
+		t.Errorf("Generation after two AddLog and one RemoveLog = %d, want 3", s.Generation)
+	}
+	// The submission history keeps what was submitted.
+	if subs, _ := db.Submissions(ctx, time.Time{}); len(subs) != 2 {
+		t.Errorf("Submissions = %+v, want both", subs)
+	}
+}
+
+func TestDB_Submissions_Since(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	for i, name := range []string{"a", "b", "c"} {
+		if err := db.AddLog(ctx, store.LogEntry{Section: "sid", Kind: store.KindUntestable, Package: name,
+			Version: "1", SubmittedAt: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Submissions(ctx, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range got {
+		names = append(names, s.Package)
+	}
+	if !reflect.DeepEqual(names, []string{"b", "c"}) {
+		t.Errorf("Submissions(since t0+1h) = %v, want b, c", names)
+	}
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// openRaw opens a database file without migrating it.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// schemaOf returns the schema of a database as text, to compare two.
+func schemaOf(t *testing.T, raw *sql.DB) string {
+	t.Helper()
+	rows, err := raw.QueryContext(t.Context(), "SELECT type, name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+	if err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var typ, name, text string
+		if err := rows.Scan(&typ, &name, &text); err != nil {
+			t.Fatalf("read schema: %v", err)
+		}
+		b.WriteString(typ + " " + name + ": " + text + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	return b.String()
+}
+
+func TestLoadMigrations(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if len(ms) < 2 {
+		t.Fatalf("loadMigrations: %d migrations, want at least 2", len(ms))
+	}
+	for i, m := range ms {
+		if m.version != i+1 || !strings.HasSuffix(m.name, ".sql") || strings.TrimSpace(m.sql) == "" {
+			t.Errorf("migration %d = {%d %q, %d bytes}, want number %d with SQL", i, m.version, m.name, len(m.sql), i+1)
+		}
+	}
+}
+
+func TestOpen_MigratesFromEveryVersion(t *testing.T) {
+	ctx := t.Context()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	// The schema a new database gets is the reference.
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	db, err := Open(ctx, fresh)
+	if err != nil {
+		t.Fatalf("Open(new): %v", err)
+	}
+	db.Close()
+	want := schemaOf(t, openRaw(t, fresh))
+
+	for k := 0; k <= len(ms); k++ {
+		t.Run(fmt.Sprintf("FromVersion%d", k), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			raw := openRaw(t, path)
+			if err := migrate(ctx, raw, ms, k); err != nil {
+				t.Fatalf("migrate to %d: %v", k, err)
+			}
+			// Data written by the old schema must survive the migrations.
+			if k >= 1 {
+				mustExec(t, raw, `INSERT INTO sections (id, name) VALUES (1, 'sid')`)
+				mustExec(t, raw, `INSERT INTO packages (section_id, name, version, source, source_version)
+					VALUES (1, 'hello', '2.10-3', 'hello', '2.10-3')`)
+				mustExec(t, raw, `INSERT INTO logs (section_id, kind, package, version, path, size, sha256, submitted_at)
+					VALUES (1, 'pass', 'hello', '2.10-3', 'sid/pass/hello_2.10-3.log', 5, 'x', 1700000000)`)
+			}
+			raw.Close()
+
+			db, err := Open(ctx, path)
+			if err != nil {
+				t.Fatalf("Open(version %d): %v", k, err)
+			}
+			defer db.Close()
+			if v, err := db.SchemaVersion(ctx); err != nil || v != len(ms) {
+				t.Errorf("SchemaVersion() = %d, %v, want %d", v, err, len(ms))
+			}
+			if got := schemaOf(t, db.db); got != want {
+				t.Errorf("schema after migrating from %d:\n%s\nwant (new database):\n%s", k, got, want)
+			}
+			if k >= 1 {
+				logs, err := db.Logs(ctx, "sid", KindPass)
+				if err != nil || len(logs) != 1 || logs[0].Package != "hello" {
+					t.Errorf("Logs(sid, pass) after migration = %v, %v, want the hello log", logs, err)
+				}
+			}
+		})
+	}
+}
+
+func mustExec(t *testing.T, raw *sql.DB, q string) {
+	t.Helper()
+	if _, err := raw.ExecContext(t.Context(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func TestOpen_Twice(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "master.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := db.SetConfigHash(ctx, "sid", "abc"); err != nil {
+		t.Fatalf("SetConfigHash: %v", err)
+	}
+	before := schemaOf(t, db.db)
+	db.Close()
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	defer db.Close()
+	if after := schemaOf(t, db.db); after != before {
+		t.Errorf("schema changed by a second Open:\n%s\nwant\n%s", after, before)
+	}
+	if s, err := db.Section(ctx, "sid"); err != nil || s.ConfigHash != "abc" {
+		t.Errorf("Section(sid) after reopening = %+v, %v, want config hash abc", s, err)
+	}
+}
+
+func TestOpen_NewerSchemaRefused(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "master.db")
+	raw := openRaw(t, path)
+	mustExec(t, raw, "PRAGMA user_version = 99")
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open(database at version 99) succeeded, want an error")
+	}
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("Open(database at version 99) = %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "schema version 99") || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open error %q does not name the version and the file", err)
+	}
+}
+
+func TestOpen_ConcurrentOnNewFile(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "master.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := Open(ctx, path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			errs <- db.RecordStateCounts(ctx, "sid", time.Unix(1700000000, 0), map[string]int{"unknown": 1})
+			db.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Open of a new file: %v", err)
+		}
+	}
+}
+
+func TestDSN_SpecialCharacters(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "a dir?with#odd%chars", "master.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not created at %q: %v", path, err)
+	}
+}

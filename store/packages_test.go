@@ -1,0 +1,199 @@
+package store_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"piuparts-server/store"
+)
+
+func TestDB_ReplacePackages(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	pkgs := bookwormPackages()
+	pkgs[4].TestVersion = "2.10-3.1"              // hello in the final distro
+	pkgs[2].TestVersion = store.TestVersionNone // debianutils gone there
+	fp := store.Fingerprint{Size: 123456, ModTime: time.Date(2024, 4, 30, 8, 1, 2, 345678901, time.UTC), SHA256: "ab12"}
+	if err := db.ReplacePackages(ctx, "sid", fp, t0, pkgs); err != nil {
+		t.Fatalf("ReplacePackages: %v", err)
+	}
+
+	got, err := db.Packages(ctx, "sid")
+	if err != nil {
+		t.Fatalf("Packages: %v", err)
+	}
+	if !reflect.DeepEqual(got, pkgs) {
+		t.Errorf("Packages(sid) = %+v\nwant %+v", got, pkgs)
+	}
+	hello, err := db.Package(ctx, "sid", "hello")
+	if err != nil || hello.TestedVersion() != "2.10-3.1" || hello.Version != "2.10-3" {
+		t.Errorf("Package(sid, hello) = %+v, %v, want version 2.10-3 tested as 2.10-3.1", hello, err)
+	}
+	if _, err := db.Package(ctx, "sid", "no-such-package"); !errors.Is(err, store.ErrNoPackage) {
+		t.Errorf("Package(sid, no-such-package) error = %v, want ErrNoPackage", err)
+	}
+
+	s, err := db.Section(ctx, "sid")
+	if err != nil {
+		t.Fatalf("Section: %v", err)
+	}
+	if s.Packages != fp || !s.PackagesUpdatedAt.Equal(t0) || s.Generation != 1 {
+		t.Errorf("Section(sid) = %+v, want fingerprint %+v, updated at %v, generation 1", s, fp, t0)
+	}
+
+	// Replacing drops packages no longer there and the computed states.
+	if err := db.SetStates(ctx, "sid", "gen1", t0, []store.PackageState{{Package: "hello", State: "waiting-to-be-tested"}}); err != nil {
+		t.Fatalf("SetStates: %v", err)
+	}
+	if err := db.ReplacePackages(ctx, "sid", fp, t0.Add(time.Hour), pkgs[:2]); err != nil {
+		t.Fatalf("second ReplacePackages: %v", err)
+	}
+	if got, err := db.Packages(ctx, "sid"); err != nil || len(got) != 2 {
+		t.Errorf("Packages after replacing with 2 = %d packages, %v, want 2", len(got), err)
+	}
+	if st, err := db.States(ctx, "sid"); err != nil || len(st) != 0 {
+		t.Errorf("States after ReplacePackages = %v, %v, want none", st, err)
+	}
+	if s, _ := db.Section(ctx, "sid"); s.StatesInputs != "" || !s.StatesComputedAt.IsZero() || s.Generation != 2 {
+		t.Errorf("Section after ReplacePackages = %+v, want no states inputs and generation 2", s)
+	}
+}
+
+func TestDB_ReplacePackages_Invalid(t *testing.T) {
+	tests := []struct {
+		name    string
+		section string
+		pkgs    []store.Package
+		wantErr error
+	}{
+		{"DuplicateName", "sid", []store.Package{{Name: "a", Version: "1"}, {Name: "a", Version: "2"}}, nil},
+		{"EmptyVersion", "sid", []store.Package{{Name: "a"}}, nil},
+		{"EmptyName", "sid", []store.Package{{Version: "1"}}, nil},
+		{"UnsafeSection", "../sid", []store.Package{{Name: "a", Version: "1"}}, store.ErrUnsafeName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			db := openDB(t)
+			loadSection(t, db, "sid", bookwormPackages(), "unknown")
+			err := db.ReplacePackages(ctx, tt.section, store.Fingerprint{}, t0, tt.pkgs)
+			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+				t.Fatalf("ReplacePackages(%q, %v) = %v, want error %v", tt.section, tt.pkgs, err, tt.wantErr)
+			}
+			// Nothing changed: the old packages and states are still there.
+			if got, err := db.Packages(ctx, "sid"); err != nil || len(got) != len(bookwormPackages()) {
+				t.Errorf("Packages after failed replace = %d, %v, want %d", len(got), err, len(bookwormPackages()))
+			}
+			if got, err := db.States(ctx, "sid"); err != nil || len(got) != len(bookwormPackages()) {
+				t.Errorf("States after failed replace = %d, %v, want %d", len(got), err, len(bookwormPackages()))
+			}
+		})
+	}
+}
+
+func TestDB_States(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	if err := db.SetStates(ctx, "sid", "x", t0, nil); !errors.Is(err, store.ErrNoSection) {
+		t.Errorf("SetStates(unknown section) = %v, want ErrNoSection", err)
+	}
+	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, bookwormPackages()); err != nil {
+		t.Fatal(err)
+	}
+	states := []store.PackageState{
+		{Package: "bash", State: "waiting-for-dependency-to-be-tested"},
+		{Package: "hello", State: "waiting-to-be-tested"},
+		{Package: "libc6", State: "successfully-tested"},
+		{Package: "libgcc-s1", State: "successfully-tested"},
+	}
+	if err := db.SetStates(ctx, "sid", "generation=1", t0, states); err != nil {
+		t.Fatalf("SetStates: %v", err)
+	}
+	if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, states) {
+		t.Errorf("States(sid) = %v, %v, want %v", got, err, states)
+	}
+	wantCounts := map[string]int{"waiting-for-dependency-to-be-tested": 1, "waiting-to-be-tested": 1, "successfully-tested": 2}
+	if got, err := db.StateCounts(ctx, "sid"); err != nil || !reflect.DeepEqual(got, wantCounts) {
+		t.Errorf("StateCounts(sid) = %v, %v, want %v", got, err, wantCounts)
+	}
+	if s, err := db.Section(ctx, "sid"); err != nil || s.StatesInputs != "generation=1" || !s.StatesComputedAt.Equal(t0) {
+		t.Errorf("Section(sid) = %+v, %v, want states inputs generation=1 computed at %v", s, err, t0)
+	}
+
+	// A state for a package the section does not have is refused as a whole.
+	bad := append(states[:1:1], store.PackageState{Package: "no-such-package", State: "unknown"})
+	if err := db.SetStates(ctx, "sid", "bad", t0, bad); err == nil {
+		t.Errorf("SetStates(with unknown package) succeeded, want an error")
+	}
+	if got, _ := db.States(ctx, "sid"); !reflect.DeepEqual(got, states) {
+		t.Errorf("States after refused SetStates = %v, want unchanged %v", got, states)
+	}
+}
+
+func TestDB_Sections(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	if _, err := db.Section(ctx, "sid"); !errors.Is(err, store.ErrNoSection) {
+		t.Errorf("Section(sid) on a new database = %v, want ErrNoSection", err)
+	}
+	if err := db.SetConfigHash(ctx, "sid", "hash1"); err != nil {
+		t.Fatalf("SetConfigHash: %v", err)
+	}
+	if err := db.SetIdle(ctx, "sid", false, t0); err != nil {
+		t.Fatalf("SetIdle: %v", err)
+	}
+	if err := db.SetIdle(ctx, "bookworm", true, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("SetIdle(recycle): %v", err)
+	}
+	if err := db.SetConfigHash(ctx, "a/b", "x"); !errors.Is(err, store.ErrUnsafeName) {
+		t.Errorf("SetConfigHash(a/b) = %v, want ErrUnsafeName", err)
+	}
+	ss, err := db.Sections(ctx)
+	if err != nil {
+		t.Fatalf("Sections: %v", err)
+	}
+	if len(ss) != 2 || ss[0].Name != "bookworm" || ss[1].Name != "sid" {
+		t.Fatalf("Sections() = %+v, want bookworm and sid", ss)
+	}
+	if !ss[0].RecycleIdleAt.Equal(t0.Add(time.Minute)) || !ss[0].IdleAt.IsZero() {
+		t.Errorf("bookworm idle stamps = %v, %v, want zero and %v", ss[0].IdleAt, ss[0].RecycleIdleAt, t0.Add(time.Minute))
+	}
+	if ss[1].ConfigHash != "hash1" || !ss[1].IdleAt.Equal(t0) {
+		t.Errorf("sid = %+v, want config hash hash1, idle at %v", ss[1], t0)
+	}
+	// The zero time clears the stamp.
+	if err := db.SetIdle(ctx, "sid", false, time.Time{}); err != nil {
+		t.Fatalf("SetIdle(zero): %v", err)
+	}
+	if s, _ := db.Section(ctx, "sid"); !s.IdleAt.IsZero() {
+		t.Errorf("IdleAt after clearing = %v, want zero", s.IdleAt)
+	}
+}
+
+func TestDB_StateCountHistory(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	day1 := map[string]int{"successfully-tested": 10, "waiting-to-be-tested": 5}
+	day2 := map[string]int{"successfully-tested": 14, "failed-testing": 1}
+	for _, r := range []struct {
+		at     time.Time
+		counts map[string]int
+	}{
+		{t0.Add(24 * time.Hour), day2},
+		{t0, map[string]int{"unknown": 15}},
+		{t0, day1}, // replaces the first record of that time
+	} {
+		if err := db.RecordStateCounts(ctx, "sid", r.at, r.counts); err != nil {
+			t.Fatalf("RecordStateCounts: %v", err)
+		}
+	}
+	want := []store.StateCounts{{At: t0, Counts: day1}, {At: t0.Add(24 * time.Hour), Counts: day2}}
+	if got, err := db.StateCountHistory(ctx, "sid"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("StateCountHistory(sid) = %v, %v, want %v", got, err, want)
+	}
+	if got, err := db.StateCountHistory(ctx, "bookworm"); err != nil || len(got) != 0 {
+		t.Errorf("StateCountHistory(bookworm) = %v, %v, want nothing", got, err)
+	}
+}
