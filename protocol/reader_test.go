@@ -321,3 +321,18 @@ func TestReader_ReadDoesNotBlock(t *testing.T) {
 		t.Errorf("ReadAll = %q, %v, want %q", rest, err, "second\n")
 	}
 }
+
+// TestReader_DrainError checks that a broken long part the caller left
+// unread makes the next read fail instead of reading payload as commands.
+func TestReader_DrainError(t *testing.T) {
+	r := newReader("pass liwc 1.2.3-4\n log\nreserve\n")
+	if _, err := r.ReadCommand(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.LongPartReader()
+	_, err := r.ReadCommand()
+	var se *protocol.SyntaxError
+	if !errors.As(err, &se) || se.Line != "reserve" {
+		t.Errorf("ReadCommand after a broken long part: error = %v, want *protocol.SyntaxError on %q", err, "reserve")
+	}
+}

@@ -3,9 +3,12 @@ package protocol_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,7 +17,8 @@ import (
 )
 
 // The reference tests run the long-part code of Debian's piuparts, when it
-// is installed, against this package in both directions.
+// is installed, against this package in both directions; one Python
+// process handles all payloads.
 
 const (
 	referencePython  = "/usr/bin/python3"
@@ -36,23 +40,43 @@ func referenceCommand(t *testing.T, script string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// sortedPayloads returns the names of roundTripPayloads in a fixed order.
+func sortedPayloads() ([]string, map[string]string) {
+	payloads := roundTripPayloads()
+	names := make([]string, 0, len(payloads))
+	for name := range payloads {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, payloads
+}
+
 // TestReference_DebianMasterReadsOurLongPart checks that Debian's master
 // reads what LongPartWriter writes as the original payload.
 func TestReference_DebianMasterReadsOurLongPart(t *testing.T) {
-	for name, payload := range roundTripPayloads() {
-		t.Run(name, func(t *testing.T) {
-			var wire bytes.Buffer
-			writeLongPart(t, protocol.NewWriter(bufio.NewWriter(&wire)), payload)
-			cmd := referenceCommand(t, referenceBackend, "master-read-long-part")
-			cmd.Stdin = &wire
-			got, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("Debian's master: %v", err)
-			}
-			if string(got) != payload {
-				t.Errorf("Debian's master read %q, want %q", cut(string(got)), cut(payload))
-			}
-		})
+	names, payloads := sortedPayloads()
+	var wire bytes.Buffer
+	w := protocol.NewWriter(bufio.NewWriter(&wire))
+	for _, name := range names {
+		writeLongPart(t, w, payloads[name])
+	}
+	cmd := referenceCommand(t, referenceBackend, "master-read-long-parts", strconv.Itoa(len(names)))
+	cmd.Stdin = &wire
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("Debian's master: %v", err)
+	}
+	for _, name := range names {
+		sizeLine, rest, ok := bytes.Cut(out, []byte("\n"))
+		size, err := strconv.Atoi(string(sizeLine))
+		if !ok || err != nil || size > len(rest) {
+			t.Fatalf("%s: bad output from reference.py: %q", name, cut(string(out)))
+		}
+		got := string(rest[:size])
+		out = rest[size:]
+		if want := payloads[name]; got != want {
+			t.Errorf("%s: Debian's master read %q, want %q", name, cut(got), cut(want))
+		}
 	}
 }
 
@@ -60,38 +84,47 @@ func TestReference_DebianMasterReadsOurLongPart(t *testing.T) {
 // what Debian's slave sends for a log: the command, then the log as the
 // slave reads it in text mode ("\r" ends a line, a last line gets "\n").
 func TestReference_OurReaderReadsDebianSlave(t *testing.T) {
-	for name, payload := range roundTripPayloads() {
-		if !utf8.ValidString(payload) {
+	names, payloads := sortedPayloads()
+	dir := t.TempDir()
+	var sent, files []string
+	for i, name := range names {
+		if !utf8.ValidString(payloads[name]) {
 			continue // Debian's slave raises UnicodeDecodeError on such a log
 		}
-		t.Run(name, func(t *testing.T) {
-			logFile := filepath.Join(t.TempDir(), "liwc_1:1.2.3-4.log")
-			if err := os.WriteFile(logFile, []byte(payload), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			wire, err := referenceCommand(t, referenceSlave, "slave-send-log", logFile).Output()
-			if err != nil {
-				t.Fatalf("Debian's slave: %v", err)
-			}
-			r := protocol.NewReader(bufio.NewReader(bytes.NewReader(wire)))
-			c, err := r.ReadCommand()
-			if err != nil {
-				t.Fatalf("ReadCommand: %v", err)
-			}
-			if err := c.Validate(); err != nil || c.Keyword != "pass" || c.Package() != "liwc" || c.Version() != "1:1.2.3-4" {
-				t.Errorf("ReadCommand() = %q (Validate: %v), want pass liwc 1:1.2.3-4", c, err)
-			}
-			got, err := r.ReadLongPart()
-			if err != nil {
-				t.Fatalf("ReadLongPart of %q: %v", cut(string(wire)), err)
-			}
-			want := strings.ReplaceAll(strings.ReplaceAll(payload, "\r\n", "\n"), "\r", "\n")
-			if want != "" && !strings.HasSuffix(want, "\n") {
-				want += "\n"
-			}
-			if string(got) != want {
-				t.Errorf("ReadLongPart() = %q, want %q", cut(string(got)), cut(want))
-			}
-		})
+		sent = append(sent, name)
+		f := filepath.Join(dir, fmt.Sprintf("liwc_1:1.2.3-%d.log", i))
+		if err := os.WriteFile(f, []byte(payloads[name]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	wire, err := referenceCommand(t, referenceSlave, append([]string{"slave-send-logs"}, files...)...).Output()
+	if err != nil {
+		t.Fatalf("Debian's slave: %v", err)
+	}
+	r := protocol.NewReader(bufio.NewReader(bytes.NewReader(wire)))
+	for i, name := range sent {
+		c, err := r.ReadCommand()
+		if err != nil {
+			t.Fatalf("%s: ReadCommand: %v", name, err)
+		}
+		wantVersion := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[i]), "liwc_"), ".log")
+		if err := c.Validate(); err != nil || c.Keyword != "pass" || c.Package() != "liwc" || c.Version() != wantVersion {
+			t.Errorf("%s: ReadCommand() = %q (Validate: %v), want pass liwc %s", name, c, err, wantVersion)
+		}
+		got, err := r.ReadLongPart()
+		if err != nil {
+			t.Fatalf("%s: ReadLongPart: %v", name, err)
+		}
+		want := strings.ReplaceAll(strings.ReplaceAll(payloads[name], "\r\n", "\n"), "\r", "\n")
+		if want != "" && !strings.HasSuffix(want, "\n") {
+			want += "\n"
+		}
+		if string(got) != want {
+			t.Errorf("%s: ReadLongPart() = %q, want %q", name, cut(string(got)), cut(want))
+		}
+	}
+	if c, err := r.ReadCommand(); err == nil {
+		t.Errorf("ReadCommand after the last log = %q, want io.EOF", c)
 	}
 }

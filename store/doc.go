@@ -43,10 +43,13 @@
 //	SECTION/submissions.txt              "EPOCH RESULT NAME VERSION" lines
 //
 // The version in a file name keeps its epoch colon, as piuparts writes it
-// (libc6_2:2.36-9.log). [LogTree.WriteLog] makes a log appear complete under
-// its name or not at all. To accept a submitted log, the master writes the
-// file, then indexes it with [DB.AddLog], appends to submissions.txt, and
-// only then answers ok.
+// (libgmp10_2:6.2.1+dfsg1-1.1.log). [LogTree.WriteLog] makes a log appear
+// complete under its name or not at all. To accept a submitted log, the
+// master writes the file, then indexes it with [DB.AddLog], appends to
+// submissions.txt, and only then answers ok. A log file that exists without
+// its index row (a crash between the two steps: WriteLog returns
+// [ErrLogExists] and [DB.Logs] has no entry) is indexed from
+// [LogTree.StatLog].
 //
 // The package never logs; every error says what was being done and wraps
 // the sentinel errors in errors.go where a caller may branch on them.

@@ -79,7 +79,7 @@ func checkLogNames(section string, kind Kind, pkg, version string) error {
 
 // LogName returns the file name piuparts gives the log of a package version,
 // NAME_VERSION.log. The version keeps its epoch colon, as piuparts keeps it:
-// "libc6_2:2.36-9.log".
+// "libgmp10_2:6.2.1+dfsg1-1.1.log".
 func LogName(pkg, version string) string {
 	return pkg + "_" + version + ".log"
 }

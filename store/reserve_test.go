@@ -163,7 +163,7 @@ func TestDB_Reserve_DefaultLease(t *testing.T) {
 func TestDB_Reserve_Concurrent(t *testing.T) {
 	ctx := t.Context()
 	db := openDB(t)
-	pkgs := syntheticPackages(300)
+	pkgs := syntheticPackages(200) // more than three candidate batches
 	loadSection(t, db, "sid", pkgs, store.StateWaitingToBeTested)
 	names := make([]string, len(pkgs))
 	for i, p := range pkgs {
@@ -386,7 +386,7 @@ func TestDB_Reserve_TwoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const n = 200
+	const n = 120
 	loadSection(t, db, "sid", syntheticPackages(n), store.StateWaitingToBeTested)
 
 	type helper struct {

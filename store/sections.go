@@ -42,8 +42,8 @@ const sectionColumns = `name, config_hash, packages_size, packages_mtime, packag
 // scanSection reads one row of sectionColumns.
 func scanSection(row interface{ Scan(...any) error }) (Section, error) {
 	var (
-		s                                      Section
-		mtime                                  int64
+		s                                    Section
+		mtime                                int64
 		updated, computed, idle, recycleIdle sql.NullInt64
 	)
 	err := row.Scan(&s.Name, &s.ConfigHash, &s.Packages.Size, &mtime, &s.Packages.SHA256,

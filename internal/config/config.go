@@ -35,6 +35,9 @@ const (
 	DefaultReadIdleTimeout = 15 * 60
 	// DefaultDB is db, relative to master-directory.
 	DefaultDB = "piuparts-master.db"
+	// MaxFileSize bounds a configuration file: Parse and ImportINI refuse
+	// larger ones (ErrSyntax) rather than spend minutes on them.
+	MaxFileSize = 1 << 20
 )
 
 // Config is a whole piuparts TOML file, with every default filled in.
@@ -156,11 +159,15 @@ func Load(path string) (*Config, error) {
 // without a table (ErrMissingSection). A read error of r is returned
 // wrapped.
 func Parse(r io.Reader, name string) (*Config, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	p := &parser{errs: errorList{file: name}}
+	if len(data) > MaxFileSize {
+		p.errs.add(0, "", "", ErrSyntax, "file larger than %d bytes", MaxFileSize)
+		return nil, p.errs.err()
+	}
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
@@ -188,14 +195,38 @@ type parser struct {
 	badList bool // sections or basetgz-sections could not be read
 }
 
-// table is one decoded top-level table: its keys' decoded values and lines.
+// table is one decoded table: its keys' decoded values. Lines are only
+// looked up for error messages: finding one costs a pass over the file.
 type table struct {
+	p     *parser
 	name  string
-	line  int
-	keys  []string // sorted by line
+	prim  toml.Primitive
+	keys  []string // sorted
 	vals  map[string]any
-	lines map[string]int
 	prims map[string]toml.Primitive
+}
+
+// keyLine returns the line of key k, or 0.
+func (t *table) keyLine(k string) int {
+	if prim, ok := t.prims[k]; ok {
+		return t.p.line(prim)
+	}
+	return 0
+}
+
+// tableLine returns the line of the table's header; for a table defined
+// only implicitly (by [distros.x] or a dotted key), that of its first key.
+func (t *table) tableLine() int {
+	if l := t.p.line(t.prim); l > 0 {
+		return l
+	}
+	first := 0
+	for _, k := range t.keys {
+		if l := t.keyLine(k); l > 0 && (first == 0 || l < first) {
+			first = l
+		}
+	}
+	return first
 }
 
 // line returns the line a primitive was defined on, or 0 when the decoder
@@ -218,7 +249,7 @@ func (*locator) UnmarshalTOML(any) error { return errLocate }
 
 // readTable decodes a table primitive. It returns nil and the decoded
 // value when prim is not a table.
-func (p *parser) readTable(name string, prim toml.Primitive, line int) (*table, any) {
+func (p *parser) readTable(name string, prim toml.Primitive) (*table, any) {
 	var raw any
 	if err := p.md.PrimitiveDecode(prim, &raw); err != nil {
 		return nil, nil
@@ -230,7 +261,7 @@ func (p *parser) readTable(name string, prim toml.Primitive, line int) (*table, 
 	if err := p.md.PrimitiveDecode(prim, &m); err != nil {
 		return nil, raw
 	}
-	t := &table{name: name, line: line, vals: make(map[string]any, len(m)), lines: make(map[string]int, len(m)), prims: m}
+	t := &table{p: p, name: name, prim: prim, vals: make(map[string]any, len(m)), prims: m}
 	for k, kp := range m {
 		var v any
 		if err := p.md.PrimitiveDecode(kp, &v); err != nil {
@@ -239,17 +270,8 @@ func (p *parser) readTable(name string, prim toml.Primitive, line int) (*table, 
 		}
 		t.keys = append(t.keys, k)
 		t.vals[k] = v
-		t.lines[k] = p.line(kp)
 	}
-	slices.SortFunc(t.keys, func(a, b string) int {
-		if d := t.lines[a] - t.lines[b]; d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
-	if t.line == 0 && len(t.keys) > 0 {
-		t.line = t.lines[t.keys[0]]
-	}
+	slices.Sort(t.keys)
 	return t, raw
 }
 
@@ -264,9 +286,9 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 	tables := map[string]*table{}
 	var names []string
 	for name, prim := range top {
-		line := p.line(prim)
-		t, raw := p.readTable(name, prim, line)
+		t, raw := p.readTable(name, prim)
 		if t == nil {
+			line := p.line(prim)
 			if _, ok := raw.([]map[string]any); ok {
 				p.errs.add(line, name, "", ErrWrongType, "want a table [%s], have an array of tables [[%s]]", name, name)
 			} else {
@@ -277,12 +299,7 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 		tables[name] = t
 		names = append(names, name)
 	}
-	slices.SortFunc(names, func(a, b string) int {
-		if d := tables[a].line - tables[b].line; d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
+	slices.Sort(names)
 	if g := tables["global"]; g != nil {
 		p.apply(g, &c.Global, &c.Global.Section)
 	}
@@ -302,7 +319,7 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 		}
 		line := 0
 		if g := tables["global"]; g != nil {
-			line = g.lines[key]
+			line = g.keyLine(key)
 		}
 		for _, s := range list {
 			if listed[s] {
@@ -327,7 +344,7 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 	}
 	for _, name := range names {
 		if !listed[name] && !reservedTables[name] {
-			p.errs.add(tables[name].line, name, "", ErrUnknownTable, "table is not listed in sections or basetgz-sections")
+			p.errs.add(tables[name].tableLine(), name, "", ErrUnknownTable, "table is not listed in sections or basetgz-sections")
 		}
 	}
 	// depends-sections must name sections this file defines.
@@ -338,7 +355,7 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 		}
 		for _, dep := range s.DependsSections {
 			if c.Sections[dep] == nil {
-				line := tables[name].lines["depends-sections"]
+				line := tables[name].keyLine("depends-sections")
 				p.errs.add(line, name, "depends-sections", ErrMissingSection, "key \"depends-sections\": depends on section %s, which is not listed in sections or basetgz-sections", quote(dep))
 			}
 		}
@@ -346,7 +363,7 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 	if g := tables["global"]; g != nil {
 		for _, dep := range c.Global.DependsSections {
 			if c.Sections[dep] == nil {
-				p.errs.add(g.lines["depends-sections"], "global", "depends-sections", ErrMissingSection,
+				p.errs.add(g.keyLine("depends-sections"), "global", "depends-sections", ErrMissingSection,
 					"key \"depends-sections\": depends on section %s, which is not listed in sections or basetgz-sections", quote(dep))
 			}
 		}
@@ -358,14 +375,13 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 // section) and s.
 func (p *parser) apply(t *table, g *Global, s *Section) {
 	for _, k := range t.keys {
-		line := t.lines[k]
 		d := keyIndex[k]
 		if d == nil {
-			p.errs.add(line, t.name, k, ErrUnknownKey, "unknown key %s%s", quote(k), suggest(k))
+			p.errs.add(t.keyLine(k), t.name, k, ErrUnknownKey, "unknown key %s%s", quote(k), suggest(k))
 			continue
 		}
 		if d.global && g == nil {
-			p.errs.add(line, t.name, k, ErrUnknownKey, "unknown key %s (only valid in [global])", quote(k))
+			p.errs.add(t.keyLine(k), t.name, k, ErrUnknownKey, "unknown key %s (only valid in [global])", quote(k))
 			continue
 		}
 		v, verr := convert(d, t.vals[k])
@@ -373,7 +389,7 @@ func (p *parser) apply(t *table, g *Global, s *Section) {
 			if k == "sections" || k == "basetgz-sections" {
 				p.badList = true
 			}
-			p.errs.add(line, t.name, k, verr.sentinel, "key %s: %s", quote(k), verr.msg)
+			p.errs.add(t.keyLine(k), t.name, k, verr.sentinel, "key %s: %s", quote(k), verr.msg)
 			continue
 		}
 		set(d, g, s, v)

@@ -162,32 +162,30 @@ func (ds Distros) BaseTarball(name, arch string, mergedUsr bool) (string, error)
 // distros reads the [distros.NAME] tables.
 func (p *parser) distros(t *table, out Distros) {
 	for _, name := range t.keys {
-		line := t.lines[name]
 		table := "distros." + name
 		if _, ok := t.vals[name].(map[string]any); !ok {
-			p.errs.add(line, "distros", name, ErrWrongType, "key %s: want a table [distros.%s], have %s", quote(name), name, typeName(t.vals[name]))
+			p.errs.add(t.keyLine(name), "distros", name, ErrWrongType, "key %s: want a table [distros.%s], have %s", quote(name), name, typeName(t.vals[name]))
 			continue
 		}
 		if err := checkName(name); err != nil {
-			p.errs.add(line, table, "", err.sentinel, "%s", err.msg)
+			p.errs.add(t.keyLine(name), table, "", err.sentinel, "%s", err.msg)
 			continue
 		}
-		dt, _ := p.readTable(table, t.prims[name], line)
+		dt, _ := p.readTable(table, t.prims[name])
 		if dt == nil {
 			continue
 		}
 		d := Distro{Name: name}
 		for _, k := range dt.keys {
-			line := dt.lines[k]
 			i := slices.IndexFunc(distroKeyDefs, func(d keyDef) bool { return d.name == k })
 			if i < 0 {
-				p.errs.add(line, table, k, ErrUnknownKey, "unknown key %s", quote(k))
+				p.errs.add(dt.keyLine(k), table, k, ErrUnknownKey, "unknown key %s", quote(k))
 				continue
 			}
 			def := &distroKeyDefs[i]
 			v, verr := convert(def, dt.vals[k])
 			if verr != nil {
-				p.errs.add(line, table, k, verr.sentinel, "key %s: %s", quote(k), verr.msg)
+				p.errs.add(dt.keyLine(k), table, k, verr.sentinel, "key %s: %s", quote(k), verr.msg)
 				continue
 			}
 			switch k {

@@ -86,6 +86,7 @@ func parseINI(data []byte, name string) (*iniFile, error) {
 		opt     *iniEntry
 		indent  int
 		pending []string
+		seen    = map[string]*iniSection{}
 	)
 	for i, line := range f.lines {
 		lineno := i + 1
@@ -125,12 +126,11 @@ func parseINI(data []byte, name string) (*iniFile, error) {
 			if name == "DEFAULT" {
 				return nil, fail(lineno, name, "", ErrUnknownTable, "the [DEFAULT] section is not supported: move its keys to [global] and the sections")
 			}
-			for _, s := range f.sections {
-				if s.name == name {
-					return nil, fail(lineno, name, "", ErrSyntax, "section defined twice (first on line %d)", s.line)
-				}
+			if prev := seen[name]; prev != nil {
+				return nil, fail(lineno, name, "", ErrSyntax, "section defined twice (first on line %d)", prev.line)
 			}
 			cur = &iniSection{name: name, line: lineno, last: lineno, comments: pending, keys: map[string]*iniEntry{}}
+			seen[name] = cur
 			pending = nil
 			f.sections = append(f.sections, cur)
 			opt = nil
@@ -166,7 +166,8 @@ func parseINI(data []byte, name string) (*iniFile, error) {
 	}
 	for _, s := range f.sections {
 		for _, e := range s.entries {
-			v, err := interpolate(s, e.raw, 1)
+			budget := maxInterpolations
+			v, err := interpolate(s, e.raw, 1, &budget)
 			if err != "" {
 				return nil, fail(e.line, s.name, e.key, ErrInvalidValue, "key %s: %s", quote(e.key), err)
 			}
@@ -179,9 +180,17 @@ func parseINI(data []byte, name string) (*iniFile, error) {
 // maxInterpolationDepth is configparser's MAX_INTERPOLATION_DEPTH.
 const maxInterpolationDepth = 10
 
+// maxInterpolations bounds the references expanded for one value: nested
+// references can otherwise grow a value exponentially (ConfigParser would
+// hang on such a file).
+const maxInterpolations = 1000
+
+// maxValueLen bounds an interpolated value.
+const maxValueLen = 1 << 20
+
 // interpolate expands %(name)s and %% as configparser's BasicInterpolation
 // does, looking names up in section s. It returns a message on error.
-func interpolate(s *iniSection, rest string, depth int) (string, string) {
+func interpolate(s *iniSection, rest string, depth int, budget *int) (string, string) {
 	if depth > maxInterpolationDepth {
 		return "", "interpolation nested too deeply (a %(key)s loop?)"
 	}
@@ -208,12 +217,18 @@ func interpolate(s *iniSection, rest string, depth int) (string, string) {
 				return "", fmt.Sprintf("%%(%s)s refers to a key not in this section", rest[2:end])
 			}
 			rest = rest[end+2:]
+			if *budget--; *budget < 0 {
+				return "", fmt.Sprintf("more than %d %%(key)s references to expand", maxInterpolations)
+			}
 			v := ref.raw
 			if strings.Contains(v, "%") {
 				var msg string
-				if v, msg = interpolate(s, v, depth+1); msg != "" {
+				if v, msg = interpolate(s, v, depth+1, budget); msg != "" {
 					return "", msg
 				}
+			}
+			if b.Len()+len(v) > maxValueLen {
+				return "", fmt.Sprintf("interpolated value longer than %d bytes", maxValueLen)
 			}
 			b.WriteString(v)
 		default:
@@ -257,9 +272,12 @@ var lowerKeys = func() map[string]*keyDef {
 // [global] or a listed section without a table, ErrUnknownTable for
 // [DEFAULT]. A read or write error is returned wrapped.
 func ImportINI(r io.Reader, name string, w io.Writer) error {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return &Error{File: name, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize), Err: ErrSyntax}
 	}
 	f, err := parseINI(data, name)
 	if err != nil {

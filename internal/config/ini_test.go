@@ -272,3 +272,11 @@ func TestKnownKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestImportINI_InterpolationBomb(t *testing.T) {
+	ini := "[global]\nsections = sid\n[sid]\ndescription = " + strings.Repeat("%(description)s", 20) + "\n"
+	err := config.ImportINI(strings.NewReader(ini), "piuparts.conf", &bytes.Buffer{})
+	if !errors.Is(err, config.ErrInvalidValue) {
+		t.Errorf("ImportINI(self-referencing description) error = %v, want ErrInvalidValue", err)
+	}
+}

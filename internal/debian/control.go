@@ -1,21 +1,22 @@
 package debian
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// DefaultBufferSize is the size of the read buffer [NewParser] puts in front
-// of its reader. Lines longer than this still parse; they are reassembled.
-const DefaultBufferSize = 256 << 10
+// DefaultBlockSize is how much input [Parser] reads and converts to a string
+// at a time. Paragraphs are cut from these strings without further copying,
+// so a paragraph costs no allocation of its own; a block holding a
+// paragraph stays in memory while the paragraph is referenced. Paragraphs
+// and lines longer than a block still parse: the block grows.
+const DefaultBlockSize = 1 << 20
 
 // fieldChunk is how many Field values the parser allocates at once and hands
-// out to successive paragraphs, so that a paragraph costs about one
-// allocation (its text) rather than two.
-const fieldChunk = 1024
+// out to successive paragraphs.
+const fieldChunk = 4096
 
 // Field is one field of a control-file paragraph. Name keeps the case it had
 // in the file. Value has the leading and trailing white space of the whole
@@ -79,61 +80,31 @@ func (p Paragraph) String() string {
 //
 // A Parser is not safe for concurrent use.
 type Parser struct {
-	r      *bufio.Reader
-	line   int
-	long   []byte  // reassembles lines longer than the buffer
-	buf    []byte  // the current paragraph's names and values
-	spans  []span  // offsets of names and values in buf
-	fields []Field // chunk handed out to paragraphs
-	err    error   // sticky
+	r       io.Reader
+	block   int // DefaultBlockSize; smaller in tests
+	eof     bool
+	pending []byte  // input read but not yet cut into a block
+	s       string  // the current block: whole lines, whole paragraphs
+	pos     int     // parsing position in s
+	line    int     // lines consumed so far
+	fields  []Field // chunk handed out to paragraphs
+	tmp     []Field // the current paragraph's fields
+	scratch []byte  // builds values that are not one slice of s
+	err     error   // sticky
 }
 
-type span struct {
-	nameStart, nameEnd, valStart, valEnd int
-}
-
-// NewParser returns a Parser reading from r through a buffer of
-// [DefaultBufferSize] bytes.
+// NewParser returns a Parser reading from r in blocks of
+// [DefaultBlockSize] bytes.
 func NewParser(r io.Reader) *Parser {
-	return &Parser{r: bufio.NewReaderSize(r, DefaultBufferSize)}
+	return &Parser{r: r, block: DefaultBlockSize}
 }
 
-// Line returns the number of lines read so far.
+// Line returns the number of lines parsed so far.
 func (p *Parser) Line() int { return p.line }
 
-// readLine returns the next line without its line terminator. The slice is
-// only valid until the next call. It returns io.EOF when there are no more
-// lines; a last line without "\n" is still returned.
-func (p *Parser) readLine() ([]byte, error) {
-	line, err := p.r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		p.long = append(p.long[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = p.r.ReadSlice('\n')
-			p.long = append(p.long, line...)
-		}
-		line = p.long
-	}
-	if err != nil {
-		if err != io.EOF || len(line) == 0 {
-			return nil, err
-		}
-	}
-	p.line++
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
-}
-
-// isBlank reports whether line holds only spaces, tabs and carriage
-// returns: such a line ends a paragraph.
-func isBlank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\t' && c != '\r' {
+func isBlank[S ~string | ~[]byte](line S) bool {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c != ' ' && c != '\t' && c != '\r' {
 			return false
 		}
 	}
@@ -142,6 +113,62 @@ func isBlank(line []byte) bool {
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// lastBlankLineEnd returns the offset just after the last blank line of b
+// whose '\n' is at or after from, or -1. b starts at the start of a line.
+func lastBlankLineEnd(b []byte, from int) int {
+	for i := len(b) - 1; i >= from; i-- {
+		if b[i] != '\n' {
+			continue
+		}
+		j := bytes.LastIndexByte(b[:i], '\n')
+		if isBlank(b[j+1 : i]) {
+			return i + 1
+		}
+		if j < from {
+			return -1
+		}
+		i = j + 1
+	}
+	return -1
+}
+
+// fill reads the next block into p.s: whole paragraphs up to the last blank
+// line of at least p.block bytes of input, or the rest of the
+// input at its end. It returns io.EOF when there is no more input.
+func (p *Parser) fill() error {
+	buf := p.pending
+	searched := 0
+	for {
+		if p.eof {
+			if len(buf) == 0 {
+				return io.EOF
+			}
+			p.s, p.pos = string(buf), 0
+			p.pending = buf[:0]
+			return nil
+		}
+		if len(buf) >= p.block {
+			if cut := lastBlankLineEnd(buf, searched); cut > 0 {
+				p.s, p.pos = string(buf[:cut]), 0
+				p.pending = buf[:copy(buf, buf[cut:])]
+				return nil
+			}
+			searched = len(buf)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, max(p.block, cap(buf)))...)[:len(buf)]
+		}
+		n, err := p.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			p.eof = true
+		} else if err != nil {
+			p.pending = buf
+			return fmt.Errorf("read control file after line %d: %w", p.line, err)
+		}
+	}
 }
 
 // Next returns the next paragraph. It returns io.EOF when the input holds no
@@ -160,122 +187,146 @@ func (p *Parser) Next() (Paragraph, error) {
 	return para, err
 }
 
+// field is the field being parsed: its value is s[valStart:valEnd] unless
+// dirty, when it is scratch.
+type field struct {
+	name             string
+	valStart, valEnd int
+	dirty            bool
+}
+
 func (p *Parser) next() (Paragraph, error) {
-	p.buf = p.buf[:0]
-	p.spans = p.spans[:0]
-	start := 0
 	for {
-		line, err := p.readLine()
-		if err != nil {
-			if err == io.EOF && len(p.spans) > 0 {
-				return p.finish(start), nil
+		for p.pos < len(p.s) {
+			if para, ok, err := p.paragraph(); ok || err != nil {
+				return para, err
 			}
-			if err != io.EOF {
-				err = fmt.Errorf("read control file after line %d: %w", p.line, err)
-			}
+		}
+		if err := p.fill(); err != nil {
 			return Paragraph{}, err
 		}
+	}
+}
+
+// paragraph parses lines of the block from p.pos up to the end of the next
+// paragraph. It reports false when the rest of the block held only blank and
+// comment lines.
+func (p *Parser) paragraph() (Paragraph, bool, error) {
+	s := p.s
+	p.tmp = p.tmp[:0]
+	start := 0
+	var cur field
+	have := false
+	for p.pos < len(s) {
+		eol := strings.IndexByte(s[p.pos:], '\n')
+		next := len(s)
+		if eol < 0 {
+			eol = len(s)
+		} else {
+			eol += p.pos
+			next = eol + 1
+		}
+		lineStart := p.pos
+		if eol > lineStart && s[eol-1] == '\r' {
+			eol--
+		}
+		line := s[lineStart:eol]
+		p.line++
+		p.pos = next
 		switch {
 		case isBlank(line):
-			if len(p.spans) > 0 {
-				return p.finish(start), nil
+			if have {
+				p.endField(&cur)
+				return p.finish(start), true, nil
 			}
 		case line[0] == '#':
 			// A comment: skipped, and it neither starts nor ends a paragraph.
 		case line[0] == ' ' || line[0] == '\t':
-			if len(p.spans) == 0 {
-				return Paragraph{}, &SyntaxError{Line: p.line, Msg: "continuation line outside a field"}
+			if !have {
+				return Paragraph{}, false, &SyntaxError{Line: p.line, Msg: "continuation line outside a field"}
 			}
-			p.buf = append(p.buf, '\n')
-			p.buf = append(p.buf, line...)
-			p.spans[len(p.spans)-1].valEnd = len(p.buf)
+			if !cur.dirty && lineStart == cur.valEnd+1 && s[cur.valEnd] == '\n' {
+				cur.valEnd = eol
+				continue
+			}
+			if !cur.dirty {
+				cur.dirty = true
+				p.scratch = append(p.scratch[:0], s[cur.valStart:cur.valEnd]...)
+			}
+			p.scratch = append(p.scratch, '\n')
+			p.scratch = append(p.scratch, line...)
 		default:
-			if len(p.spans) == 0 {
+			if have {
+				p.endField(&cur)
+			} else {
 				start = p.line
 			}
-			if err := p.addField(line); err != nil {
-				return Paragraph{}, err
+			if err := p.startField(&cur, lineStart, eol); err != nil {
+				return Paragraph{}, false, err
 			}
+			have = true
 		}
 	}
+	if have {
+		p.endField(&cur)
+		return p.finish(start), true, nil
+	}
+	return Paragraph{}, false, nil
 }
 
-// addField appends the field that starts on line.
-func (p *Parser) addField(line []byte) error {
-	colon := bytes.IndexByte(line, ':')
+// startField begins the field on s[lineStart:eol].
+func (p *Parser) startField(cur *field, lineStart, eol int) error {
+	line := p.s[lineStart:eol]
+	colon := strings.IndexByte(line, ':')
 	if colon < 0 {
-		return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("missing colon in %q", cut(string(line)))}
+		return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("missing colon in %q", cut(line))}
 	}
 	name := line[:colon]
-	if len(name) == 0 {
+	if name == "" {
 		return &SyntaxError{Line: p.line, Msg: "empty field name"}
 	}
-	for _, c := range name {
-		if c <= ' ' || c == 0x7f {
-			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(string(name)))}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c == 0x7f {
+			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(name))}
 		}
 	}
-	if p.has(name) {
-		return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(string(name)))}
+	for _, f := range p.tmp {
+		if equalFold(f.Name, name) {
+			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
+		}
 	}
-	if n := len(p.spans); n > 0 {
-		p.trimLast()
+	v := lineStart + colon + 1
+	for v < eol && (p.s[v] == ' ' || p.s[v] == '\t') {
+		v++
 	}
-	value := line[colon+1:]
-	for len(value) > 0 && (value[0] == ' ' || value[0] == '\t') {
-		value = value[1:]
-	}
-	var s span
-	s.nameStart = len(p.buf)
-	p.buf = append(p.buf, name...)
-	s.nameEnd = len(p.buf)
-	s.valStart = len(p.buf)
-	p.buf = append(p.buf, value...)
-	s.valEnd = len(p.buf)
-	p.spans = append(p.spans, s)
+	*cur = field{name: name, valStart: v, valEnd: eol}
 	return nil
 }
 
-// has reports whether the current paragraph already has a field called name
-// (ASCII case-insensitively).
-func (p *Parser) has(name []byte) bool {
-	for _, s := range p.spans {
-		if equalFold(p.buf[s.nameStart:s.nameEnd], name) {
-			return true
-		}
+// endField trims the current field's value and appends the field.
+func (p *Parser) endField(cur *field) {
+	var v string
+	if cur.dirty {
+		v = string(bytes.TrimFunc(p.scratch, isSpaceRune))
+	} else {
+		v = strings.TrimFunc(p.s[cur.valStart:cur.valEnd], isSpaceRune)
 	}
-	return false
+	p.tmp = append(p.tmp, Field{Name: cur.name, Value: v})
 }
 
-// trimLast removes leading and trailing white space (including line breaks
-// of an empty first line) from the last field's value.
-func (p *Parser) trimLast() {
-	s := &p.spans[len(p.spans)-1]
-	for s.valStart < s.valEnd && isSpace(p.buf[s.valStart]) {
-		s.valStart++
-	}
-	for s.valEnd > s.valStart && isSpace(p.buf[s.valEnd-1]) {
-		s.valEnd--
-	}
-}
+func isSpaceRune(r rune) bool { return r < 0x80 && isSpace(byte(r)) }
 
-// finish turns the accumulated names and values into a Paragraph whose
-// strings all share one allocation.
+// finish returns the current fields as a paragraph, copied into the chunk
+// shared with other paragraphs (capped, so that appending to one paragraph's
+// fields cannot overwrite another's).
 func (p *Parser) finish(start int) Paragraph {
-	p.trimLast()
-	text := string(p.buf)
-	n := len(p.spans)
+	n := len(p.tmp)
 	if n > cap(p.fields)-len(p.fields) {
 		p.fields = make([]Field, 0, max(fieldChunk, n))
 	}
 	off := len(p.fields)
-	for _, s := range p.spans {
-		p.fields = append(p.fields, Field{Name: text[s.nameStart:s.nameEnd], Value: text[s.valStart:s.valEnd]})
-	}
-	fields := p.fields[off : off+n : off+n]
-	p.buf = p.buf[:0]
-	p.spans = p.spans[:0]
-	return Paragraph{Line: start, Fields: fields}
+	p.fields = append(p.fields, p.tmp...)
+	return Paragraph{Line: start, Fields: p.fields[off : off+n : off+n]}
 }
 
 // equalFold reports whether a and b are equal under ASCII case folding, as

@@ -2,11 +2,13 @@ package debian_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"piuparts-server/internal/debian"
 )
@@ -220,5 +222,67 @@ func TestParser_Bookworm(t *testing.T) {
 	}
 	if folded == 0 {
 		t.Errorf("no folded Tag field found")
+	}
+}
+
+// parseAllBlock is parseAll with a Parser reading blocks of block bytes
+// through r.
+func parseAllBlock(r io.Reader, block int) ([]debian.Paragraph, error) {
+	p := debian.NewParserBlock(r, block)
+	var out []debian.Paragraph
+	for {
+		para, err := p.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, para)
+	}
+}
+
+// TestParser_Blocks checks that paragraphs, values and line numbers do not
+// depend on where block boundaries fall or on how the reader splits its
+// data.
+func TestParser_Blocks(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/Packages_bookworm_subset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := "Package: huge\nDescription: " + strings.Repeat("y", 3<<20) + "\n " + strings.Repeat("z", 100) + "\n\n"
+	inputs := map[string]string{
+		"Fixture":        string(fixture),
+		"FixtureTwice":   string(fixture) + "\n" + string(fixture),
+		"HugeParagraph":  string(fixture) + "\n" + huge + string(fixture),
+		"CRLF":           strings.ReplaceAll(string(fixture), "\n", "\r\n"),
+		"BlankWithSpace": strings.ReplaceAll(string(fixture), "\n\n", "\n \t\n# comment\n\n"),
+	}
+	for name, in := range inputs {
+		want, err := parseAll(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		readers := map[string]func() io.Reader{
+			"Plain":   func() io.Reader { return strings.NewReader(in) },
+			"OneByte": func() io.Reader { return iotest.OneByteReader(strings.NewReader(in)) },
+			"Half":    func() io.Reader { return iotest.HalfReader(strings.NewReader(in)) },
+		}
+		for rname, r := range readers {
+			for _, block := range []int{1, 7, 100, 4096} {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, rname, block), func(t *testing.T) {
+					if rname == "OneByte" && len(in) > 1<<20 {
+						t.Skip("too slow one byte at a time")
+					}
+					got, err := parseAllBlock(r(), block)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("block size %d gave %d paragraphs, differing from the %d of one block", block, len(got), len(want))
+					}
+				})
+			}
+		}
 	}
 }

@@ -1,11 +1,14 @@
 package debian_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"piuparts-server/internal/debian"
 )
@@ -45,6 +48,11 @@ func FuzzParseControl(f *testing.F) {
 		}
 		if se != nil && (se.Line < 1 || se.Line > strings.Count(string(data), "\n")+1) {
 			t.Fatalf("error line %d outside the input", se.Line)
+		}
+		// Where block boundaries fall must not matter.
+		small, smallErr := parseAllBlock(iotest.HalfReader(bytes.NewReader(data)), 3)
+		if !reflect.DeepEqual(small, paras) || fmt.Sprint(smallErr) != fmt.Sprint(err) {
+			t.Fatalf("with 3-byte blocks: %q, %v; with one block: %q, %v", small, smallErr, paras, err)
 		}
 		var b strings.Builder
 		for _, p := range paras {

@@ -17,10 +17,6 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// compressions lists the suffixes [OpenIndex] tries, in order, as
-// piupartslib's open_packages_url does; "" is the uncompressed file.
-var compressions = [...]string{".xz", ".bz2", ".gz", ""}
-
 // OpenIndex opens an archive index such as a Packages or Sources file. loc
 // is a file path, a file:// URL or an http(s):// URL, without compression
 // suffix: like piupartslib, OpenIndex tries loc+".xz", loc+".bz2",
@@ -29,7 +25,8 @@ var compressions = [...]string{".xz", ".bz2", ".gz", ""}
 // does not exist or an HTTP status of 400 or more moves on to the next
 // suffix; when none exists the error wraps [ErrIndexNotFound]. Any other
 // error (a network failure, a corrupt compressed header) is returned at
-// once. The caller must close the reader.
+// once. ctx bounds the HTTP requests and the reading of their bodies. The
+// caller must close the reader.
 func OpenIndex(ctx context.Context, loc string) (io.ReadCloser, string, error) {
 	u, err := url.Parse(loc)
 	isHTTP := err == nil && (u.Scheme == "http" || u.Scheme == "https")
@@ -38,7 +35,8 @@ func OpenIndex(ctx context.Context, loc string) (io.ReadCloser, string, error) {
 		path = u.Path
 	}
 	var last error
-	for _, ext := range compressions {
+	// The suffixes in piupartslib's order; "" is the uncompressed file.
+	for _, ext := range [...]string{".xz", ".bz2", ".gz", ""} {
 		var (
 			body io.ReadCloser
 			err  error
@@ -152,7 +150,16 @@ func (p *Package) Relations(field string) (Depends, error) {
 // (at the paragraph's line) when the Package or Version field is missing or
 // empty, or when the Source field is malformed.
 func NewPackage(para Paragraph) (*Package, error) {
-	p := &Package{Fields: para}
+	p := new(Package)
+	if err := p.fill(para); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// fill sets p from para, as NewPackage describes.
+func (p *Package) fill(para Paragraph) error {
+	*p = Package{Fields: para}
 	for _, f := range para.Fields {
 		switch fieldKey(f.Name) {
 		case "Package":
@@ -194,10 +201,10 @@ func NewPackage(para Paragraph) (*Package, error) {
 		}
 	}
 	if p.Name == "" {
-		return nil, &SyntaxError{Line: para.Line, Msg: "stanza has no Package field"}
+		return &SyntaxError{Line: para.Line, Msg: "stanza has no Package field"}
 	}
 	if p.Version == "" {
-		return nil, &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("package %q has no Version field", cut(p.Name))}
+		return &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("package %q has no Version field", cut(p.Name))}
 	}
 	p.SourceVersion = p.Version
 	if p.Source == "" {
@@ -205,11 +212,11 @@ func NewPackage(para Paragraph) (*Package, error) {
 	} else if name, ver, ok := strings.Cut(p.Source, " "); ok {
 		ver = strings.TrimSpace(ver)
 		if len(ver) < 3 || ver[0] != '(' || ver[len(ver)-1] != ')' {
-			return nil, &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("package %q: malformed Source field %q", cut(p.Name), cut(p.Source))}
+			return &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("package %q: malformed Source field %q", cut(p.Name), cut(p.Source))}
 		}
 		p.Source, p.SourceVersion = name, strings.TrimSpace(ver[1:len(ver)-1])
 	}
-	return p, nil
+	return nil
 }
 
 // fieldKey returns the canonical spelling of a field name that NewPackage or
@@ -302,6 +309,9 @@ func NewSource(para Paragraph) (*Source, error) {
 // their context.
 const ctxCheckEvery = 1024
 
+// packageChunk is how many Packages ReadPackages allocates at once.
+const packageChunk = 1024
+
 // ReadPackages parses a Packages (or dpkg status) file from r into a map
 // from package name to package. When a name occurs more than once, the
 // higher version (by [CompareVersions]) wins, and of equal versions the
@@ -310,6 +320,7 @@ const ctxCheckEvery = 1024
 func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error) {
 	pkgs := make(map[string]*Package)
 	p := NewParser(r)
+	var chunk []Package
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -323,11 +334,16 @@ func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error)
 		if err != nil {
 			return nil, err
 		}
-		pkg, err := NewPackage(para)
-		if err != nil {
+		if len(chunk) == cap(chunk) {
+			chunk = make([]Package, 0, packageChunk)
+		}
+		chunk = chunk[:len(chunk)+1]
+		pkg := &chunk[len(chunk)-1]
+		if err := pkg.fill(para); err != nil {
 			return nil, err
 		}
 		if old, ok := pkgs[pkg.Name]; ok && CompareVersions(pkg.Version, old.Version) <= 0 {
+			chunk = chunk[:len(chunk)-1]
 			continue
 		}
 		pkgs[pkg.Name] = pkg
