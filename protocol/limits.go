@@ -10,13 +10,14 @@ const (
 	// debug command _list can be longer and need a larger MaxLine.
 	DefaultMaxLine = 4096
 	// DefaultMaxLongPart is the largest long-part payload (a piuparts log),
-	// in bytes after the leading spaces are removed: 256 MiB. The largest
-	// piuparts logs are a few tens of MiB.
-	DefaultMaxLongPart int64 = 256 << 20
-	// DefaultIdleTimeout is a suggested idle timeout for reads. It is
-	// generous because Debian's master may spend minutes parsing Packages
-	// files before it answers reserve or status.
-	DefaultIdleTimeout = 10 * time.Minute
+	// in bytes after the leading spaces are removed: 100 MiB, the config's
+	// max-log-size default. The largest piuparts logs are a few tens of MiB.
+	DefaultMaxLongPart int64 = 100 << 20
+	// DefaultIdleTimeout is a suggested idle timeout for reads, the config's
+	// read-idle-timeout default: the reference runs each master session
+	// under "timeout 15m", and Debian's master may spend minutes parsing
+	// Packages files before it answers reserve or status.
+	DefaultIdleTimeout = 15 * time.Minute
 )
 
 // Limits bounds what a Reader accepts. The Reader checks MaxLine and

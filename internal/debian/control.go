@@ -290,8 +290,8 @@ func (p *Parser) startField(cur *field, lineStart, eol int) error {
 			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(name))}
 		}
 	}
-	for _, f := range p.tmp {
-		if equalFold(f.Name, name) {
+	for i := range p.tmp {
+		if len(p.tmp[i].Name) == len(name) && equalFold(p.tmp[i].Name, name) {
 			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
 		}
 	}
@@ -307,14 +307,24 @@ func (p *Parser) startField(cur *field, lineStart, eol int) error {
 func (p *Parser) endField(cur *field) {
 	var v string
 	if cur.dirty {
-		v = string(bytes.TrimFunc(p.scratch, isSpaceRune))
+		v = trimSpace(string(p.scratch))
 	} else {
-		v = strings.TrimFunc(p.s[cur.valStart:cur.valEnd], isSpaceRune)
+		v = trimSpace(p.s[cur.valStart:cur.valEnd])
 	}
 	p.tmp = append(p.tmp, Field{Name: cur.name, Value: v})
 }
 
-func isSpaceRune(r rune) bool { return r < 0x80 && isSpace(byte(r)) }
+// trimSpace removes leading and trailing ASCII white space.
+func trimSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && isSpace(s[i]) {
+		i++
+	}
+	for j > i && isSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
 
 // finish returns the current fields as a paragraph, copied into the chunk
 // shared with other paragraphs (capped, so that appending to one paragraph's

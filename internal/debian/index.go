@@ -229,6 +229,11 @@ func fieldKey(name string) string {
 		"Binary", "Build-Depends", "Build-Depends-Indep", "Build-Depends-Arch", "Directory":
 		return name
 	}
+	if titleCase(name) {
+		// Known names are title case: a title-case name matches one
+		// without regard to case only if it matches exactly.
+		return name
+	}
 	for _, k := range [...]string{
 		"Package", "Version", "Architecture", "Source", "Maintainer", "Uploaders",
 		"Depends", "Pre-Depends", "Recommends", "Provides", "Conflicts", "Breaks",
@@ -240,6 +245,27 @@ func fieldKey(name string) string {
 		}
 	}
 	return name
+}
+
+// titleCase reports whether name is in the usual field-name case:
+// "Pre-Depends", with upper-case letters exactly at the start and after '-'.
+func titleCase(name string) bool {
+	start := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			if !start {
+				return false
+			}
+		case c >= 'a' && c <= 'z':
+			if start {
+				return false
+			}
+		}
+		start = c == '-'
+	}
+	return true
 }
 
 // Source is one source package stanza of a Sources file.
@@ -318,9 +344,10 @@ const packageChunk = 1024
 // first, as in piupartslib. It returns the parser's *SyntaxError, the
 // errors of [NewPackage], the reader's error, or ctx.Err() when ctx ends.
 func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error) {
-	pkgs := make(map[string]*Package)
-	p := NewParser(r)
+	// Collect first, so that the map is made once at its final size.
+	var all []*Package
 	var chunk []Package
+	p := NewParser(r)
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -329,7 +356,7 @@ func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error)
 		}
 		para, err := p.Next()
 		if err == io.EOF {
-			return pkgs, nil
+			break
 		}
 		if err != nil {
 			return nil, err
@@ -342,12 +369,16 @@ func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error)
 		if err := pkg.fill(para); err != nil {
 			return nil, err
 		}
+		all = append(all, pkg)
+	}
+	pkgs := make(map[string]*Package, len(all))
+	for _, pkg := range all {
 		if old, ok := pkgs[pkg.Name]; ok && CompareVersions(pkg.Version, old.Version) <= 0 {
-			chunk = chunk[:len(chunk)-1]
 			continue
 		}
 		pkgs[pkg.Name] = pkg
 	}
+	return pkgs, nil
 }
 
 // ReadSources parses a Sources file from r into a map from source package
