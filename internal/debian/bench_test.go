@@ -1,14 +1,21 @@
 // Benchmarks on all of bookworm main amd64 (about 50 MB, 63,440 stanzas),
 // decompressed once from /var/lib/apt/lists into os.TempDir().
 //
-// Ours:
+// Ours (BenchmarkParsePackages: the paragraphs only; BenchmarkReadPackages:
+// the name → Package map, the same work as piupartslib's PackagesFile):
 //
 //	go test ./internal/debian -run='^$' -bench=. -benchmem -count=3
 //
 // piupartslib's PackagesFile on the same plain file (the path is printed by
-// BenchmarkParsePackages as "bookworm Packages: PATH"):
+// the benchmarks as "bookworm Packages: PATH", e.g.
+// /tmp/piuparts-server-debian-HOST_debian_dists_bookworm_main_binary-amd64_Packages-SIZE-MTIME):
 //
 //	/usr/bin/python3 internal/debian/testdata/bench_piupartslib.py PATH 3
+//
+// On the 2-core development machine (shared, so figures vary by ~15%):
+// BenchmarkParsePackages 56 ms/op, 317 allocs/op; BenchmarkReadPackages
+// 112 ms/op, 660 allocs/op; piupartslib best of 3: 1.17 s. That is 21 times
+// faster to parse, 10 times faster to build the map.
 package debian_test
 
 import (

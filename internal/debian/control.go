@@ -76,7 +76,7 @@ func (p Paragraph) String() string {
 // separated by blank lines (lines holding only spaces, tabs and carriage
 // returns count as blank); a line starting with '#' is a comment and is
 // skipped; a line starting with a space or a tab continues the previous
-// field. A "\r" before the "\n" is dropped.
+// field. Carriage returns at the end of a line are dropped.
 //
 // A Parser is not safe for concurrent use.
 type Parser struct {
@@ -87,10 +87,11 @@ type Parser struct {
 	s       string  // the current block: whole lines, whole paragraphs
 	pos     int     // parsing position in s
 	line    int     // lines consumed so far
-	fields  []Field // chunk handed out to paragraphs
-	tmp     []Field // the current paragraph's fields
-	scratch []byte  // builds values that are not one slice of s
-	err     error   // sticky
+	fields  []Field // chunk handed out to paragraphs; the current one from off
+	off     int
+	seen    uint64 // a bit per hash of the current paragraph's field names
+	scratch []byte // builds values that are not one slice of s
+	err     error  // sticky
 }
 
 // NewParser returns a Parser reading from r in blocks of
@@ -134,9 +135,10 @@ func lastBlankLineEnd(b []byte, from int) int {
 	return -1
 }
 
-// fill reads the next block into p.s: whole paragraphs up to the last blank
-// line of at least p.block bytes of input, or the rest of the
-// input at its end. It returns io.EOF when there is no more input.
+// fill reads the next block into p.s: once at least p.block bytes are
+// buffered, everything up to the last blank line (so that no paragraph spans
+// two blocks), or at the end of the input all that is left. It returns
+// io.EOF when there is no more input.
 func (p *Parser) fill() error {
 	buf := p.pending
 	searched := 0
@@ -213,7 +215,8 @@ func (p *Parser) next() (Paragraph, error) {
 // comment lines.
 func (p *Parser) paragraph() (Paragraph, bool, error) {
 	s := p.s
-	p.tmp = p.tmp[:0]
+	p.fields = p.fields[:p.off]
+	p.seen = 0
 	start := 0
 	var cur field
 	have := false
@@ -227,7 +230,7 @@ func (p *Parser) paragraph() (Paragraph, bool, error) {
 			next = eol + 1
 		}
 		lineStart := p.pos
-		if eol > lineStart && s[eol-1] == '\r' {
+		for eol > lineStart && s[eol-1] == '\r' {
 			eol--
 		}
 		line := s[lineStart:eol]
@@ -290,11 +293,17 @@ func (p *Parser) startField(cur *field, lineStart, eol int) error {
 			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(name))}
 		}
 	}
-	for i := range p.tmp {
-		if len(p.tmp[i].Name) == len(name) && equalFold(p.tmp[i].Name, name) {
-			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
+	// Look for a duplicate only when a field with the same length and first
+	// letter has been seen.
+	bit := uint64(1) << ((uint(len(name))*7 + uint(name[0]|0x20)) % 64)
+	if p.seen&bit != 0 {
+		for _, f := range p.fields[p.off:] {
+			if len(f.Name) == len(name) && equalFold(f.Name, name) {
+				return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
+			}
 		}
 	}
+	p.seen |= bit
 	v := lineStart + colon + 1
 	for v < eol && (p.s[v] == ' ' || p.s[v] == '\t') {
 		v++
@@ -311,7 +320,13 @@ func (p *Parser) endField(cur *field) {
 	} else {
 		v = trimSpace(p.s[cur.valStart:cur.valEnd])
 	}
-	p.tmp = append(p.tmp, Field{Name: cur.name, Value: v})
+	if len(p.fields) == cap(p.fields) {
+		// Start a new chunk, moving the current paragraph's fields to it.
+		chunk := make([]Field, 0, max(fieldChunk, 2*(len(p.fields)-p.off)))
+		p.fields = append(chunk, p.fields[p.off:]...)
+		p.off = 0
+	}
+	p.fields = append(p.fields, Field{Name: cur.name, Value: v})
 }
 
 // trimSpace removes leading and trailing ASCII white space.
@@ -326,17 +341,13 @@ func trimSpace(s string) string {
 	return s[i:j]
 }
 
-// finish returns the current fields as a paragraph, copied into the chunk
-// shared with other paragraphs (capped, so that appending to one paragraph's
-// fields cannot overwrite another's).
+// finish returns the current fields as a paragraph, capped so that
+// appending to one paragraph's fields cannot overwrite another's.
 func (p *Parser) finish(start int) Paragraph {
-	n := len(p.tmp)
-	if n > cap(p.fields)-len(p.fields) {
-		p.fields = make([]Field, 0, max(fieldChunk, n))
-	}
-	off := len(p.fields)
-	p.fields = append(p.fields, p.tmp...)
-	return Paragraph{Line: start, Fields: p.fields[off : off+n : off+n]}
+	n := len(p.fields)
+	para := Paragraph{Line: start, Fields: p.fields[p.off:n:n]}
+	p.off = n
+	return para
 }
 
 // equalFold reports whether a and b are equal under ASCII case folding, as

@@ -61,6 +61,8 @@ func TestParser_Next(t *testing.T) {
 			{Line: 2, Fields: []F{{"A", "1\n continued"}, {"B", "2"}}}, {Line: 9, Fields: []F{{"C", "3"}}}}},
 		{"CRLF", "A: 1\r\nB: 2\r\n\r\nC: 3\r\n", []debian.Paragraph{
 			{Line: 1, Fields: []F{{"A", "1"}, {"B", "2"}}}, {Line: 4, Fields: []F{{"C", "3"}}}}},
+		{"CarriageReturnsDropped", "A: 1\r\r\n 2\r\nB: x\ry\r\n", []debian.Paragraph{
+			{Line: 1, Fields: []F{{"A", "1\n 2"}, {"B", "x\ry"}}}}},
 		{"LongLine", "A: " + long + "\nB: " + long + "\n " + long + "\n", []debian.Paragraph{
 			{Line: 1, Fields: []F{{"A", long}, {"B", long + "\n " + long}}}}},
 	}

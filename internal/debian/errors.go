@@ -21,6 +21,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error formats the error as "line N: message".
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
 }
@@ -32,6 +33,7 @@ type VersionError struct {
 	Msg     string
 }
 
+// Error formats the error with the version quoted and cut to 80 bytes.
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("debian: version %q: %s", cut(e.Version), e.Msg)
 }
@@ -47,6 +49,8 @@ type RelationError struct {
 	Msg    string
 }
 
+// Error formats the error with the field quoted and cut to 80 bytes and the
+// offset where parsing stopped.
 func (e *RelationError) Error() string {
 	return fmt.Sprintf("debian: relation %q: offset %d: %s", cut(e.Text), e.Offset, e.Msg)
 }

@@ -161,43 +161,9 @@ func NewPackage(para Paragraph) (*Package, error) {
 func (p *Package) fill(para Paragraph) error {
 	*p = Package{Fields: para}
 	for _, f := range para.Fields {
-		switch fieldKey(f.Name) {
-		case "Package":
-			p.Name = f.Value
-		case "Version":
-			p.Version = f.Value
-		case "Architecture":
-			p.Architecture = f.Value
-		case "Source":
-			p.Source = f.Value
-		case "Maintainer":
-			p.Maintainer = f.Value
-		case "Uploaders":
-			p.Uploaders = f.Value
-		case "Depends":
-			p.Depends = f.Value
-		case "Pre-Depends":
-			p.PreDepends = f.Value
-		case "Recommends":
-			p.Recommends = f.Value
-		case "Provides":
-			p.Provides = f.Value
-		case "Conflicts":
-			p.Conflicts = f.Value
-		case "Breaks":
-			p.Breaks = f.Value
-		case "Status":
-			p.Status = f.Value
-		case "Essential":
-			p.Essential = f.Value == "yes"
-		case "Priority":
-			p.Priority = f.Value
-		case "Section":
-			p.Section = f.Value
-		case "Multi-Arch":
-			p.MultiArch = f.Value
-		case "Filename":
-			p.Filename = f.Value
+		if !p.set(f.Name, f.Value) && !titleCase(f.Name) {
+			// Known names are title case, so only others need folding.
+			p.set(foldKey(f.Name), f.Value)
 		}
 	}
 	if p.Name == "" {
@@ -219,21 +185,55 @@ func (p *Package) fill(para Paragraph) error {
 	return nil
 }
 
-// fieldKey returns the canonical spelling of a field name that NewPackage or
-// NewSource picks out, given in any case, or name itself.
-func fieldKey(name string) string {
+// set stores value in the named field that has the exactly spelled name, and
+// reports whether there is one.
+func (p *Package) set(name, value string) bool {
 	switch name {
-	case "Package", "Version", "Architecture", "Source", "Maintainer", "Uploaders",
-		"Depends", "Pre-Depends", "Recommends", "Provides", "Conflicts", "Breaks",
-		"Status", "Essential", "Priority", "Section", "Multi-Arch", "Filename",
-		"Binary", "Build-Depends", "Build-Depends-Indep", "Build-Depends-Arch", "Directory":
-		return name
+	case "Package":
+		p.Name = value
+	case "Version":
+		p.Version = value
+	case "Architecture":
+		p.Architecture = value
+	case "Source":
+		p.Source = value
+	case "Maintainer":
+		p.Maintainer = value
+	case "Uploaders":
+		p.Uploaders = value
+	case "Depends":
+		p.Depends = value
+	case "Pre-Depends":
+		p.PreDepends = value
+	case "Recommends":
+		p.Recommends = value
+	case "Provides":
+		p.Provides = value
+	case "Conflicts":
+		p.Conflicts = value
+	case "Breaks":
+		p.Breaks = value
+	case "Status":
+		p.Status = value
+	case "Essential":
+		p.Essential = value == "yes"
+	case "Priority":
+		p.Priority = value
+	case "Section":
+		p.Section = value
+	case "Multi-Arch":
+		p.MultiArch = value
+	case "Filename":
+		p.Filename = value
+	default:
+		return false
 	}
-	if titleCase(name) {
-		// Known names are title case: a title-case name matches one
-		// without regard to case only if it matches exactly.
-		return name
-	}
+	return true
+}
+
+// foldKey returns the canonical spelling of a field name that NewPackage or
+// NewSource picks out, given in any case, or "".
+func foldKey(name string) string {
 	for _, k := range [...]string{
 		"Package", "Version", "Architecture", "Source", "Maintainer", "Uploaders",
 		"Depends", "Pre-Depends", "Recommends", "Provides", "Conflicts", "Breaks",
@@ -243,6 +243,18 @@ func fieldKey(name string) string {
 		if equalFold(k, name) {
 			return k
 		}
+	}
+	return ""
+}
+
+// fieldKey returns the canonical spelling of a known field name given in
+// any case, or name itself.
+func fieldKey(name string) string {
+	if titleCase(name) {
+		return name
+	}
+	if k := foldKey(name); k != "" {
+		return k
 	}
 	return name
 }
