@@ -84,10 +84,11 @@ func (c Command) Version() string {
 
 // Validate checks that c is a known command with the number of arguments
 // it takes, and that its arguments are safe to use: package names are
-// valid Debian package names, versions valid Debian versions, section
-// and state names tokens of letters, digits and "._+-" that do not start
-// with "."; none of them holds "/", "..", NUL or another control
-// character, and names and versions are at most 125 bytes, so
+// valid Debian package names, versions valid Debian versions (or "None",
+// the reference's test version of a package gone from the final distro),
+// section and state names tokens of letters, digits and "._+-" that do not
+// start with "." and hold no ".."; none of them holds "/", NUL or another
+// control character, and names and versions are at most 125 bytes, so
 // NAME_VERSION.log fits in a file name. It returns an error wrapping
 // ErrUnknownCommand for an unknown keyword, and an *ArgError wrapping
 // ErrArgCount, ErrInvalidPackage, ErrInvalidVersion or ErrInvalidToken.

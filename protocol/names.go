@@ -1,10 +1,13 @@
 package protocol
 
-import "strings"
+import (
+	"strings"
 
-// These checks stand in for piuparts-server/internal/debian's name and
-// version checks until protocol switches to them; they are stricter than
-// Debian only where a value could escape a directory.
+	"piuparts-server/internal/debian"
+)
+
+// Package names and versions are checked by internal/debian; section and
+// state names, which have no Debian rule, by validToken here.
 
 func isLower(b byte) bool { return b >= 'a' && b <= 'z' }
 func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
@@ -12,61 +15,26 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isAlnum(b byte) bool { return isLower(b) || isUpper(b) || isDigit(b) }
 
 // validPackageName reports whether s is a Debian package name (Policy
-// 5.6.1: at least two of a-z 0-9 + - ., starting with a letter or digit)
-// of at most 125 bytes without "..".
+// 5.6.1, [debian.ValidPackageName]) of at most 125 bytes. Such a name holds
+// no '/' and no control character, so it is safe in a file name.
 func validPackageName(s string) bool {
-	if len(s) < 2 || len(s) > maxPackageOrVersion || strings.Contains(s, "..") {
-		return false
-	}
-	if !isLower(s[0]) && !isDigit(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		b := s[i]
-		if !isLower(b) && !isDigit(b) && b != '+' && b != '-' && b != '.' {
-			return false
-		}
-	}
-	return true
+	return len(s) <= maxPackageOrVersion && debian.ValidPackageName(s)
 }
 
-// validVersion reports whether s is a Debian version (Policy 5.6.12:
-// [epoch:]upstream[-revision], the epoch digits, the upstream part
-// starting with a digit and made of A-Z a-z 0-9 . + ~ and, with an
-// epoch, ":" (and "-" before the revision), the revision of A-Z a-z 0-9
-// . + ~) of at most 125 bytes without "..".
+// validVersion reports whether s is a Debian version (Policy 5.6.12,
+// [debian.ValidVersion]) of at most 125 bytes, or the word "None": the
+// reference master hands out "None" as the test version of a package that
+// is gone from the final distribution of an upgrade test, and a slave
+// submits its log under that version. A valid version may hold ".." inside
+// (dpkg accepts "1..2"), which cannot leave a directory: it never starts
+// with "." and never holds '/'.
 func validVersion(s string) bool {
-	if s == "" || len(s) > maxPackageOrVersion || strings.Contains(s, "..") {
-		return false
-	}
-	rest, colonOK := s, false
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		if i == 0 || !allBytes(s[:i], isDigit) {
-			return false
-		}
-		rest, colonOK = s[i+1:], true
-	}
-	upstream := rest
-	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
-		upstream = rest[:i]
-		revision := rest[i+1:]
-		if revision == "" || !allBytes(revision, isVersionByte) {
-			return false
-		}
-		// The upstream part may hold hyphens when there is a revision.
-		upstream = strings.ReplaceAll(upstream, "-", ".")
-	}
-	if upstream == "" || !isDigit(upstream[0]) {
-		return false
-	}
-	return allBytes(upstream, func(b byte) bool {
-		return isVersionByte(b) || (colonOK && b == ':')
-	})
+	return len(s) <= maxPackageOrVersion && (s == testVersionNone || debian.ValidVersion(s))
 }
 
-func isVersionByte(b byte) bool {
-	return isAlnum(b) || b == '.' || b == '+' || b == '~'
-}
+// testVersionNone is the test version piupartslib gives a package that the
+// final distribution of an upgrade test does not have.
+const testVersionNone = "None"
 
 // validToken reports whether s is a section or state name that is safe as
 // a path component: 1 to 125 of A-Z a-z 0-9 . _ + -, starting with a
