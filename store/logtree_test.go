@@ -207,7 +207,6 @@ func TestLogTree_UnsafeNames(t *testing.T) {
 	}{
 		{"SlashInPackage", "sid", "../../etc/passwd", "1", store.KindPass, store.ErrUnsafeName},
 		{"DotDotVersion", "sid", "hello", "..", store.KindPass, store.ErrUnsafeName},
-		{"DotDotInside", "sid", "hello", "1..2", store.KindPass, store.ErrUnsafeName},
 		{"SlashInSection", "sid/pass", "hello", "1", store.KindPass, store.ErrUnsafeName},
 		{"DotSection", ".", "hello", "1", store.KindPass, store.ErrUnsafeName},
 		{"EmptyPackage", "sid", "", "1", store.KindPass, store.ErrUnsafeName},
@@ -307,5 +306,17 @@ func TestLogTree_AppendSubmission(t *testing.T) {
 		if err := tree.AppendSubmission("sid", 1, k, "hello", "1"); !errors.Is(err, store.ErrUnknownKind) {
 			t.Errorf("AppendSubmission(result %q) = %v, want ErrUnknownKind", k, err)
 		}
+	}
+}
+
+// A version with ".." inside is valid for dpkg and cannot leave the directory.
+func TestLogTree_WriteLogDotDotInsideVersion(t *testing.T) {
+	tree := store.NewLogTree(t.TempDir())
+	lf, err := tree.WriteLog(t.Context(), "sid", store.KindPass, "hello", "1..2", strings.NewReader("log\n"), 1<<20)
+	if err != nil {
+		t.Fatalf("WriteLog(hello 1..2) = %v, want success", err)
+	}
+	if want := filepath.Join(tree.Root(), "sid", "pass", "hello_1..2.log"); lf.Path != want && filepath.Join(tree.Root(), lf.Path) != want {
+		t.Errorf("WriteLog(hello 1..2) wrote %s, want %s", lf.Path, want)
 	}
 }

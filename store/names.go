@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -47,11 +46,13 @@ func (k Kind) IsResult() bool {
 const resultKindsSQL = "('pass', 'fail', 'untestable', 'bugged', 'affected')"
 
 // CheckName returns a *NameError unless s is safe as a section, package or
-// version name in the log tree and in a submissions.txt line: not empty, valid
-// UTF-8, no '/', no "..", no NUL, no control character and no white space.
+// version name in the log tree and in a submissions.txt line: not empty, not
+// "." or "..", valid UTF-8, no '/' or '\\', no NUL, no control character and
+// no white space. ".." inside a name is allowed: dpkg accepts the version
+// "1..2", and "hello_1..2.log" stays in its directory.
 // field names what s is in the error.
 func CheckName(field, s string) error {
-	if s == "" || s == "." || strings.Contains(s, "..") || !utf8.ValidString(s) {
+	if s == "" || s == "." || s == ".." || !utf8.ValidString(s) {
 		return &NameError{Field: field, Value: s}
 	}
 	for _, r := range s {
