@@ -2,11 +2,18 @@
 // an SSH forced command and serves the line protocol on stdin/stdout; it also carries
 // the operator's subcommands:
 //
+//	piuparts-master [-c FILE] [--slave-id=NAME]             serve the protocol on stdin/stdout
 //	piuparts-master [-c FILE] config import PIUPARTS.CONF   print the TOML equivalent of an INI piuparts.conf
 //	piuparts-master [-c FILE] config check                  load the config and report the first error
 //	piuparts-master version                                 print the version
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else /etc/piuparts/piuparts.toml.
+// Serving, it works in the config's master-directory and logs to files there (the
+// section's log-file, default SECTION/master.log; errors before a section is chosen to
+// [global]'s log-file, default master-error.log), never to stdout. It never runs what
+// the client asks: under a forced command, SSH_ORIGINAL_COMMAND is only logged.
+// --slave-id names the holder of the reservations (default: the client address of
+// SSH_CONNECTION, else "unknown"), e.g. command="piuparts-master --slave-id=slave1".
 package main
 
 import (
@@ -50,8 +57,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+DefaultConfigPath+")")
+	slaveID := fs.String("slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] COMMAND\n\ncommands:\n"+
+		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
+			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
 			"  config import PIUPARTS.CONF  print the TOML equivalent of an INI piuparts.conf\n"+
 			"  config check                 load the config and report the first error\n"+
 			"  version                      print the version\n\nflags:\n")
@@ -72,8 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fs.Usage()
-		return fmt.Errorf("serving the protocol is not built yet: give a command: %w", errUsage)
+		return serve(ctx, serveOptions{configPath: path, slaveID: *slaveID}, stdin, stdout, stderr, getenv)
 	}
 	switch rest[0] {
 	case "version":

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/master"
+	"piuparts-server/protocol"
+	"piuparts-server/store"
+)
+
+// serveOptions are the flags of the serving mode.
+type serveOptions struct {
+	configPath string
+	slaveID    string
+}
+
+// holderFrom names the slave: --slave-id, else the client address of
+// SSH_CONNECTION ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT"), else
+// master.DefaultHolder.
+func holderFrom(slaveID string, getenv func(string) string) string {
+	if slaveID != "" {
+		return slaveID
+	}
+	if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) > 0 {
+		return f[0]
+	}
+	return master.DefaultHolder
+}
+
+// serve runs the protocol on stdin/stdout: what sshd's forced command
+// starts. Its logs go to files under the master directory, never to stdout.
+func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := config.Load(opts.configPath)
+	if err != nil {
+		return err
+	}
+	if needsHost(cfg) {
+		host, err := config.DetectHost(ctx, "/etc/apt")
+		if err != nil {
+			return fmt.Errorf("detect arch and mirror (set them in the config): %w", err)
+		}
+		cfg.ApplyHost(host)
+	}
+	dir, err := filepath.Abs(cfg.Global.MasterDirectory)
+	if err != nil {
+		return fmt.Errorf("master directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("master directory: %w", err)
+	}
+	// The global log (the reference's master-error.log): errors before a
+	// section is chosen, and everything when no section log opens.
+	log, logFile := openLog(under(dir, cfg.Global.ErrorLogFile()), stderr)
+	if logFile != nil {
+		defer logFile.Close()
+	}
+	holder := holderFrom(opts.slaveID, getenv)
+	if oc := getenv("SSH_ORIGINAL_COMMAND"); oc != "" {
+		// A forced command runs this program whatever the client asked;
+		// the request is only recorded.
+		log.Info().Str("slave", holder).Str("ssh_original_command", cut(oc, 200)).Msg("ignoring the client's command")
+	}
+	dbPath := under(dir, cfg.Global.DB)
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		log.Error().Err(err).Msg("ABORT")
+		return err
+	}
+	defer db.Close()
+	limits := protocol.Limits{
+		MaxLine:     cfg.Global.MaxCommandLine,
+		MaxLongPart: int64(cfg.Global.MaxLogSize),
+		IdleTimeout: cfg.Global.ReadIdle(),
+	}
+	in, restore := withIdleTimeout(stdin, limits.IdleTimeout)
+	defer restore()
+	err = master.Serve(ctx, master.Config{
+		Piuparts: cfg,
+		Dir:      dir,
+		DB:       db,
+		Log:      log,
+		OpenLog: func(path string) (zerolog.Logger, io.Closer, error) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return zerolog.Logger{}, nil, err
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+			if err != nil {
+				return zerolog.Logger{}, nil, err
+			}
+			return newLogger(f), f, nil
+		},
+		Limits: limits,
+		Holder: holder,
+	}, in, stdout)
+	if err != nil {
+		log.Error().Err(err).Str("slave", holder).Msg("connection ended")
+	}
+	return err
+}
+
+// needsHost reports whether a section lacks arch or mirror.
+func needsHost(cfg *config.Config) bool {
+	for _, s := range cfg.Sections {
+		if s.Arch == "" || s.Mirror == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// under makes p absolute under dir.
+func under(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// openLog opens the log file for appending, or logs to fallback.
+func openLog(path string, fallback io.Writer) (zerolog.Logger, *os.File) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		l := newLogger(fallback)
+		l.Warn().Err(err).Str("file", path).Msg("cannot open log file, logging here")
+		return l, nil
+	}
+	return newLogger(f), f
+}
+
+// withIdleTimeout applies the idle timeout to stdin when it is a pipe or a
+// socket (sshd's forced command): it is made non-blocking so that read
+// deadlines work. The returned function puts it back.
+func withIdleTimeout(r io.Reader, idle time.Duration) (io.Reader, func()) {
+	f, ok := r.(*os.File)
+	if !ok || idle <= 0 {
+		return r, func() {}
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return r, func() {}
+	}
+	fd := int(f.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return r, func() {}
+	}
+	nf := os.NewFile(uintptr(fd), f.Name())
+	if err := nf.SetReadDeadline(time.Time{}); err != nil {
+		_ = syscall.SetNonblock(fd, false)
+		return r, func() {}
+	}
+	return &protocol.DeadlineReader{R: nf, Idle: idle}, func() { _ = syscall.SetNonblock(fd, false) }
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,216 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/internal/debian"
+	"piuparts-server/master/state"
+	"piuparts-server/store"
+)
+
+// ErrArchiveSettings means a section lacks the mirror or arch needed to
+// find its Packages files.
+var ErrArchiveSettings = errors.New("master: section has no mirror or arch")
+
+// suffixes are the compressions tried after a Packages URL, in
+// piupartslib's order; "" is the uncompressed file.
+var suffixes = [...]string{".xz", ".bz2", ".gz", ""}
+
+// archiveURLs returns the Packages URLs of a section's distro and, for an
+// upgrade test whose final distro differs, those of the final distro
+// (whose versions are the test versions), as the reference builds them.
+func archiveURLs(pc *config.Config, s *config.Section) (urls, final []string, err error) {
+	if s.Mirror == "" || s.Arch == "" {
+		return nil, nil, fmt.Errorf("section %s: %w", s.Name, ErrArchiveSettings)
+	}
+	distro := s.GetDistro()
+	urls = pc.Distros.PackagesURLs(distro, s.GetArea(), s.Arch, s.Mirror)
+	if fd := s.FinalDistro(); fd != distro {
+		final = pc.Distros.PackagesURLs(fd, s.GetArea(), s.Arch, s.Mirror)
+	}
+	return urls, final, nil
+}
+
+// fingerprint describes one Packages index as found: which of its
+// compressed forms exists, how big it is and when it changed.
+type fingerprint struct {
+	loc   string // the URL or path with its suffix
+	size  int64
+	mtime time.Time
+	tag   string // an HTTP ETag, if any
+}
+
+func (f fingerprint) String() string {
+	return fmt.Sprintf("%s %d %d %s", f.loc, f.size, f.mtime.UnixNano(), f.tag)
+}
+
+// fingerprintIndex finds the index loc (without suffix) as OpenIndex would
+// and returns its fingerprint: a stat for files, a HEAD request for
+// http(s). It returns an error wrapping debian.ErrIndexNotFound when no
+// form exists.
+func fingerprintIndex(ctx context.Context, loc string) (fingerprint, error) {
+	u, err := url.Parse(loc)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return fingerprintHTTP(ctx, loc)
+	}
+	path := loc
+	if err == nil && u.Scheme == "file" {
+		path = u.Path
+	}
+	for _, ext := range suffixes {
+		st, err := os.Stat(path + ext)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fingerprint{}, fmt.Errorf("stat index: %w", err)
+		}
+		return fingerprint{loc: loc + ext, size: st.Size(), mtime: st.ModTime()}, nil
+	}
+	return fingerprint{}, fmt.Errorf("find index %q: %w", cut(loc), debian.ErrIndexNotFound)
+}
+
+func fingerprintHTTP(ctx context.Context, loc string) (fingerprint, error) {
+	for _, ext := range suffixes {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, loc+ext, nil)
+		if err != nil {
+			return fingerprint{}, fmt.Errorf("head index: %w", err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fingerprint{}, fmt.Errorf("head index: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 400 {
+			continue
+		}
+		mtime, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+		return fingerprint{loc: loc + ext, size: resp.ContentLength, mtime: mtime, tag: resp.Header.Get("ETag")}, nil
+	}
+	return fingerprint{}, fmt.Errorf("find index %q: %w", cut(loc), debian.ErrIndexNotFound)
+}
+
+// loaded is one section's archive data, parsed.
+type loaded struct {
+	pkgs []*debian.Package // in the order of the Packages files, duplicates kept
+	// testVersion maps a package to its version in the final distro, or
+	// "None"; nil when the section tests no upgrade.
+	testVersion map[string]string
+}
+
+// loadIndexes parses the Packages files at urls and returns their packages
+// in file order, each file's in the order names first appear in it.
+func loadIndexes(ctx context.Context, urls []string) ([]*debian.Package, error) {
+	var all []*debian.Package
+	for _, u := range urls {
+		m, err := debian.LoadPackages(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		start := len(all)
+		for _, p := range m {
+			all = append(all, p)
+		}
+		part := all[start:]
+		slices.SortFunc(part, func(a, b *debian.Package) int { return a.Order - b.Order })
+	}
+	return all, nil
+}
+
+// loadArchive parses a section's Packages files, and those of its final
+// distro for the test versions.
+func loadArchive(ctx context.Context, urls, final []string) (*loaded, error) {
+	pkgs, err := loadIndexes(ctx, urls)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{pkgs: pkgs}
+	if final != nil {
+		fin, err := loadIndexes(ctx, final)
+		if err != nil {
+			return nil, err
+		}
+		// Of several candidates the highest version counts, as in a
+		// PackagesFile.
+		best := make(map[string]string, len(fin))
+		for _, p := range fin {
+			if v, ok := best[p.Name]; !ok || debian.CompareVersions(p.Version, v) > 0 {
+				best[p.Name] = p.Version
+			}
+		}
+		l.testVersion = make(map[string]string, len(pkgs))
+		for _, p := range pkgs {
+			if v, ok := best[p.Name]; ok {
+				l.testVersion[p.Name] = v
+			} else {
+				l.testVersion[p.Name] = store.TestVersionNone
+			}
+		}
+	}
+	return l, nil
+}
+
+// statePackages converts the loaded packages for the state algorithm.
+func (l *loaded) statePackages() ([]state.Package, error) {
+	out := make([]state.Package, 0, len(l.pkgs))
+	for _, p := range l.pkgs {
+		sp, err := state.NewPackage(p)
+		if err != nil {
+			return nil, err
+		}
+		if l.testVersion != nil {
+			sp.TestVersion = l.testVersion[p.Name]
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}
+
+// storePackages converts the loaded packages for store.ReplacePackages:
+// one per name, the highest version winning.
+func (l *loaded) storePackages() []store.Package {
+	idx := make(map[string]int, len(l.pkgs))
+	out := make([]store.Package, 0, len(l.pkgs))
+	for _, p := range l.pkgs {
+		sp := store.Package{
+			Name: p.Name, Version: p.Version, Source: p.Source, SourceVersion: p.SourceVersion,
+			Maintainer: p.Maintainer, Uploaders: p.Uploaders,
+			Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides,
+		}
+		if l.testVersion != nil {
+			sp.TestVersion = l.testVersion[p.Name]
+		}
+		if deps, err := debian.ParseDepends(joinFields(p.Depends, p.PreDepends)); err == nil {
+			sp.Dependencies = deps.Names()
+		}
+		if i, ok := idx[p.Name]; ok {
+			if debian.CompareVersions(p.Version, out[i].Version) > 0 {
+				out[i] = sp
+			}
+			continue
+		}
+		idx[p.Name] = len(out)
+		out = append(out, sp)
+	}
+	return out
+}
+
+func joinFields(a, b string) string {
+	switch {
+	case strings.TrimSpace(a) == "":
+		return b
+	case strings.TrimSpace(b) == "":
+		return a
+	}
+	return a + ", " + b
+}

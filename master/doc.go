@@ -1,0 +1,84 @@
+// Package master is the piuparts master: one forced-command connection of a
+// slave ([Serve]), speaking the line protocol of package protocol on the
+// connection's standard input and output, with the semantics of Debian's
+// piuparts-master-backend.
+//
+// # Commands
+//
+// The master greets with "hello". Nothing but "section NAME" is accepted
+// until a section was chosen; "section" may be sent again to switch, which
+// starts the new section afresh (recycle mode and the idle flag are
+// reset). The commands and their answers:
+//
+//	section NAME          ok; error for a section the config does not list;
+//	                      busy when the database cannot be read
+//	recycle               ok when SECTION/recycle/ holds a marker and no
+//	                      state was computed yet in this section; else error
+//	idle                  ok N: the idle stamp is valid N more seconds
+//	                      (0: not known to be idle)
+//	reserve               ok NAME TESTVERSION, or error when nothing is left
+//	unreserve NAME VER    ok
+//	pass|fail|untestable NAME VER + long part
+//	                      ok, once the log is on disk and in the index;
+//	                      a log already there is a duplicate: logged, ok
+//	status                ok [(recycle)] STATE=N ... total=N
+//	_state NAME           ok STATE TESTVERSION
+//	_depends NAME, _recursive-depends NAME, _depcycle NAME
+//	                      ok NAMES..., or error for a name that is not a
+//	                      package of the section
+//	_list STATE           ok NAMES... (sorted), or error for an unknown state
+//
+// Anything else — an unknown command, a wrong argument count, a package
+// name or version that is not valid (and so could escape a directory), a
+// line or log over the limits, a long part cut short, an idle timeout — ends
+// the connection: the master logs why, stores nothing of that command, and
+// Serve returns an error (the program exits non-zero). The master never
+// runs anything a client sends.
+//
+// # Storage
+//
+// Logs are written in piuparts' layout through [store.LogTree] (temporary
+// file, fsync, link under SECTION/KIND/NAME_VERSION.log, directory fsync),
+// then indexed with [store.DB.AddLog], then recorded in
+// SECTION/submissions.txt; only then does the master answer ok. The marker
+// files keep piuparts' meaning, so Debian's cron scripts and
+// piuparts-report keep working on the tree:
+//
+//   - reserve creates an empty SECTION/reserved/NAME_VERSION.log, as the
+//     reference does, besides the reservation row with its lease (the
+//     database is what makes reservations atomic and lets them expire; the
+//     marker is what report_stale_reserved_packages and people look at). A
+//     marker the database does not know (left by another program, or moved
+//     back by hand) blocks its package, as in piuparts. In recycle mode,
+//     reserve removes the package version's logs other than pass/ and its
+//     recycle/ marker; it always removes the recycle/ marker of what it
+//     reserves.
+//   - unreserve removes the reserved marker and the reservation, and puts
+//     back a recycle/ marker when the version had a log (piupartslib's
+//     unreserve_package).
+//   - a submission for a reserved version first removes that version's
+//     older logs and the reserved marker (_remove_logs_if_reserved), once
+//     the whole long part has arrived.
+//   - an expired lease (reserved-expire) releases the reservation and its
+//     marker; the master logs it.
+//   - SECTION/idle.stamp and SECTION/recycle.stamp are written and removed
+//     as the reference does; reschedule_oldest_logs reads them.
+//
+// # Cache
+//
+// Parsing Packages files and computing states is what makes the reference
+// slow. The master keeps the parsed packages and the computed states in the
+// database, keyed by the inputs they came from: the Packages files' names,
+// sizes and modification times (of the section and of its
+// depends-sections, and of the final distro of an upgrade test), the
+// modification times of the log directories (pass, fail, untestable,
+// bugged, affected, recycle) of those sections, the section's generation in
+// the database (bumped by every indexed log) and recycle mode. When the key
+// matches, status and reserve read the stored states and touch no Packages
+// file; otherwise one connection computes them (others wait for it on
+// SECTION/.compute.lock) and stores them with the new key. Changes to
+// reserved/ do not invalidate the states: a reservation does not change its
+// package's state. Packages served over http(s) have no cheap fingerprint:
+// they are fetched and parsed on every cold start, and their states are
+// cached under the key of what was fetched.
+package master

@@ -1,0 +1,560 @@
+package master
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/master/state"
+	"piuparts-server/store"
+)
+
+// ErrDependsCycle means the depends-sections of the config form a cycle.
+var ErrDependsCycle = errors.New("master: depends-sections form a cycle")
+
+// errComputeWait means another connection held the section's compute lock
+// for longer than Config.ComputeWait.
+var errComputeWait = errors.New("master: waited too long for another connection computing the states")
+
+// session is the chosen section of a connection, as the reference's
+// _init_section resets it.
+type session struct {
+	name    string
+	conf    *config.Section
+	recycle bool
+	idle    int8 // 0 unknown, 1 idle (stamp written), -1 not idle (stamp removed)
+
+	// loaded is set once the states are known in the database for this
+	// session (the reference's _init_db): recycle is then too late.
+	loaded   bool
+	loadedAt time.Time
+	// treeAtLoad is the latest change of the log directories seen when
+	// the states were loaded.
+	treeAtLoad time.Time
+	// cands are the names still to try for reserve, best first.
+	cands []string
+	// res is the computed result, when this session computed it (cold
+	// start) or a debug command needed it.
+	res *state.Result
+}
+
+// cmdSection chooses (or switches to) a section.
+func (c *conn) cmdSection(ctx context.Context, name string) error {
+	c.sec = nil
+	conf, err := c.cfg.Piuparts.Section(name)
+	if err != nil {
+		c.log.Info().Str("section", name).Msg("unknown section")
+		return c.fail()
+	}
+	if err := c.ensureDirs(name); err != nil {
+		c.log.Error().Err(err).Str("section", name).Msg("section")
+		return c.fail()
+	}
+	c.switchLog(conf.MasterLogFile())
+	// A database that cannot even be read is the one reason to be busy:
+	// the reference is busy when another connection holds the section.
+	if _, err := c.cfg.DB.Section(ctx, name); err != nil && !errors.Is(err, store.ErrNoSection) {
+		c.log.Error().Err(err).Str("section", name).Msg("section busy")
+		return c.busy()
+	}
+	c.sec = &session{name: name, conf: conf}
+	c.log.Debug().Str("section", name).Str("slave", c.holder).Msg("connected")
+	return c.ok()
+}
+
+// cmdRecycle turns recycle mode on when there is something to recycle, as
+// enable_recycling does: not after the states were loaded.
+func (c *conn) cmdRecycle(context.Context) error {
+	s := c.sec
+	if s.recycle {
+		return c.ok()
+	}
+	if s.loaded {
+		c.log.Info().Str("section", s.name).Msg("too late for recycling")
+		return c.fail()
+	}
+	found, err := hasAnyLog(c.kindDir(s.name, store.KindRecycle))
+	if err != nil {
+		return fmt.Errorf("recycle in %s: %w", s.name, err)
+	}
+	if !found {
+		c.log.Info().Str("section", s.name).Msg("nothing to recycle")
+		return c.fail()
+	}
+	s.recycle = true
+	s.idle = 0
+	return c.ok()
+}
+
+// cmdStatus answers the number of packages in each active state.
+func (c *conn) cmdStatus(ctx context.Context) error {
+	s := c.sec
+	if err := c.ensureStates(ctx); err != nil {
+		return c.answerTrouble(err, "status")
+	}
+	var args []string
+	if s.recycle {
+		args = append(args, "(recycle)")
+	}
+	var counts map[string]int
+	if s.res != nil {
+		counts = make(map[string]int)
+		for _, sc := range s.res.Status() {
+			counts[sc.State] = sc.Count
+		}
+	} else {
+		var err error
+		if counts, err = c.cfg.DB.StateCounts(ctx, s.name); err != nil {
+			return c.answerTrouble(err, "status")
+		}
+	}
+	total := 0
+	for _, st := range state.ActiveStates() {
+		n := counts[st]
+		total += n
+		args = append(args, st+"="+itoa(n))
+	}
+	args = append(args, "total="+itoa(total))
+	return c.ok(args...)
+}
+
+// answerTrouble logs a storage or archive failure that keeps the master
+// from answering a command, and answers error: the slave tries again later.
+func (c *conn) answerTrouble(err error, what string) error {
+	c.log.Error().Err(err).Str("section", c.sec.name).Str("command", what).Msg("cannot answer")
+	return c.fail()
+}
+
+// secInput is what the states of one section are computed from.
+type secInput struct {
+	conf        *config.Section
+	urls, final []string
+	fps         []fingerprint
+	stamp       string
+	deps        []*secInput
+}
+
+// archiveKey identifies the section's own Packages files.
+func (in *secInput) archiveKey() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "archive v1\n%q\n%q\n", in.urls, in.final)
+	for _, fp := range in.fps {
+		fmt.Fprintln(h, fp)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// archiveFingerprint is what store.ReplacePackages records.
+func (in *secInput) archiveFingerprint() store.Fingerprint {
+	fp := store.Fingerprint{SHA256: in.archiveKey()}
+	for _, f := range in.fps {
+		fp.Size += f.size
+		if f.mtime.After(fp.ModTime) {
+			fp.ModTime = f.mtime
+		}
+	}
+	return fp
+}
+
+// statesKey identifies everything the states of the section depend on.
+func (in *secInput) statesKey(recycle bool, generation int64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "states v1 recycle=%t generation=%d\n", recycle, generation)
+	seen := make(map[*secInput]bool)
+	var walk func(*secInput)
+	walk = func(s *secInput) {
+		if seen[s] {
+			fmt.Fprintf(h, "again %s\n", s.conf.Name)
+			return
+		}
+		seen[s] = true
+		fmt.Fprintf(h, "section %s %s\n", s.conf.Name, s.archiveKey())
+		fmt.Fprintf(h, "tree %s\n", s.stamp)
+		for _, d := range s.deps {
+			walk(d)
+		}
+		fmt.Fprintf(h, "end %s\n", s.conf.Name)
+	}
+	walk(in)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// gather collects the inputs of a section and its depends-sections: the
+// Packages fingerprints and the log directories' stamps. It creates the
+// depends-sections' directories.
+func (c *conn) gather(ctx context.Context, name string) (*secInput, error) {
+	memo := make(map[string]*secInput)
+	visiting := make(map[string]bool)
+	var visit func(name string) (*secInput, error)
+	visit = func(name string) (*secInput, error) {
+		if in, ok := memo[name]; ok {
+			return in, nil
+		}
+		if visiting[name] {
+			return nil, fmt.Errorf("section %s: %w", name, ErrDependsCycle)
+		}
+		visiting[name] = true
+		defer delete(visiting, name)
+		conf, err := c.cfg.Piuparts.Section(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.ensureDirs(name); err != nil {
+			return nil, err
+		}
+		in := &secInput{conf: conf}
+		if in.urls, in.final, err = archiveURLs(c.cfg.Piuparts, conf); err != nil {
+			return nil, err
+		}
+		for _, u := range append(slices.Clone(in.urls), in.final...) {
+			fp, err := fingerprintIndex(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			in.fps = append(in.fps, fp)
+		}
+		if in.stamp, _, err = c.treeStamp(name); err != nil {
+			return nil, err
+		}
+		for _, d := range conf.DependsSections {
+			din, err := visit(d)
+			if err != nil {
+				return nil, err
+			}
+			in.deps = append(in.deps, din)
+		}
+		memo[name] = in
+		return in, nil
+	}
+	return visit(name)
+}
+
+// cachedCandidates returns the candidates stored with the states when
+// inputs (as stored by SetStates) were made from key.
+func cachedCandidates(inputs, key string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(inputs, key+"\n")
+	if !ok && inputs != key {
+		return nil, false
+	}
+	if rest == "" {
+		return []string{}, true
+	}
+	return strings.Split(rest, "\n"), true
+}
+
+// ensureStates makes sure the database holds the states of the session's
+// section for its current inputs, computing them if needed (the
+// reference's _init_db), and sets the session's candidates.
+func (c *conn) ensureStates(ctx context.Context) error {
+	s := c.sec
+	if s.loaded {
+		return nil
+	}
+	start := c.cfg.now()
+	latest, err := c.latestMtime(s.name)
+	if err != nil {
+		return err
+	}
+	s.treeAtLoad = latest
+	if ok, err := c.loadCached(ctx); err != nil || ok {
+		if ok {
+			s.loaded, s.loadedAt = true, start
+			c.log.Debug().Str("section", s.name).Dur("dur", time.Since(start)).Msg("states from cache")
+		}
+		return err
+	}
+	unlock, err := c.lockCompute(ctx, s.name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Another connection may have computed them while this one waited.
+	if ok, err := c.loadCached(ctx); err != nil || ok {
+		if ok {
+			s.loaded, s.loadedAt = true, start
+		}
+		return err
+	}
+	if err := c.computeStates(ctx); err != nil {
+		return err
+	}
+	s.loaded, s.loadedAt = true, start
+	c.log.Info().Str("section", s.name).Dur("dur", time.Since(start)).Msg("states computed")
+	return nil
+}
+
+// loadCached sets the session's candidates from the database when the
+// stored states were computed from the current inputs.
+func (c *conn) loadCached(ctx context.Context) (bool, error) {
+	s := c.sec
+	in, err := c.gather(ctx, s.name)
+	if err != nil {
+		return false, err
+	}
+	row, err := c.cfg.DB.Section(ctx, s.name)
+	if errors.Is(err, store.ErrNoSection) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	cands, ok := cachedCandidates(row.StatesInputs, in.statesKey(s.recycle, row.Generation))
+	if ok {
+		s.cands = cands
+	}
+	return ok, nil
+}
+
+// lockCompute takes SECTION/.compute.lock, so that one connection at a
+// time computes a section's states while the others wait and then use
+// them. It returns the function that releases the lock.
+func (c *conn) lockCompute(ctx context.Context, section string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(c.cfg.Dir, section, ".compute.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", section, err)
+	}
+	wait := c.cfg.ComputeWait
+	if wait <= 0 {
+		wait = DefaultComputeWait
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", section, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", section, errComputeWait)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// buildSections loads the archive data and log listings of a section and
+// its depends-sections for the state algorithm. It returns the loaded
+// archive data of the section itself too.
+func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool) (*state.Section, *loaded, error) {
+	built := make(map[*secInput]*state.Section)
+	var rootData *loaded
+	var build func(*secInput, bool) (*state.Section, error)
+	build = func(in *secInput, root bool) (*state.Section, error) {
+		if s, ok := built[in]; ok {
+			return s, nil
+		}
+		data, err := loadArchive(ctx, in.urls, in.final)
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", in.conf.Name, err)
+		}
+		pkgs, err := data.statePackages()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", in.conf.Name, err)
+		}
+		logs, _, err := c.listLogs(in.conf.Name)
+		if err != nil {
+			return nil, err
+		}
+		s := &state.Section{Name: in.conf.Name, Packages: pkgs, Logs: logs, Recycle: root && recycle}
+		for _, d := range in.deps {
+			ds, err := build(d, false)
+			if err != nil {
+				return nil, err
+			}
+			s.Depends = append(s.Depends, ds)
+		}
+		if root {
+			rootData = data
+		}
+		built[in] = s
+		return s, nil
+	}
+	root, err := build(in, true)
+	return root, rootData, err
+}
+
+// computeStates computes the session's states from the archive and the
+// log tree and stores them, with the candidates, under their inputs' key.
+func (c *conn) computeStates(ctx context.Context) error {
+	s := c.sec
+	now := c.cfg.now()
+	// The index must know the recycle markers (store.Reserve honours them)
+	// and forget logs someone removed, before the generation is read.
+	if err := c.reconcileIndex(ctx, s.name, now); err != nil {
+		return err
+	}
+	in, err := c.gather(ctx, s.name)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	root, data, err := c.buildSections(ctx, in, s.recycle)
+	if err != nil {
+		return err
+	}
+	t1 := time.Now()
+	res, err := state.Compute(root)
+	if err != nil {
+		return fmt.Errorf("compute states of %s: %w", s.name, err)
+	}
+	t2 := time.Now()
+	defer func() {
+		c.log.Debug().Str("section", s.name).Dur("load", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).
+			Dur("store", time.Since(t2)).Msg("computation")
+	}()
+	row, err := c.cfg.DB.Section(ctx, s.name)
+	if err != nil && !errors.Is(err, store.ErrNoSection) {
+		return err
+	}
+	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 {
+		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages()); err != nil {
+			return err
+		}
+		c.log.Info().Str("section", s.name).Int("packages", len(data.pkgs)).Msg("packages loaded")
+		if row, err = c.cfg.DB.Section(ctx, s.name); err != nil {
+			return err
+		}
+	}
+	var states []store.PackageState
+	for _, st := range state.States() {
+		names, _ := res.InState(st)
+		for _, n := range names {
+			states = append(states, store.PackageState{Package: n, State: st})
+		}
+	}
+	cands, err := c.candidates(ctx, res)
+	if err != nil {
+		return err
+	}
+	key := in.statesKey(s.recycle, row.Generation)
+	inputs := key + "\n" + strings.Join(cands, "\n")
+	if len(cands) == 0 {
+		inputs = key
+	}
+	if err := c.cfg.DB.SetStates(ctx, s.name, inputs, now, states); err != nil {
+		return err
+	}
+	s.res, s.cands = res, cands
+	return nil
+}
+
+// candidates returns the names to try for reserve, best first: the
+// algorithm's candidates, then the waiting packages it left out because of
+// a reserved/ marker that belongs to a reservation of this master (they come
+// back when the lease ends or the slave unreserves them).
+func (c *conn) candidates(ctx context.Context, res *state.Result) ([]string, error) {
+	list := res.Candidates(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+	out := make([]string, 0, len(list))
+	in := make(map[string]bool, len(list))
+	for _, cd := range list {
+		out = append(out, cd.Name)
+		in[cd.Name] = true
+	}
+	rs, err := c.cfg.DB.Reservations(ctx, c.sec.name)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if in[r.Package] || res.State(r.Package) != state.WaitingToBeTested {
+			continue
+		}
+		out = append(out, r.Package)
+		in[r.Package] = true
+	}
+	return out, nil
+}
+
+// reconcileIndex brings the log index of a section in line with the tree
+// where reserve depends on it: index entries whose file is gone are
+// dropped, and recycle/ markers the index lacks are added.
+func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time) error {
+	for _, k := range append(slices.Clone(resultKinds), store.KindRecycle) {
+		entries, err := c.cfg.DB.Logs(ctx, section, k)
+		if err != nil {
+			return err
+		}
+		indexed := make(map[string]bool, len(entries))
+		for _, e := range entries {
+			indexed[store.LogName(e.Package, e.Version)] = true
+			if c.logExists(section, k, e.Package, e.Version) {
+				continue
+			}
+			if _, err := c.cfg.DB.RemoveLog(ctx, section, k, e.Package, e.Version); err != nil {
+				return err
+			}
+		}
+		if k != store.KindRecycle {
+			continue
+		}
+		names, err := os.ReadDir(c.kindDir(section, k))
+		if err != nil {
+			return err
+		}
+		for _, e := range names {
+			pkg, version, ok := splitLogName(e.Name())
+			if !ok || indexed[e.Name()] {
+				continue
+			}
+			if err := c.indexExisting(ctx, section, k, pkg, version, now); err != nil && !errors.Is(err, store.ErrDuplicate) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// indexExisting adds a log file that is in the tree to the index.
+func (c *conn) indexExisting(ctx context.Context, section string, k store.Kind, pkg, version string, now time.Time) error {
+	lf, err := c.tree.StatLog(section, k, pkg, version)
+	if err != nil {
+		return err
+	}
+	return c.cfg.DB.AddLog(ctx, store.LogEntry{
+		Section: section, Kind: k, Package: pkg, Version: version,
+		Path: lf.Path, Size: lf.Size, SHA256: lf.SHA256, SubmittedAt: now,
+	})
+}
+
+// ensureResult makes sure the session has the computed result in memory,
+// for the debug commands.
+func (c *conn) ensureResult(ctx context.Context) (*state.Result, error) {
+	s := c.sec
+	if err := c.ensureStates(ctx); err != nil {
+		return nil, err
+	}
+	if s.res != nil {
+		return s.res, nil
+	}
+	in, err := c.gather(ctx, s.name)
+	if err != nil {
+		return nil, err
+	}
+	root, _, err := c.buildSections(ctx, in, s.recycle)
+	if err != nil {
+		return nil, err
+	}
+	res, err := state.Compute(root)
+	if err != nil {
+		return nil, fmt.Errorf("compute states of %s: %w", s.name, err)
+	}
+	s.res = res
+	return res, nil
+}
