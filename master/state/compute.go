@@ -135,20 +135,21 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 
 	// PackagesFile._read_file: a later stanza replaces an earlier one only
 	// with a higher version, and keeps its position.
-	pos := make(map[string]int, len(sec.Packages))
+	pos := make(map[int32]int32, len(sec.Packages)) // name -> index in list
 	var list []*Package
 	for i := range sec.Packages {
 		p := &sec.Packages[i]
 		if p.Name == "" || p.Version == "" {
 			return nil, fmt.Errorf("section %q: package %q without name or version", cut(sec.Name), cut(p.Name))
 		}
-		if j, ok := pos[p.Name]; ok {
+		id := e.intern(p.Name)
+		if j, ok := pos[id]; ok {
 			if debian.CompareVersions(p.Version, list[j].Version) > 0 {
 				list[j] = p
 			}
 			continue
 		}
-		pos[p.Name] = len(list)
+		pos[id] = int32(len(list))
 		list = append(list, p)
 	}
 	d.pkgs = make([]*pkg, len(list))
