@@ -12,10 +12,16 @@
 //
 //	/usr/bin/python3 internal/debian/testdata/bench_piupartslib.py PATH 3
 //
-// On the 2-core development machine (shared, so figures vary by ~15%):
-// BenchmarkParsePackages 56 ms/op, 317 allocs/op; BenchmarkReadPackages
-// 112 ms/op, 660 allocs/op; piupartslib best of 3: 1.17 s. That is 21 times
-// faster to parse, 10 times faster to build the map.
+// ReadPackages parses in parallel (runtime.GOMAXPROCS(0) workers on 1 MB
+// blocks); ParsePackages is one Parser, sequential.
+//
+// On the 2-core development machine, shared with other jobs (load 1.2 to
+// 1.8 while measuring, so single runs vary by 30% or more), same session:
+// BenchmarkParsePackages 48-65 ms/op, 316 allocs/op; BenchmarkReadPackages
+// 49-89 ms/op (best of 5: 49 ms), 776 allocs/op; piupartslib best of 3:
+// 1.31 s (1.01 s at the quietest moment of the day). Best against best,
+// 1.01 s / 49 ms: 21 times faster to build the map (it was 10 times before
+// the parallel parse). ReadPackages uses about 95 ms of CPU time per run.
 package debian_test
 
 import (

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // DefaultBlockSize is how much input [Parser] reads and converts to a string
@@ -139,6 +140,11 @@ func lastBlankLineEnd(b []byte, from int) int {
 // buffered, everything up to the last blank line (so that no paragraph spans
 // two blocks), or at the end of the input all that is left. It returns
 // io.EOF when there is no more input.
+//
+// The block becomes a string without a copy (unsafe.String), which is
+// sound because its buffer is never written again: what follows the cut
+// moves to a new buffer. The buffer holds p.block bytes and is read full
+// before it is cut, so little beyond the block is kept alive with it.
 func (p *Parser) fill() error {
 	buf := p.pending
 	searched := 0
@@ -147,14 +153,15 @@ func (p *Parser) fill() error {
 			if len(buf) == 0 {
 				return io.EOF
 			}
-			p.s, p.pos = string(buf), 0
-			p.pending = buf[:0]
+			p.s, p.pos = unsafe.String(&buf[0], len(buf)), 0
+			p.pending = nil
 			return nil
 		}
 		if len(buf) >= p.block {
 			if cut := lastBlankLineEnd(buf, searched); cut > 0 {
-				p.s, p.pos = string(buf[:cut]), 0
-				p.pending = buf[:copy(buf, buf[cut:])]
+				p.s, p.pos = unsafe.String(&buf[0], cut), 0
+				rest := buf[cut:]
+				p.pending = append(make([]byte, 0, max(p.block, len(rest))), rest...)
 				return nil
 			}
 			searched = len(buf)
@@ -239,7 +246,7 @@ func (p *Parser) paragraph() (Paragraph, bool, error) {
 		switch {
 		case isBlank(line):
 			if have {
-				p.endField(&cur)
+				p.endField(cur)
 				return p.finish(start), true, nil
 			}
 		case line[0] == '#':
@@ -260,46 +267,60 @@ func (p *Parser) paragraph() (Paragraph, bool, error) {
 			p.scratch = append(p.scratch, line...)
 		default:
 			if have {
-				p.endField(&cur)
+				p.endField(cur)
 			} else {
 				start = p.line
 			}
-			if err := p.startField(&cur, lineStart, eol); err != nil {
+			// startField returns the field's parts rather than setting cur
+			// through a pointer, which would cost a write barrier while
+			// the garbage collector runs; they are stored one by one, as
+			// copying a returned struct whole stalls the CPU.
+			name, valStart, err := p.startField(lineStart, eol)
+			if err != nil {
 				return Paragraph{}, false, err
 			}
+			cur.name, cur.valStart, cur.valEnd, cur.dirty = name, valStart, eol, false
 			have = true
 		}
 	}
 	if have {
-		p.endField(&cur)
+		p.endField(cur)
 		return p.finish(start), true, nil
 	}
 	return Paragraph{}, false, nil
 }
 
-// startField begins the field on s[lineStart:eol].
-func (p *Parser) startField(cur *field, lineStart, eol int) error {
+// startField parses the start of a field on s[lineStart:eol] and returns
+// the field's name and where its value starts.
+func (p *Parser) startField(lineStart, eol int) (name string, valStart int, err error) {
 	line := p.s[lineStart:eol]
-	colon := strings.IndexByte(line, ':')
-	if colon < 0 {
-		return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("missing colon in %q", cut(line))}
-	}
-	name := line[:colon]
-	if name == "" {
-		return &SyntaxError{Line: p.line, Msg: "empty field name"}
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c <= ' ' || c == 0x7f {
-			return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(name))}
+	// Find the colon, checking the name's bytes on the way: names are
+	// short, so one plain loop beats strings.IndexByte and a second loop.
+	colon := 0
+	for colon < len(line) {
+		if c := line[colon]; c == ':' || c <= ' ' || c == 0x7f {
+			break
 		}
+		colon++
 	}
+	if colon == len(line) || line[colon] != ':' {
+		colon = strings.IndexByte(line, ':')
+		if colon < 0 {
+			return "", 0, &SyntaxError{Line: p.line, Msg: fmt.Sprintf("missing colon in %q", cut(line))}
+		}
+		return "", 0, &SyntaxError{Line: p.line, Msg: fmt.Sprintf("invalid character in field name %q", cut(line[:colon]))}
+	}
+	if colon == 0 {
+		return "", 0, &SyntaxError{Line: p.line, Msg: "empty field name"}
+	}
+	name = line[:colon]
 	// Look for a duplicate only when a field with the same length and first
 	// letter has been seen.
 	bit := uint64(1) << ((uint(len(name))*7 + uint(name[0]|0x20)) % 64)
 	if p.seen&bit != 0 {
 		for _, f := range p.fields[p.off:] {
 			if len(f.Name) == len(name) && equalFold(f.Name, name) {
-				return &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
+				return "", 0, &SyntaxError{Line: p.line, Msg: fmt.Sprintf("duplicate field %q", cut(name))}
 			}
 		}
 	}
@@ -308,12 +329,11 @@ func (p *Parser) startField(cur *field, lineStart, eol int) error {
 	for v < eol && (p.s[v] == ' ' || p.s[v] == '\t') {
 		v++
 	}
-	*cur = field{name: name, valStart: v, valEnd: eol}
-	return nil
+	return name, v, nil
 }
 
 // endField trims the current field's value and appends the field.
-func (p *Parser) endField(cur *field) {
+func (p *Parser) endField(cur field) {
 	var v string
 	if cur.dirty {
 		v = trimSpace(string(p.scratch))

@@ -1,6 +1,7 @@
 package debian_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -59,6 +60,30 @@ func ExampleNewPackage() {
 	fmt.Println(pkg.Name, pkg.Version, pkg.Source, pkg.SourceVersion)
 	// Output:
 	// vorbisgain 0.37-2+b1 vorbisgain 0.37-2
+}
+
+// ExampleReadPackages shows the higher version winning and Order keeping
+// the file order of the names, as piupartslib lists them.
+func ExampleReadPackages() {
+	const packages = "Package: python3-six\nVersion: 1.16.0-4\n\n" +
+		"Package: apt\nVersion: 2.6.1\n\n" +
+		"Package: python3-six\nVersion: 1.16.0-3\n\n" +
+		"Package: apt\nVersion: 2.6.2\n"
+	pkgs, err := debian.ReadPackages(context.Background(), strings.NewReader(packages))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inOrder := make([]*debian.Package, len(pkgs))
+	for _, p := range pkgs {
+		inOrder[p.Order] = p
+	}
+	for _, p := range inOrder {
+		fmt.Printf("%s %s (line %d)\n", p.Name, p.Version, p.Fields.Line)
+	}
+	// Output:
+	// python3-six 1.16.0-4 (line 1)
+	// apt 2.6.2 (line 10)
 }
 
 func ExampleCompareVersions() {

@@ -54,6 +54,18 @@ func FuzzParseControl(f *testing.F) {
 		if !reflect.DeepEqual(small, paras) || fmt.Sprint(smallErr) != fmt.Sprint(err) {
 			t.Fatalf("with 3-byte blocks: %q, %v; with one block: %q, %v", small, smallErr, paras, err)
 		}
+		// ReadPackages in parallel on tiny blocks must agree with a
+		// sequential reading, errors included.
+		seq, seqErr := readPackagesSequential(data)
+		par, parErr := debian.ReadPackagesBlock(t.Context(), bytes.NewReader(data), 3, 2)
+		if fmt.Sprint(parErr) != fmt.Sprint(seqErr) {
+			t.Fatalf("ReadPackages in parallel: error %v, sequentially %v", parErr, seqErr)
+		}
+		if seqErr == nil {
+			if err := samePackages(par, seq); err != nil {
+				t.Fatalf("ReadPackages in parallel differs: %v", err)
+			}
+		}
 		var b strings.Builder
 		for _, p := range paras {
 			if len(p.Fields) == 0 {
@@ -63,7 +75,8 @@ func FuzzParseControl(f *testing.F) {
 				if f.Name == "" || strings.ContainsAny(f.Name, ": \t\n") {
 					t.Fatalf("bad field name %q", f.Name)
 				}
-				if strings.TrimSpace(f.Value) != f.Value {
+				// dpkg trims ASCII white space only (U+00A0 stays).
+				if strings.Trim(f.Value, " \t\n\r\v\f") != f.Value {
 					t.Fatalf("value %q not trimmed", f.Value)
 				}
 				upper := asciiUpper(f.Name)

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/ulikunitz/xz"
 )
@@ -136,7 +138,12 @@ type Package struct {
 	Section       string
 	MultiArch     string // Multi-Arch
 	Filename      string
-	Fields        Paragraph
+	// Order is the rank of the package's name in the order the names first
+	// appear in the file, from 0 to one less than the number of names: the
+	// order in which piupartslib's PackagesFile lists them. ReadPackages
+	// and LoadPackages set it; NewPackage leaves it 0.
+	Order  int
+	Fields Paragraph
 }
 
 // Relations parses the relationship field called field (for example
@@ -157,14 +164,11 @@ func NewPackage(para Paragraph) (*Package, error) {
 	return p, nil
 }
 
-// fill sets p from para, as NewPackage describes.
+// fill sets p, which must be zero, from para, as NewPackage describes.
 func (p *Package) fill(para Paragraph) error {
-	*p = Package{Fields: para}
+	p.Fields = para
 	for _, f := range para.Fields {
-		if !p.set(f.Name, f.Value) && !titleCase(f.Name) {
-			// Known names are title case, so only others need folding.
-			p.set(foldKey(f.Name), f.Value)
-		}
+		p.set(f.Name, f.Value)
 	}
 	if p.Name == "" {
 		return &SyntaxError{Line: para.Line, Msg: "stanza has no Package field"}
@@ -185,50 +189,66 @@ func (p *Package) fill(para Paragraph) error {
 	return nil
 }
 
-// set stores value in the named field that has the exactly spelled name, and
-// reports whether there is one.
-func (p *Package) set(name, value string) bool {
-	switch name {
-	case "Package":
-		p.Name = value
-	case "Version":
-		p.Version = value
-	case "Architecture":
-		p.Architecture = value
-	case "Source":
-		p.Source = value
-	case "Maintainer":
-		p.Maintainer = value
-	case "Uploaders":
-		p.Uploaders = value
-	case "Depends":
-		p.Depends = value
-	case "Pre-Depends":
-		p.PreDepends = value
-	case "Recommends":
-		p.Recommends = value
-	case "Provides":
-		p.Provides = value
-	case "Conflicts":
-		p.Conflicts = value
-	case "Breaks":
-		p.Breaks = value
-	case "Status":
-		p.Status = value
-	case "Essential":
-		p.Essential = value == "yes"
-	case "Priority":
-		p.Priority = value
-	case "Section":
-		p.Section = value
-	case "Multi-Arch":
-		p.MultiArch = value
-	case "Filename":
-		p.Filename = value
-	default:
-		return false
+// set stores value in the named field called name (compared without regard
+// to ASCII case), if there is one. It runs for every field of every stanza,
+// so it compares name with one candidate only.
+func (p *Package) set(name, value string) {
+	if len(name) < 6 {
+		return // shorter than every name wanted
 	}
-	return true
+	// Pick the one candidate by length and first letter (and, where two
+	// names share those, the last letter).
+	var key string
+	var dst *string
+	switch len(name)<<8 | int(name[0]|0x20) {
+	case 6<<8 | 'b':
+		key, dst = "Breaks", &p.Breaks
+	case 6<<8 | 's':
+		key, dst = "Source", &p.Source
+		if name[5]|0x20 == 's' {
+			key, dst = "Status", &p.Status
+		}
+	case 7<<8 | 'd':
+		key, dst = "Depends", &p.Depends
+	case 7<<8 | 'p':
+		key, dst = "Package", &p.Name
+	case 7<<8 | 's':
+		key, dst = "Section", &p.Section
+	case 7<<8 | 'v':
+		key, dst = "Version", &p.Version
+	case 8<<8 | 'f':
+		key, dst = "Filename", &p.Filename
+	case 8<<8 | 'p':
+		key, dst = "Provides", &p.Provides
+		if name[7]|0x20 == 'y' {
+			key, dst = "Priority", &p.Priority
+		}
+	case 9<<8 | 'c':
+		key, dst = "Conflicts", &p.Conflicts
+	case 9<<8 | 'e':
+		if equalFold(name, "Essential") {
+			p.Essential = value == "yes"
+		}
+		return
+	case 9<<8 | 'u':
+		key, dst = "Uploaders", &p.Uploaders
+	case 10<<8 | 'm':
+		key, dst = "Maintainer", &p.Maintainer
+		if name[9]|0x20 == 'h' {
+			key, dst = "Multi-Arch", &p.MultiArch
+		}
+	case 10<<8 | 'r':
+		key, dst = "Recommends", &p.Recommends
+	case 11<<8 | 'p':
+		key, dst = "Pre-Depends", &p.PreDepends
+	case 12<<8 | 'a':
+		key, dst = "Architecture", &p.Architecture
+	default:
+		return
+	}
+	if equalFold(name, key) {
+		*dst = value
+	}
 }
 
 // foldKey returns the canonical spelling of a field name that NewPackage or
@@ -301,7 +321,16 @@ type Source struct {
 // a *SyntaxError (at the paragraph's line) when the Package or Version field
 // is missing or empty.
 func NewSource(para Paragraph) (*Source, error) {
-	s := &Source{Fields: para}
+	s := new(Source)
+	if err := s.fill(para); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fill sets s from para, as NewSource describes.
+func (s *Source) fill(para Paragraph) error {
+	*s = Source{Fields: para}
 	for _, f := range para.Fields {
 		switch fieldKey(f.Name) {
 		case "Package":
@@ -335,35 +364,201 @@ func NewSource(para Paragraph) (*Source, error) {
 		}
 	}
 	if s.Name == "" {
-		return nil, &SyntaxError{Line: para.Line, Msg: "stanza has no Package field"}
+		return &SyntaxError{Line: para.Line, Msg: "stanza has no Package field"}
 	}
 	if s.Version == "" {
-		return nil, &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("source %q has no Version field", cut(s.Name))}
+		return &SyntaxError{Line: para.Line, Msg: fmt.Sprintf("source %q has no Version field", cut(s.Name))}
 	}
-	return s, nil
+	return nil
 }
 
 // ctxCheckEvery is how many paragraphs the readers parse between looks at
 // their context.
 const ctxCheckEvery = 1024
 
-// packageChunk is how many Packages ReadPackages allocates at once.
-const packageChunk = 1024
-
 // ReadPackages parses a Packages (or dpkg status) file from r into a map
 // from package name to package. When a name occurs more than once, the
 // higher version (by [CompareVersions]) wins, and of equal versions the
-// first, as in piupartslib. It returns the parser's *SyntaxError, the
-// errors of [NewPackage], the reader's error, or ctx.Err() when ctx ends.
+// first, as in piupartslib. Each package's Order is its name's rank in the
+// order the names first appear in the file (0 to len(map)-1). It returns
+// the parser's *SyntaxError, the errors of [NewPackage], the reader's error,
+// or ctx.Err() when ctx ends; of several errors, the first in the file.
+//
+// The input is read in blocks that end at paragraph boundaries and parsed
+// on runtime.GOMAXPROCS(0) goroutines; the result is the same as parsing it
+// in one go. All goroutines have ended when ReadPackages returns.
 func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error) {
-	// Collect first, so that the map is made once at its final size.
-	var all []*Package
-	var chunk []Package
-	p := NewParser(r)
+	return readPackages(ctx, r, DefaultBlockSize, runtime.GOMAXPROCS(0))
+}
+
+// readPackages is ReadPackages with the block size and number of workers
+// as parameters, so that tests can make many small blocks.
+func readPackages(ctx context.Context, r io.Reader, block, workers int) (map[string]*Package, error) {
+	var pkgs map[string]*Package
+	err := parseParallel(ctx, r, block, workers, (*Package).fill, func(blk []Package, more bool) {
+		if pkgs == nil {
+			// A map made at its final size fills 3 times faster than
+			// one that grows, but the final size is not known yet. When
+			// more blocks follow, make room for 64 blocks like the first
+			// (bookworm main is 50 of 1 MB); the map grows beyond that.
+			size := len(blk)
+			if more {
+				size *= 64
+			}
+			pkgs = make(map[string]*Package, size)
+		}
+		for i := range blk {
+			pkg := &blk[i]
+			old, ok := pkgs[pkg.Name]
+			if !ok {
+				pkg.Order = len(pkgs)
+			} else if CompareVersions(pkg.Version, old.Version) > 0 {
+				pkg.Order = old.Order
+			} else {
+				continue
+			}
+			pkgs[pkg.Name] = pkg
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if pkgs == nil {
+		pkgs = make(map[string]*Package)
+	}
+	return pkgs, nil
+}
+
+// ReadSources parses a Sources file from r into a map from source package
+// name to source package; of several versions the highest wins, and of
+// equal versions the first. It returns the same errors as [ReadPackages],
+// with [NewSource]'s instead of [NewPackage]'s, and parses in parallel in
+// the same way.
+func ReadSources(ctx context.Context, r io.Reader) (map[string]*Source, error) {
+	srcs := make(map[string]*Source)
+	err := parseParallel(ctx, r, DefaultBlockSize, runtime.GOMAXPROCS(0), (*Source).fill, func(blk []Source, _ bool) {
+		for i := range blk {
+			src := &blk[i]
+			if old, ok := srcs[src.Name]; ok && CompareVersions(src.Version, old.Version) <= 0 {
+				continue
+			}
+			srcs[src.Name] = src
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srcs, nil
+}
+
+// blockJob is one block of input for a worker: whole paragraphs, starting
+// after line lines of the input; more tells whether input follows. The
+// worker sends its result on out.
+type blockJob[T any] struct {
+	s    string
+	line int
+	more bool
+	out  chan<- blockResult[T]
+}
+
+// blockResult is what a block gave: its items in file order, or the first
+// error in it; more is the job's.
+type blockResult[T any] struct {
+	items []T
+	more  bool
+	err   error
+}
+
+// parseParallel parses the paragraphs of r into values of T with fill and
+// calls merge with the values of each block (and whether input follows
+// it), in file order, on the calling goroutine. One goroutine reads r and
+// cuts it into blocks of about block bytes at blank lines (so that no
+// paragraph spans two blocks); workers goroutines parse the blocks. It returns the first error in file order
+// (a read error counts as coming after everything read before it), or
+// ctx.Err(). It returns only after every goroutine it started has ended.
+func parseParallel[T any](ctx context.Context, r io.Reader, block, workers int,
+	fill func(*T, Paragraph) error, merge func(items []T, more bool)) error {
+	workers = max(workers, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // runs after cancel, so everything stops soon
+	defer cancel()
+
+	jobs := make(chan blockJob[T])
+	// order carries each block's result channel in file order; its buffer
+	// bounds how many blocks are in memory beyond the merged ones.
+	order := make(chan chan blockResult[T], 2*workers)
+
+	// The reader: cut blocks, count their lines, hand them out.
+	wg.Go(func() {
+		defer close(order)
+		defer close(jobs)
+		src := &Parser{r: r, block: block}
+		for {
+			err := src.fill()
+			if err == io.EOF {
+				return
+			}
+			out := make(chan blockResult[T], 1)
+			if err != nil {
+				out <- blockResult[T]{err: err}
+			} else {
+				// Send the job before its place in order, so that a
+				// result the merger waits for always has a worker.
+				select {
+				case jobs <- blockJob[T]{s: src.s, line: src.line, more: !src.eof || len(src.pending) > 0, out: out}:
+				case <-ctx.Done():
+					return
+				}
+				src.line += strings.Count(src.s, "\n")
+			}
+			select {
+			case order <- out:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+
+	for range workers {
+		wg.Go(func() {
+			var paras []Paragraph // reused from block to block
+			for j := range jobs {
+				var items []T
+				var err error
+				items, paras, err = parseBlock(ctx, j.s, j.line, paras[:0], fill)
+				j.out <- blockResult[T]{items: items, more: j.more, err: err} // buffered: never blocks
+			}
+		})
+	}
+
+	// The merger, in file order.
+	for out := range order {
+		res := <-out
+		if res.err != nil {
+			return res.err
+		}
+		merge(res.items, res.more)
+	}
+	// The reader stops early only when ctx ends.
+	return ctx.Err()
+}
+
+// parseBlock parses the paragraphs of s, which starts after line lines of
+// the input, into values of T with fill. The values share one allocation.
+// paras is scratch space for the paragraphs; parseBlock returns it for
+// reuse.
+func parseBlock[T any](ctx context.Context, s string, line int, paras []Paragraph,
+	fill func(*T, Paragraph) error) ([]T, []Paragraph, error) {
+	p := &Parser{s: s, eof: true, line: line}
+	var paraErr error
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, paras, err
 			}
 		}
 		para, err := p.Next()
@@ -371,57 +566,22 @@ func ReadPackages(ctx context.Context, r io.Reader) (map[string]*Package, error)
 			break
 		}
 		if err != nil {
-			return nil, err
+			// Report it only if no earlier paragraph is bad.
+			paraErr = err
+			break
 		}
-		if len(chunk) == cap(chunk) {
-			chunk = make([]Package, 0, packageChunk)
-		}
-		chunk = chunk[:len(chunk)+1]
-		pkg := &chunk[len(chunk)-1]
-		if err := pkg.fill(para); err != nil {
-			return nil, err
-		}
-		all = append(all, pkg)
+		paras = append(paras, para)
 	}
-	pkgs := make(map[string]*Package, len(all))
-	for _, pkg := range all {
-		if old, ok := pkgs[pkg.Name]; ok && CompareVersions(pkg.Version, old.Version) <= 0 {
-			continue
+	items := make([]T, len(paras))
+	for i, para := range paras {
+		if err := fill(&items[i], para); err != nil {
+			return nil, paras, err
 		}
-		pkgs[pkg.Name] = pkg
 	}
-	return pkgs, nil
-}
-
-// ReadSources parses a Sources file from r into a map from source package
-// name to source package; of several versions the highest wins. It returns
-// the same errors as [ReadPackages], with [NewSource]'s instead of
-// [NewPackage]'s.
-func ReadSources(ctx context.Context, r io.Reader) (map[string]*Source, error) {
-	srcs := make(map[string]*Source)
-	p := NewParser(r)
-	for n := 0; ; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		para, err := p.Next()
-		if err == io.EOF {
-			return srcs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		src, err := NewSource(para)
-		if err != nil {
-			return nil, err
-		}
-		if old, ok := srcs[src.Name]; ok && CompareVersions(src.Version, old.Version) <= 0 {
-			continue
-		}
-		srcs[src.Name] = src
+	if paraErr != nil {
+		return nil, paras, paraErr
 	}
+	return items, paras, nil
 }
 
 // LoadPackages opens the Packages index at loc with [OpenIndex] and parses
