@@ -96,3 +96,33 @@ func TestRun_Usage(t *testing.T) {
 		t.Errorf("stderr = %q, want the usage text", stderr.String())
 	}
 }
+
+func TestRun_ConfigImportWithDistros(t *testing.T) {
+	dir := filepath.Join("..", "..", "internal", "config", "testdata")
+	var stdout, stderr bytes.Buffer
+	args := []string{"config", "import", filepath.Join(dir, "multi_section.conf"), filepath.Join(dir, "distros_partial.conf")}
+	if err := run(t.Context(), args, nil, &stdout, &stderr, noEnv); err != nil {
+		t.Fatalf("run(%q) = %v", args, err)
+	}
+	cfg, err := config.Parse(&stdout, "imported.toml")
+	if err != nil {
+		t.Fatalf("imported config does not load: %v", err)
+	}
+	if !cfg.Distros.IsVirtual("bookworm-current") {
+		t.Errorf("distro bookworm-current from distros_partial.conf missing or not virtual")
+	}
+
+	// A bad distros.conf writes nothing: no half config for an operator to save.
+	bad := filepath.Join(t.TempDir(), "distros.conf")
+	if err := os.WriteFile(bad, []byte("[x]\nurl = http://mirror.example.org/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	args[3] = bad
+	if err := run(t.Context(), args, nil, &stdout, &stderr, noEnv); err == nil || !strings.Contains(err.Error(), "distros.conf:2") {
+		t.Errorf("run(%q) = %v, want an error naming distros.conf:2", args, err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("failed import wrote %d bytes to stdout, want none", stdout.Len())
+	}
+}

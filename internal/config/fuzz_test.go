@@ -101,3 +101,21 @@ func FuzzImportINI(f *testing.F) {
 		}
 	})
 }
+
+// FuzzImportDistrosINI: importing a distros.conf never panics, and what it
+// writes, appended to a minimal config, always loads.
+func FuzzImportDistrosINI(f *testing.F) {
+	addSeeds(f, "testdata/distros_*.conf")
+	f.Add([]byte("[a/b]\nuri = None\ndepends = x y\n"))
+	const minimal = "[global]\nsections = [\"sid\"]\n[sid]\ndistro = \"sid\"\n"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out bytes.Buffer
+		out.WriteString(minimal)
+		if err := config.ImportDistrosINI(bytes.NewReader(data), "distros.conf", &out); err != nil {
+			return
+		}
+		if _, err := config.Parse(&out, "f.toml"); err != nil {
+			t.Fatalf("import succeeded but the result does not load: %v\n%s", err, out.String())
+		}
+	})
+}

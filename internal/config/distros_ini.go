@@ -1,0 +1,63 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// ImportDistrosINI reads Debian's /etc/piuparts/distros.conf (INI, read the
+// way ConfigParser reads it, as for [ImportINI]) from r and writes the same
+// distros as [distros.NAME] TOML tables to w, comments kept, so they can be
+// appended to the output of ImportINI. name is used in messages. It returns
+// an *Error naming the line for an unknown key (ErrUnknownKey) or a value
+// that does not fit its key, and a read or write error wrapped.
+func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return &Error{File: name, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize), Err: ErrSyntax}
+	}
+	f, err := parseINI(data, name)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n# Distros converted from %s by piuparts-master config import.\n", commentText(f.name))
+	for _, s := range f.sections {
+		writeComments(&b, s.comments)
+		if err := checkName(s.name); err != nil {
+			return &Error{File: name, Line: s.line, Table: s.name, Msg: err.msg, Err: err.sentinel}
+		}
+		fmt.Fprintf(&b, "[distros.%s]\n", tomlKey(s.name))
+		for _, e := range s.entries {
+			writeComments(&b, e.comments)
+			i := slices.IndexFunc(distroKeyDefs, func(d keyDef) bool { return d.name == strings.ToLower(e.key) })
+			if i < 0 {
+				return &Error{File: name, Line: e.line, Table: s.name, Key: e.key,
+					Msg: fmt.Sprintf("unknown key %s", quote(e.key)), Err: ErrUnknownKey}
+			}
+			d := &distroKeyDefs[i]
+			if e.value == "" {
+				// The reference treats an empty value as unset.
+				fmt.Fprintf(&b, "# %s was empty in %s: left unset.\n", d.name, commentText(f.name))
+				continue
+			}
+			v, verr := iniValue(d, e.value)
+			if verr != nil {
+				return &Error{File: name, Line: e.line, Table: s.name, Key: e.key,
+					Msg: fmt.Sprintf("key %s: %s", quote(e.key), verr.msg), Err: verr.sentinel}
+			}
+			fmt.Fprintf(&b, "%s = %s\n", d.name, tomlValue(d.kind, v))
+		}
+	}
+	writeComments(&b, f.trailing)
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("import %s: write: %w", name, err)
+	}
+	return nil
+}
