@@ -2,14 +2,16 @@ package master
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -177,21 +179,19 @@ func (l *loaded) statePackages() ([]state.Package, error) {
 }
 
 // storePackages converts the loaded packages for store.ReplacePackages:
-// one per name, the highest version winning.
-func (l *loaded) storePackages() []store.Package {
+// one per name, the highest version winning, with the dependencies as res
+// resolved them. The raw relationship fields are left out: nothing reads
+// them back (the states are computed from the Packages files).
+func (l *loaded) storePackages(res *state.Result) []store.Package {
 	idx := make(map[string]int, len(l.pkgs))
 	out := make([]store.Package, 0, len(l.pkgs))
 	for _, p := range l.pkgs {
 		sp := store.Package{
 			Name: p.Name, Version: p.Version, Source: p.Source, SourceVersion: p.SourceVersion,
 			Maintainer: p.Maintainer, Uploaders: p.Uploaders,
-			Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides,
 		}
 		if l.testVersion != nil {
 			sp.TestVersion = l.testVersion[p.Name]
-		}
-		if deps, err := debian.ParseDepends(joinFields(p.Depends, p.PreDepends)); err == nil {
-			sp.Dependencies = deps.Names()
 		}
 		if i, ok := idx[p.Name]; ok {
 			if debian.CompareVersions(p.Version, out[i].Version) > 0 {
@@ -202,15 +202,62 @@ func (l *loaded) storePackages() []store.Package {
 		idx[p.Name] = len(out)
 		out = append(out, sp)
 	}
+	for i := range out {
+		out[i].Dependencies, _ = res.Dependencies(out[i].Name)
+	}
 	return out
 }
 
-func joinFields(a, b string) string {
-	switch {
-	case strings.TrimSpace(a) == "":
-		return b
-	case strings.TrimSpace(b) == "":
-		return a
+// contentKey identifies the contents of a section's Packages files: a hash
+// of each local file's bytes, or, for http(s), of what its fingerprint
+// says (fetching it to hash it would cost what it saves).
+func contentKey(ctx context.Context, urls, final []string, fps []fingerprint) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "content v1\n%q\n%q\n", urls, final)
+	for _, fp := range fps {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		path, local := localPath(fp.loc)
+		if !local {
+			fmt.Fprintln(h, fp)
+			continue
+		}
+		sum, err := hashFile(path)
+		if err != nil {
+			return "", fmt.Errorf("hash index: %w", err)
+		}
+		fmt.Fprintf(h, "%s %s\n", fp.loc, sum)
 	}
-	return a + ", " + b
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localPath returns the file path of a file:// URL or plain path, and
+// false for http(s).
+func localPath(loc string) (string, bool) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc, true
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return "", false
+	case "file":
+		return u.Path, true
+	}
+	return loc, true
+}
+
+// hashFile returns the hex SHA-256 of a file's contents.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

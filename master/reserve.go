@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"math"
 	"strings"
 
 	"piuparts-server/store"
@@ -25,21 +25,19 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 	}
 	for range maxSkips {
 		now := c.cfg.now()
-		res, ok, err := c.cfg.DB.Reserve(ctx, s.name, c.holder, now, s.conf.Lease(), s.cands)
+		res, ok, err := c.cfg.DB.ReserveNext(ctx, s.name, c.holder, now, s.conf.Lease(), s.after)
 		if err != nil {
 			return c.answerTrouble(err, "reserve")
 		}
 		if !ok {
-			s.cands = s.cands[:0]
+			s.after = math.MaxInt
 			c.setIdle(ctx)
 			c.log.Info().Str("section", s.name).Msg("nothing to reserve")
 			return c.fail()
 		}
 		// Later reserves of this session start after this candidate: the
 		// ones before it were not available (_remove_unavailable_candidate).
-		if i := slices.Index(s.cands, res.Package); i >= 0 {
-			s.cands = s.cands[i+1:]
-		}
+		s.after = res.Rank
 		taken, err := c.takeInTree(ctx, res.Package, res.Version)
 		if err != nil {
 			c.dropReservation(ctx, res.Package, res.Version)

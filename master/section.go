@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -41,8 +40,9 @@ type session struct {
 	// treeAtLoad is the latest change of the log directories seen when
 	// the states were loaded.
 	treeAtLoad time.Time
-	// cands are the names still to try for reserve, best first.
-	cands []string
+	// after is the rank (store.PackageState.Rank) of the last candidate
+	// reserve passed: later reserves of this session continue after it.
+	after int
 	// res is the computed result, when this session computed it (cold
 	// start) or a debug command needed it.
 	res *state.Result
@@ -142,9 +142,15 @@ type secInput struct {
 	fps         []fingerprint
 	stamp       string
 	deps        []*secInput
+	// content identifies the contents of the Packages files (see
+	// contentKey); touched says the files' stat changed while their
+	// contents did not, so the stored fingerprint is to be updated.
+	content string
+	touched bool
 }
 
-// archiveKey identifies the section's own Packages files.
+// archiveKey identifies the section's own Packages files as found by stat
+// (store.Fingerprint.Stat).
 func (in *secInput) archiveKey() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "archive v1\n%q\n%q\n", in.urls, in.final)
@@ -154,9 +160,10 @@ func (in *secInput) archiveKey() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// archiveFingerprint is what store.ReplacePackages records.
+// archiveFingerprint is what store.ReplacePackages and
+// store.DB.SetPackagesFingerprint record; in.content must be set.
 func (in *secInput) archiveFingerprint() store.Fingerprint {
-	fp := store.Fingerprint{SHA256: in.archiveKey()}
+	fp := store.Fingerprint{SHA256: in.content, Stat: in.archiveKey()}
 	for _, f := range in.fps {
 		fp.Size += f.size
 		if f.mtime.After(fp.ModTime) {
@@ -166,10 +173,11 @@ func (in *secInput) archiveFingerprint() store.Fingerprint {
 	return fp
 }
 
-// statesKey identifies everything the states of the section depend on.
+// statesKey identifies everything the states of the section depend on;
+// the content keys must be set (see contentKeys).
 func (in *secInput) statesKey(recycle bool, generation int64) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "states v1 recycle=%t generation=%d\n", recycle, generation)
+	fmt.Fprintf(h, "states v2 recycle=%t generation=%d\n", recycle, generation)
 	seen := make(map[*secInput]bool)
 	var walk func(*secInput)
 	walk = func(s *secInput) {
@@ -178,7 +186,7 @@ func (in *secInput) statesKey(recycle bool, generation int64) string {
 			return
 		}
 		seen[s] = true
-		fmt.Fprintf(h, "section %s %s\n", s.conf.Name, s.archiveKey())
+		fmt.Fprintf(h, "section %s %s\n", s.conf.Name, s.content)
 		fmt.Fprintf(h, "tree %s\n", s.stamp)
 		for _, d := range s.deps {
 			walk(d)
@@ -187,6 +195,74 @@ func (in *secInput) statesKey(recycle bool, generation int64) string {
 	}
 	walk(in)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// contentKeys sets the content key of a section and its depends-sections:
+// the one stored with the section's packages while the files' stat is
+// unchanged, else a hash of the files' contents (so that touching or
+// rewriting a Packages file with the same contents changes nothing).
+func (c *conn) contentKeys(ctx context.Context, root *secInput) error {
+	seen := make(map[*secInput]bool)
+	var walk func(*secInput) error
+	walk = func(in *secInput) error {
+		if seen[in] {
+			return nil
+		}
+		seen[in] = true
+		row, err := c.cfg.DB.Section(ctx, in.conf.Name)
+		if err != nil && !errors.Is(err, store.ErrNoSection) {
+			return err
+		}
+		stat := in.archiveKey()
+		if row.Packages.Stat == stat && row.Packages.SHA256 != "" {
+			in.content = row.Packages.SHA256
+		} else if content, ok := c.contents[stat]; ok {
+			in.content = content
+			in.touched = row.Packages.SHA256 == in.content && !row.PackagesUpdatedAt.IsZero()
+		} else {
+			if in.content, err = contentKey(ctx, in.urls, in.final, in.fps); err != nil {
+				return fmt.Errorf("section %s: %w", in.conf.Name, err)
+			}
+			if c.contents == nil {
+				c.contents = make(map[string]string)
+			}
+			c.contents[stat] = in.content
+			in.touched = row.Packages.SHA256 == in.content && !row.PackagesUpdatedAt.IsZero()
+		}
+		for _, d := range in.deps {
+			if err := walk(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(root)
+}
+
+// recordTouched records the new stat of the sections whose Packages files
+// were touched without changing, so later connections need not hash them.
+func (c *conn) recordTouched(ctx context.Context, root *secInput) {
+	seen := make(map[*secInput]bool)
+	var walk func(*secInput)
+	walk = func(in *secInput) {
+		if seen[in] {
+			return
+		}
+		seen[in] = true
+		if in.touched {
+			err := c.cfg.DB.SetPackagesFingerprint(ctx, in.conf.Name, in.archiveFingerprint())
+			if err != nil {
+				c.log.Warn().Err(err).Str("section", in.conf.Name).Msg("cannot record packages fingerprint")
+			} else {
+				in.touched = false
+				c.log.Info().Str("section", in.conf.Name).Msg("packages files touched, contents unchanged")
+			}
+		}
+		for _, d := range in.deps {
+			walk(d)
+		}
+	}
+	walk(root)
 }
 
 // gather collects the inputs of a section and its depends-sections: the
@@ -239,19 +315,6 @@ func (c *conn) gather(ctx context.Context, name string) (*secInput, error) {
 	return visit(name)
 }
 
-// cachedCandidates returns the candidates stored with the states when
-// inputs (as stored by SetStates) were made from key.
-func cachedCandidates(inputs, key string) ([]string, bool) {
-	rest, ok := strings.CutPrefix(inputs, key+"\n")
-	if !ok && inputs != key {
-		return nil, false
-	}
-	if rest == "" {
-		return []string{}, true
-	}
-	return strings.Split(rest, "\n"), true
-}
-
 // ensureStates makes sure the database holds the states of the session's
 // section for its current inputs, computing them if needed (the
 // reference's _init_db), and sets the session's candidates.
@@ -293,12 +356,15 @@ func (c *conn) ensureStates(ctx context.Context) error {
 	return nil
 }
 
-// loadCached sets the session's candidates from the database when the
-// stored states were computed from the current inputs.
+// loadCached reports whether the database holds the session's states for
+// their current inputs; reserve then starts at the first candidate.
 func (c *conn) loadCached(ctx context.Context) (bool, error) {
 	s := c.sec
 	in, err := c.gather(ctx, s.name)
 	if err != nil {
+		return false, err
+	}
+	if err := c.contentKeys(ctx, in); err != nil {
 		return false, err
 	}
 	row, err := c.cfg.DB.Section(ctx, s.name)
@@ -308,11 +374,12 @@ func (c *conn) loadCached(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	cands, ok := cachedCandidates(row.StatesInputs, in.statesKey(s.recycle, row.Generation))
-	if ok {
-		s.cands = cands
+	if row.StatesInputs != in.statesKey(s.recycle, row.Generation) || row.StatesComputedAt.IsZero() {
+		return false, nil
 	}
-	return ok, nil
+	c.recordTouched(ctx, in)
+	s.after = 0
+	return true, nil
 }
 
 // lockCompute takes SECTION/.compute.lock, so that one connection at a
@@ -416,43 +483,56 @@ func (c *conn) computeStates(ctx context.Context) error {
 		return fmt.Errorf("compute states of %s: %w", s.name, err)
 	}
 	t2 := time.Now()
+	var tPackages, tCandidates time.Time
 	defer func() {
 		c.log.Debug().Str("section", s.name).Dur("load", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).
-			Dur("store", time.Since(t2)).Msg("computation")
+			Dur("packages", tPackages.Sub(t2)).Dur("candidates", tCandidates.Sub(tPackages)).
+			Dur("states", time.Since(tCandidates)).Dur("store", time.Since(t2)).Msg("computation")
 	}()
+	if err := c.contentKeys(ctx, in); err != nil {
+		return err
+	}
 	row, err := c.cfg.DB.Section(ctx, s.name)
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
 		return err
 	}
-	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 {
-		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages()); err != nil {
+	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
+		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages(res)); err != nil {
 			return err
 		}
+		in.touched = false
 		c.log.Info().Str("section", s.name).Int("packages", len(data.pkgs)).Msg("packages loaded")
 		if row, err = c.cfg.DB.Section(ctx, s.name); err != nil {
 			return err
 		}
 	}
-	var states []store.PackageState
-	for _, st := range state.States() {
-		names, _ := res.InState(st)
-		for _, n := range names {
-			states = append(states, store.PackageState{Package: n, State: st})
-		}
-	}
+	c.recordTouched(ctx, in)
+	tPackages = time.Now()
 	cands, err := c.candidates(ctx, res)
 	if err != nil {
 		return err
 	}
-	key := in.statesKey(s.recycle, row.Generation)
-	inputs := key + "\n" + strings.Join(cands, "\n")
-	if len(cands) == 0 {
-		inputs = key
+	tCandidates = time.Now()
+	rank := make(map[string]int, len(cands))
+	for i, n := range cands {
+		rank[n] = i + 1
 	}
-	if err := c.cfg.DB.SetStates(ctx, s.name, inputs, now, states); err != nil {
+	var states []store.PackageState
+	for _, st := range state.States() {
+		names, _ := res.InState(st)
+		for _, n := range names {
+			v, ok := res.TestVersion(n)
+			if !ok {
+				continue // not a package of this section
+			}
+			states = append(states, store.PackageState{Package: n, Version: v, State: st, Rank: rank[n]})
+		}
+	}
+	key := in.statesKey(s.recycle, row.Generation)
+	if err := c.cfg.DB.SetStates(ctx, s.name, key, now, states); err != nil {
 		return err
 	}
-	s.res, s.cands = res, cands
+	s.res, s.after = res, 0
 	return nil
 }
 

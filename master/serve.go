@@ -29,6 +29,9 @@ type conn struct {
 	logC   io.Closer // the section's log file, if open
 	sec    *session  // nil until a section was chosen
 	holder string
+	// contents memoizes content keys by stat key (see contentKeys): a
+	// cold start looks for cached states and then computes them.
+	contents map[string]string
 }
 
 // Serve greets the client with "hello" and answers its commands read from

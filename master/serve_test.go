@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -488,4 +489,44 @@ func TestServe_WarmCacheSkipsPackages(t *testing.T) {
 		t.Errorf("status after the Packages file changed = total %d, want 0 (it holds no packages now)", after["total"])
 	}
 	s.end()
+}
+
+func TestServe_TouchedPackagesKeepStates(t *testing.T) {
+	e := newEnv(t)
+	s := e.start("slave1")
+	mustOK(t, "section", s.do("section sid"))
+	before := statusCounts(t, mustOK(t, "status", s.do("status")))
+	s.end()
+	if n := strings.Count(e.logs(), "states computed"); n != 1 {
+		t.Fatalf("log has %d computations after the first status, want 1", n)
+	}
+	// Touch the Packages file: same contents, new time.
+	path := e.packagesPath("sid")
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		s = e.start("slave1")
+		mustOK(t, "section", s.do("section sid"))
+		after := statusCounts(t, mustOK(t, "status", s.do("status")))
+		if !reflect.DeepEqual(after, before) {
+			t.Errorf("status %d after touching Packages = %v, want %v", i, after, before)
+		}
+		mustOK(t, "reserve", s.do("reserve"))
+		s.end()
+	}
+	logs := e.logs()
+	if n := strings.Count(logs, "states computed"); n != 1 {
+		t.Errorf("log has %d computations, want 1: touching a Packages file changes no state", n)
+	}
+	// The first connection after the touch records the new stat; the
+	// second one finds it and hashes nothing.
+	if n := strings.Count(logs, "packages files touched"); n != 1 {
+		t.Errorf("log records the touched files %d times, want once", n)
+	}
+	row, err := e.db.Section(t.Context(), "sid")
+	if err != nil || !row.Packages.ModTime.Equal(later) {
+		t.Errorf("Section(sid) = %+v, %v, want the packages fingerprint at %v", row.Packages, err, later)
+	}
 }

@@ -73,7 +73,7 @@ func loadSection(t testing.TB, db *store.DB, section string, pkgs []store.Packag
 	}
 	states := make([]store.PackageState, len(pkgs))
 	for i, p := range pkgs {
-		states[i] = store.PackageState{Package: p.Name, State: state}
+		states[i] = store.PackageState{Package: p.Name, Version: p.TestedVersion(), State: state}
 	}
 	if err := db.SetStates(ctx, section, "test", t0, states); err != nil {
 		t.Fatalf("SetStates: %v", err)

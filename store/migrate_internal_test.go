@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -84,11 +85,29 @@ func TestOpen_MigratesFromEveryVersion(t *testing.T) {
 			}
 			// Data written by the old schema must survive the migrations.
 			if k >= 1 {
-				mustExec(t, raw, `INSERT INTO sections (id, name) VALUES (1, 'sid')`)
-				mustExec(t, raw, `INSERT INTO packages (section_id, name, version, source, source_version)
-					VALUES (1, 'hello', '2.10-3', 'hello', '2.10-3')`)
+				mustExec(t, raw, `INSERT INTO sections (id, name, states_computed_at) VALUES (1, 'sid', 1700000000)`)
 				mustExec(t, raw, `INSERT INTO logs (section_id, kind, package, version, path, size, sha256, submitted_at)
 					VALUES (1, 'pass', 'hello', '2.10-3', 'sid/pass/hello_2.10-3.log', 5, 'x', 1700000000)`)
+			}
+			switch {
+			case k >= 1 && k < 3:
+				// Before 003: package rows, states referring to them, and
+				// the reserve order after the key in states_inputs.
+				mustExec(t, raw, `INSERT INTO packages (section_id, name, version, test_version, source, source_version, dependencies)
+					VALUES (1, 'hello', '2.10-3', NULL, 'hello', '2.10-3', '["libc6"]'),
+					       (1, 'libc6', '2.36-9', '2.36-10', 'glibc', '2.36-9', '[]'),
+					       (1, 'bash', '5.2-2', NULL, 'bash', '5.2-2', '[]')`)
+				mustExec(t, raw, `INSERT INTO states (section_id, package, state) VALUES
+					(1, 'hello', 'waiting-to-be-tested'), (1, 'libc6', 'waiting-to-be-tested'), (1, 'bash', 'unknown')`)
+				mustExec(t, raw, `UPDATE sections SET states_inputs = 'key'||char(10)||'libc6'||char(10)||'hello' WHERE id = 1`)
+			case k >= 3:
+				mustExec(t, raw, `INSERT INTO package_lists (section_id, count, data) VALUES (1, 3,
+					'[{"n":"bash","v":"5.2-2","s":"bash","sv":"5.2-2"},{"n":"hello","v":"2.10-3","s":"hello","sv":"2.10-3","r":["libc6"]},{"n":"libc6","v":"2.36-9","tv":"2.36-10","s":"glibc","sv":"2.36-9"}]')`)
+				mustExec(t, raw, `INSERT INTO states (section_id, package, version, state) VALUES
+					(1, 'hello', '2.10-3', 'waiting-to-be-tested'), (1, 'libc6', '2.36-10', 'waiting-to-be-tested'),
+					(1, 'bash', '5.2-2', 'unknown')`)
+				mustExec(t, raw, `INSERT INTO candidates (section_id, rank, package) VALUES (1, 1, 'libc6'), (1, 2, 'hello')`)
+				mustExec(t, raw, `UPDATE sections SET states_inputs = 'key' WHERE id = 1`)
 			}
 			raw.Close()
 
@@ -107,6 +126,26 @@ func TestOpen_MigratesFromEveryVersion(t *testing.T) {
 				logs, err := db.Logs(ctx, "sid", KindPass)
 				if err != nil || len(logs) != 1 || logs[0].Package != "hello" {
 					t.Errorf("Logs(sid, pass) after migration = %v, %v, want the hello log", logs, err)
+				}
+				pkgs, err := db.Packages(ctx, "sid")
+				if err != nil || len(pkgs) != 3 || pkgs[1].Name != "hello" || pkgs[1].Source != "hello" ||
+					len(pkgs[1].Dependencies) != 1 || pkgs[2].TestedVersion() != "2.36-10" {
+					t.Errorf("Packages(sid) after migration = %+v, %v, want bash, hello (depending on libc6), libc6 tested at 2.36-10", pkgs, err)
+				}
+				wantStates := []PackageState{
+					{Package: "bash", Version: "5.2-2", State: "unknown"},
+					{Package: "hello", Version: "2.10-3", State: "waiting-to-be-tested", Rank: 2},
+					{Package: "libc6", Version: "2.36-10", State: "waiting-to-be-tested", Rank: 1},
+				}
+				if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, wantStates) {
+					t.Errorf("States(sid) after migration = %+v, %v, want %+v", got, err, wantStates)
+				}
+				if s, err := db.Section(ctx, "sid"); err != nil || s.StatesInputs != "key" {
+					t.Errorf("Section(sid) after migration = %+v, %v, want states inputs %q", s, err, "key")
+				}
+				res, ok, err := db.ReserveNext(ctx, "sid", "s1", time.Unix(1700000000, 0), time.Hour, 0)
+				if err != nil || !ok || res.Package != "libc6" || res.Version != "2.36-10" || res.Rank != 1 {
+					t.Errorf("ReserveNext after migration = %+v, %v, %v, want libc6 2.36-10 of rank 1", res, ok, err)
 				}
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -16,23 +17,23 @@ const TestVersionNone = "None"
 // Package is one binary package of a section, with the fields of its
 // Packages stanza the master and the report need.
 type Package struct {
-	Name    string
-	Version string
+	Name    string `json:"n"`
+	Version string `json:"v"`
 	// TestVersion is the version in the final upgrade distro when the
 	// section tests upgrades (TestVersionNone when the package is absent
 	// there); empty when it is the same as Version.
-	TestVersion   string
-	Source        string
-	SourceVersion string
-	Maintainer    string
-	Uploaders     string
+	TestVersion   string `json:"tv,omitempty"`
+	Source        string `json:"s,omitempty"`
+	SourceVersion string `json:"sv,omitempty"`
+	Maintainer    string `json:"m,omitempty"`
+	Uploaders     string `json:"u,omitempty"`
 	// Depends, PreDepends and Provides are the raw field texts.
-	Depends    string
-	PreDepends string
-	Provides   string
+	Depends    string `json:"d,omitempty"`
+	PreDepends string `json:"pd,omitempty"`
+	Provides   string `json:"p,omitempty"`
 	// Dependencies are the names of the packages this one depends on, as
 	// the state algorithm resolved them.
-	Dependencies []string
+	Dependencies []string `json:"r,omitempty"`
 }
 
 // TestedVersion returns the version piuparts tests and names logs after:
@@ -44,65 +45,35 @@ func (p Package) TestedVersion() string {
 	return p.Version
 }
 
-// ReplacePackages replaces the packages of a section with pkgs in one
-// transaction, drops the section's computed states (their inputs changed),
-// records the Packages file fingerprint and now as the update time, and bumps
-// the section's generation. It creates the section if needed. It returns a
-// *NameError for an unsafe section name, and an error for a package without
-// name or version or a name given twice; then nothing is changed.
+// ReplacePackages replaces the package list of a section with pkgs in one
+// transaction, marks the section's computed states as stale (until the next
+// [DB.SetStates], [DB.States] and [DB.StateCounts] return none and
+// [DB.Reserve] reserves nothing), records the Packages file fingerprint and
+// now as the update time, and bumps the section's generation. It creates the
+// section if needed. The list is stored as one JSON text: the master writes
+// and the report reads it whole. It returns a *NameError for an unsafe
+// section name, and an error for a package without name or version or a
+// name given twice; then nothing is changed.
 func (db *DB) ReplacePackages(ctx context.Context, section string, fp Fingerprint, now time.Time, pkgs []Package) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	data, err := encodePackages(pkgs)
+	if err != nil {
+		return fmt.Errorf("replace packages of %s: %w", quote(section), err)
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		id, err := ensureSection(ctx, tx, section)
 		if err != nil {
 			return err
 		}
-		// Delete the states first: the cascade from packages would look
-		// them up one by one.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM states WHERE section_id = ?", id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM packages WHERE section_id = ?", id); err != nil {
-			return err
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO packages
-			(section_id, name, version, test_version, source, source_version,
-			 maintainer, uploaders, depends, pre_depends, provides, dependencies)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO package_lists (section_id, count, data) VALUES (?, ?, ?)
+			ON CONFLICT (section_id) DO UPDATE SET count = excluded.count, data = excluded.data`,
+			id, len(pkgs), data)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for i := range pkgs {
-			p := &pkgs[i]
-			if p.Name == "" || p.Version == "" {
-				return fmt.Errorf("package %d (%s): empty name or version", i, quote(p.Name))
-			}
-			deps := "[]"
-			if len(p.Dependencies) > 0 {
-				b, err := json.Marshal(p.Dependencies)
-				if err != nil {
-					return fmt.Errorf("package %s: %w", quote(p.Name), err)
-				}
-				deps = string(b)
-			}
-			var tv sql.NullString
-			if p.TestVersion != "" {
-				tv = sql.NullString{String: p.TestVersion, Valid: true}
-			}
-			_, err := stmt.ExecContext(ctx, id, p.Name, p.Version, tv, p.Source, p.SourceVersion,
-				p.Maintainer, p.Uploaders, p.Depends, p.PreDepends, p.Provides, deps)
-			if err != nil {
-				return fmt.Errorf("package %s: %w", quote(p.Name), err)
-			}
-		}
-		var mtime int64
-		if !fp.ModTime.IsZero() {
-			mtime = fp.ModTime.UnixNano()
-		}
 		_, err = tx.ExecContext(ctx, `UPDATE sections SET
-			packages_size = ?, packages_mtime = ?, packages_sha256 = ?, packages_updated_at = ?,
+			packages_size = ?, packages_mtime = ?, packages_sha256 = ?, packages_stat = ?, packages_updated_at = ?,
 			generation = generation + 1, states_inputs = '', states_computed_at = NULL
-			WHERE id = ?`, fp.Size, mtime, fp.SHA256, unix(now), id)
+			WHERE id = ?`, fp.Size, fpModTime(fp), fp.SHA256, fp.Stat, unix(now), id)
 		return err
 	})
 	if err != nil {
@@ -111,48 +82,96 @@ func (db *DB) ReplacePackages(ctx context.Context, section string, fp Fingerprin
 	return nil
 }
 
-const packageColumns = `name, version, test_version, source, source_version,
-	maintainer, uploaders, depends, pre_depends, provides, dependencies`
-
-// scanPackage reads one row of packageColumns.
-func scanPackage(row interface{ Scan(...any) error }) (Package, error) {
-	var (
-		p    Package
-		tv   sql.NullString
-		deps string
-	)
-	err := row.Scan(&p.Name, &p.Version, &tv, &p.Source, &p.SourceVersion,
-		&p.Maintainer, &p.Uploaders, &p.Depends, &p.PreDepends, &p.Provides, &deps)
-	if err != nil {
-		return Package{}, err
-	}
-	p.TestVersion = tv.String
-	if deps != "[]" && deps != "" {
-		if err := json.Unmarshal([]byte(deps), &p.Dependencies); err != nil {
-			return Package{}, fmt.Errorf("package %s: dependencies: %w", quote(p.Name), err)
+// SetPackagesFingerprint records fp as the fingerprint of the Packages
+// file(s) of a section whose packages are unchanged, e.g. after the files
+// were touched or rewritten with the same contents. It changes neither the
+// packages, nor their update time, nor the generation, nor the states. It
+// returns an error wrapping [ErrNoSection] when the section has no package
+// list yet (see [DB.ReplacePackages]).
+func (db *DB) SetPackagesFingerprint(ctx context.Context, section string, fp Fingerprint) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE sections SET
+			packages_size = ?, packages_mtime = ?, packages_sha256 = ?, packages_stat = ?
+			WHERE name = ? AND id IN (SELECT section_id FROM package_lists)`,
+			fp.Size, fpModTime(fp), fp.SHA256, fp.Stat, section)
+		if err != nil {
+			return err
 		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNoSection
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set packages fingerprint of %s: %w", quote(section), err)
 	}
-	return p, nil
+	return nil
+}
+
+// fpModTime is the stored form of a fingerprint's modification time.
+func fpModTime(fp Fingerprint) int64 {
+	if fp.ModTime.IsZero() {
+		return 0
+	}
+	return fp.ModTime.UnixNano()
+}
+
+// encodePackages checks pkgs and encodes them as the JSON text stored in
+// package_lists, sorted by name.
+func encodePackages(pkgs []Package) (string, error) {
+	seen := make(map[string]struct{}, len(pkgs))
+	for i := range pkgs {
+		p := &pkgs[i]
+		if p.Name == "" || p.Version == "" {
+			return "", fmt.Errorf("package %d (%s): empty name or version", i, quote(p.Name))
+		}
+		if _, dup := seen[p.Name]; dup {
+			return "", fmt.Errorf("package %s: given twice", quote(p.Name))
+		}
+		seen[p.Name] = struct{}{}
+	}
+	sorted := pkgs
+	if !sort.SliceIsSorted(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name }) {
+		sorted = append([]Package(nil), pkgs...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	}
+	if len(sorted) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(sorted)
+	if err != nil {
+		return "", fmt.Errorf("encode packages: %w", err)
+	}
+	return string(b), nil
+}
+
+// packageList reads and decodes the package list of a section; nil when it
+// was never loaded.
+func (db *DB) packageList(ctx context.Context, section string) ([]Package, error) {
+	var data string
+	err := db.db.QueryRowContext(ctx, `SELECT data FROM package_lists
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?)`, section).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ps []Package
+	if err := json.Unmarshal([]byte(data), &ps); err != nil {
+		return nil, fmt.Errorf("decode packages: %w", err)
+	}
+	return ps, nil
 }
 
 // Packages returns the packages of a section sorted by name; none for a
-// section that was never loaded.
+// section that was never loaded. It returns the driver's error, or one
+// saying the stored list could not be decoded.
 func (db *DB) Packages(ctx context.Context, section string) ([]Package, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+packageColumns+` FROM packages
-		WHERE section_id = (SELECT id FROM sections WHERE name = ?) ORDER BY name`, section)
+	ps, err := db.packageList(ctx, section)
 	if err != nil {
-		return nil, fmt.Errorf("list packages of %s: %w", quote(section), err)
-	}
-	defer rows.Close()
-	var ps []Package
-	for rows.Next() {
-		p, err := scanPackage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list packages of %s: %w", quote(section), err)
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list packages of %s: %w", quote(section), err)
 	}
 	return ps, nil
@@ -161,14 +180,13 @@ func (db *DB) Packages(ctx context.Context, section string) ([]Package, error) {
 // Package returns one package of a section. It returns an error wrapping
 // [ErrNoPackage] when the section has no package of that name.
 func (db *DB) Package(ctx context.Context, section, name string) (Package, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+packageColumns+` FROM packages
-		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND name = ?`, section, name)
-	p, err := scanPackage(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	ps, err := db.packageList(ctx, section)
+	if err == nil {
+		i := sort.Search(len(ps), func(i int) bool { return ps[i].Name >= name })
+		if i < len(ps) && ps[i].Name == name {
+			return ps[i], nil
+		}
 		err = ErrNoPackage
 	}
-	if err != nil {
-		return Package{}, fmt.Errorf("read package %s in %s: %w", quote(name), quote(section), err)
-	}
-	return p, nil
+	return Package{}, fmt.Errorf("read package %s in %s: %w", quote(name), quote(section), err)
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -44,7 +45,7 @@ func TestDB_ReplacePackages(t *testing.T) {
 	}
 
 	// Replacing drops packages no longer there and the computed states.
-	if err := db.SetStates(ctx, "sid", "gen1", t0, []store.PackageState{{Package: "hello", State: "waiting-to-be-tested"}}); err != nil {
+	if err := db.SetStates(ctx, "sid", "gen1", t0, []store.PackageState{{Package: "hello", Version: "2.10-3.1", State: "waiting-to-be-tested"}}); err != nil {
 		t.Fatalf("SetStates: %v", err)
 	}
 	if err := db.ReplacePackages(ctx, "sid", fp, t0.Add(time.Hour), pkgs[:2]); err != nil {
@@ -103,10 +104,10 @@ func TestDB_States(t *testing.T) {
 		t.Fatal(err)
 	}
 	states := []store.PackageState{
-		{Package: "bash", State: "waiting-for-dependency-to-be-tested"},
-		{Package: "hello", State: "waiting-to-be-tested"},
-		{Package: "libc6", State: "successfully-tested"},
-		{Package: "libgcc-s1", State: "successfully-tested"},
+		{Package: "bash", Version: "5.2.15-2+b13", State: "waiting-for-dependency-to-be-tested"},
+		{Package: "hello", Version: "2.10-3", State: "waiting-to-be-tested", Rank: 1},
+		{Package: "libc6", Version: "2.36-9+deb12u13", State: "successfully-tested"},
+		{Package: "libgcc-s1", Version: "12.2.0-14+deb12u1", State: "successfully-tested"},
 	}
 	if err := db.SetStates(ctx, "sid", "generation=1", t0, states); err != nil {
 		t.Fatalf("SetStates: %v", err)
@@ -122,13 +123,35 @@ func TestDB_States(t *testing.T) {
 		t.Errorf("Section(sid) = %+v, %v, want states inputs generation=1 computed at %v", s, err, t0)
 	}
 
-	// A state for a package the section does not have is refused as a whole.
-	bad := append(states[:1:1], store.PackageState{Package: "no-such-package", State: "unknown"})
-	if err := db.SetStates(ctx, "sid", "bad", t0, bad); err == nil {
-		t.Errorf("SetStates(with unknown package) succeeded, want an error")
+	// A list with an invalid entry is refused as a whole.
+	for name, bad := range map[string]store.PackageState{
+		"Duplicate":    {Package: "bash", Version: "1", State: "unknown"},
+		"EmptyVersion": {Package: "zsh", State: "unknown"},
+		"EmptyState":   {Package: "zsh", Version: "1"},
+		"NegativeRank": {Package: "zsh", Version: "1", State: "unknown", Rank: -1},
+	} {
+		list := append(states[:1:1], bad)
+		if err := db.SetStates(ctx, "sid", "bad", t0, list); err == nil {
+			t.Errorf("SetStates(%s) succeeded, want an error", name)
+		}
 	}
 	if got, _ := db.States(ctx, "sid"); !reflect.DeepEqual(got, states) {
 		t.Errorf("States after refused SetStates = %v, want unchanged %v", got, states)
+	}
+
+	// Setting them again writes only what changed: a package gone, one
+	// changed, one new, ranks moved.
+	next := []store.PackageState{
+		{Package: "bash", Version: "5.2.15-2+b13", State: "waiting-to-be-tested", Rank: 2},
+		{Package: "dash", Version: "0.5.12-2", State: "waiting-to-be-tested", Rank: 1},
+		{Package: "hello", Version: "2.10-3", State: "waiting-to-be-tested"},
+		{Package: "libc6", Version: "2.36-9+deb12u13", State: "successfully-tested"},
+	}
+	if err := db.SetStates(ctx, "sid", "generation=2", t0, next); err != nil {
+		t.Fatalf("SetStates(next): %v", err)
+	}
+	if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, next) {
+		t.Errorf("States(sid) after a second SetStates = %v, %v, want %v", got, err, next)
 	}
 }
 
@@ -195,5 +218,83 @@ func TestDB_StateCountHistory(t *testing.T) {
 	}
 	if got, err := db.StateCountHistory(ctx, "bookworm"); err != nil || len(got) != 0 {
 		t.Errorf("StateCountHistory(bookworm) = %v, %v, want nothing", got, err)
+	}
+}
+
+func TestDB_SetPackagesFingerprint(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	fp := store.Fingerprint{Size: 1, SHA256: "content", Stat: "stat1"}
+	if err := db.SetPackagesFingerprint(ctx, "sid", fp); !errors.Is(err, store.ErrNoSection) {
+		t.Errorf("SetPackagesFingerprint(never loaded) = %v, want ErrNoSection", err)
+	}
+	loadSection(t, db, "sid", bookwormPackages(), store.StateWaitingToBeTested)
+	before, err := db.Section(ctx, "sid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	touched := store.Fingerprint{Size: 2, ModTime: t0.Add(time.Minute), SHA256: "content", Stat: "stat2"}
+	if err := db.SetPackagesFingerprint(ctx, "sid", touched); err != nil {
+		t.Fatalf("SetPackagesFingerprint: %v", err)
+	}
+	after, err := db.Section(ctx, "sid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := before
+	want.Packages = touched
+	if !reflect.DeepEqual(after, want) {
+		t.Errorf("Section after SetPackagesFingerprint = %+v, want %+v (only the fingerprint changed)", after, want)
+	}
+	if st, err := db.States(ctx, "sid"); err != nil || len(st) != len(bookwormPackages()) {
+		t.Errorf("States after SetPackagesFingerprint = %d, %v, want all %d kept", len(st), err, len(bookwormPackages()))
+	}
+}
+
+func BenchmarkSetStates(b *testing.B) {
+	pkgs := archivePackages(b)
+	ctx := context.Background()
+	states := func(round int) []store.PackageState {
+		ss := make([]store.PackageState, len(pkgs))
+		for i, p := range pkgs {
+			ss[i] = store.PackageState{Package: p.Name, Version: p.TestedVersion(), State: "waiting-for-dependency-to-be-tested"}
+			if i%8 == round%8 {
+				ss[i].State, ss[i].Rank = store.StateWaitingToBeTested, (i+round)%len(pkgs)+1
+			}
+		}
+		return ss
+	}
+	for _, bm := range []struct {
+		name string
+		next func(i int) []store.PackageState
+	}{
+		// A new database: every row is written.
+		{"New", func(int) []store.PackageState { return states(0) }},
+		// A recomputation: an eighth of the states and every rank change.
+		{"Changed", states},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportMetric(float64(len(pkgs)), "packages")
+			var db *store.DB
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				if bm.name == "New" || i == 0 {
+					db = openDB(b)
+					if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, pkgs); err != nil {
+						b.Fatal(err)
+					}
+					if bm.name == "Changed" {
+						if err := db.SetStates(ctx, "sid", "x", t0, states(7)); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				ss := bm.next(i)
+				b.StartTimer()
+				if err := db.SetStates(ctx, "sid", "x", t0, ss); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

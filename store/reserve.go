@@ -23,23 +23,26 @@ type Reservation struct {
 	Holder     string // the slave that holds it
 	ReservedAt time.Time
 	ExpiresAt  time.Time // after this the package may be reserved again
+	// Rank is the package's rank (see [PackageState.Rank]) when
+	// [DB.ReserveNext] reserved it; 0 otherwise.
+	Rank int
 }
 
-// eligibleSQL selects the tested version of a package p (joined with its
-// state s) that may be reserved at :now: waiting to be tested, not held by an
-// unexpired reservation, and not yet tested in that version unless a recycle
+// eligibleSQL is the condition that the package of state row s may be
+// reserved at :now: waiting to be tested, not held by an unexpired
+// reservation, and not yet tested in its tested version unless a recycle
 // marker asks for it again. States are computed now and then; the log check
 // keeps a package that was just submitted from being handed out again before
 // they are.
 const eligibleSQL = `s.state = 'waiting-to-be-tested'
 	AND NOT EXISTS (SELECT 1 FROM reservations r
-		WHERE r.section_id = p.section_id AND r.package = p.name AND r.expires_at > :now)
+		WHERE r.section_id = s.section_id AND r.package = s.package AND r.expires_at > :now)
 	AND (NOT EXISTS (SELECT 1 FROM logs l
-			WHERE l.section_id = p.section_id AND l.package = p.name
-			AND l.version = COALESCE(p.test_version, p.version) AND l.kind IN ` + resultKindsSQL + `)
+			WHERE l.section_id = s.section_id AND l.package = s.package
+			AND l.version = s.version AND l.kind IN ` + resultKindsSQL + `)
 		OR EXISTS (SELECT 1 FROM logs l
-			WHERE l.section_id = p.section_id AND l.package = p.name
-			AND l.version = COALESCE(p.test_version, p.version) AND l.kind = 'recycle'))`
+			WHERE l.section_id = s.section_id AND l.package = s.package
+			AND l.version = s.version AND l.kind = 'recycle'))`
 
 // Reserve atomically reserves for holder the first of candidates (package
 // names, in order of preference) that may be tested: in state
@@ -47,9 +50,36 @@ const eligibleSQL = `s.state = 'waiting-to-be-tested'
 // (unless a recycle marker asks to test it again). With nil candidates the
 // first such package by name is taken. A reservation whose lease expired at
 // now counts as absent and is replaced. The lease lasts lease from now, or
-// [DefaultLeaseDuration] if lease <= 0. It returns ok false when no
-// candidate may be reserved, and a *NameError for an unsafe section name.
+// [DefaultLeaseDuration] if lease <= 0. Nothing is reserved while the
+// section's states are stale (see [DB.ReplacePackages]). It returns ok false
+// when no candidate may be reserved, and a *NameError for an unsafe section
+// name.
 func (db *DB) Reserve(ctx context.Context, section, holder string, now time.Time, lease time.Duration, candidates []string) (res Reservation, ok bool, err error) {
+	return db.reserve(ctx, section, holder, now, lease, func(tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
+		if candidates == nil {
+			return firstEligible(ctx, tx, id, now)
+		}
+		return firstEligibleOf(ctx, tx, id, now, candidates)
+	})
+}
+
+// ReserveNext atomically reserves for holder the package that may be
+// tested (as for [DB.Reserve]) with the lowest rank above after, as
+// [DB.SetStates] ranked them; packages without a rank are never offered.
+// The returned reservation carries the rank, which the caller passes as
+// after to continue past it. It returns ok false when no such package may
+// be reserved, and a *NameError for an unsafe section name.
+func (db *DB) ReserveNext(ctx context.Context, section, holder string, now time.Time, lease time.Duration, after int) (res Reservation, ok bool, err error) {
+	return db.reserve(ctx, section, holder, now, lease, func(tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
+		return firstEligibleRanked(ctx, tx, id, now, after)
+	})
+}
+
+// pickFunc chooses the package to reserve in section id at now.
+type pickFunc func(tx *sql.Tx, id, now int64) (pkg, version string, rank int, ok bool, err error)
+
+// reserve runs one reservation transaction with pick choosing the package.
+func (db *DB) reserve(ctx context.Context, section, holder string, now time.Time, lease time.Duration, pick pickFunc) (res Reservation, ok bool, err error) {
 	if lease <= 0 {
 		lease = DefaultLeaseDuration
 	}
@@ -57,22 +87,26 @@ func (db *DB) Reserve(ctx context.Context, section, holder string, now time.Time
 		if err := CheckName("section", section); err != nil {
 			return err
 		}
-		id, found, err := lookupSection(ctx, tx, section)
+		var (
+			id      int64
+			current bool
+		)
+		err := tx.QueryRowContext(ctx, "SELECT id, states_computed_at IS NOT NULL FROM sections WHERE name = ?",
+			section).Scan(&id, &current)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !current) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pkg, version, rank, found, err := pick(tx, id, unix(now))
 		if err != nil || !found {
 			return err
 		}
-		var pkg, version string
-		if candidates == nil {
-			pkg, version, ok, err = firstEligible(ctx, tx, id, unix(now))
-		} else {
-			pkg, version, ok, err = firstEligibleOf(ctx, tx, id, unix(now), candidates)
-		}
-		if err != nil || !ok {
-			return err
-		}
+		ok = true
 		res = Reservation{
 			Section: section, Package: pkg, Version: version, Holder: holder,
-			ReservedAt: fromUnix(unix(now)), ExpiresAt: fromUnix(unix(now.Add(lease))),
+			ReservedAt: fromUnix(unix(now)), ExpiresAt: fromUnix(unix(now.Add(lease))), Rank: rank,
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO reservations
 			(section_id, package, version, holder, reserved_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -87,16 +121,29 @@ func (db *DB) Reserve(ctx context.Context, section, holder string, now time.Time
 	return res, ok, nil
 }
 
-// firstEligible returns the first package by name that may be reserved.
-func firstEligible(ctx context.Context, tx *sql.Tx, id, now int64) (pkg, version string, ok bool, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT p.name, COALESCE(p.test_version, p.version)
-		FROM states s JOIN packages p ON p.section_id = s.section_id AND p.name = s.package
-		WHERE s.section_id = :sid AND `+eligibleSQL+` ORDER BY s.package LIMIT 1`,
-		sql.Named("sid", id), sql.Named("now", now)).Scan(&pkg, &version)
+// scanPick reads one (package, version, rank) row; no row is ok false.
+func scanPick(row *sql.Row) (pkg, version string, rank int, ok bool, err error) {
+	err = row.Scan(&pkg, &version, &rank)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", false, nil
+		return "", "", 0, false, nil
 	}
-	return pkg, version, err == nil, err
+	return pkg, version, rank, err == nil, err
+}
+
+// firstEligible returns the first package by name that may be reserved.
+func firstEligible(ctx context.Context, tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
+	return scanPick(tx.QueryRowContext(ctx, `SELECT s.package, s.version, 0 FROM states s
+		WHERE s.section_id = :sid AND `+eligibleSQL+` ORDER BY s.package LIMIT 1`,
+		sql.Named("sid", id), sql.Named("now", now)))
+}
+
+// firstEligibleRanked returns the package of lowest rank above after that
+// may be reserved.
+func firstEligibleRanked(ctx context.Context, tx *sql.Tx, id, now int64, after int) (string, string, int, bool, error) {
+	return scanPick(tx.QueryRowContext(ctx, `SELECT s.package, s.version, k.rank
+		FROM candidates k JOIN states s ON s.section_id = k.section_id AND s.package = k.package
+		WHERE k.section_id = :sid AND k.rank > :after AND `+eligibleSQL+` ORDER BY k.rank LIMIT 1`,
+		sql.Named("sid", id), sql.Named("now", now), sql.Named("after", after)))
 }
 
 // candidateBatch is how many candidates one query checks: most reserves
@@ -106,16 +153,15 @@ const candidateBatch = 64
 
 // firstEligibleOf returns the first of candidates that may be reserved,
 // checking them in batches given to SQLite as JSON arrays.
-func firstEligibleOf(ctx context.Context, tx *sql.Tx, id, now int64, candidates []string) (pkg, version string, ok bool, err error) {
+func firstEligibleOf(ctx context.Context, tx *sql.Tx, id, now int64, candidates []string) (string, string, int, bool, error) {
 	// CROSS JOIN keeps json_each the outer loop: the batch is small, the
-	// packages table is not.
-	stmt, err := tx.PrepareContext(ctx, `SELECT p.name, COALESCE(p.test_version, p.version)
+	// states table is not.
+	stmt, err := tx.PrepareContext(ctx, `SELECT s.package, s.version, 0
 		FROM json_each(:cands) c
-		CROSS JOIN packages p ON p.section_id = :sid AND p.name = c.value
-		JOIN states s ON s.section_id = p.section_id AND s.package = p.name
+		CROSS JOIN states s ON s.section_id = :sid AND s.package = c.value
 		WHERE `+eligibleSQL+` ORDER BY c.key LIMIT 1`)
 	if err != nil {
-		return "", "", false, err
+		return "", "", 0, false, err
 	}
 	defer stmt.Close()
 	for len(candidates) > 0 {
@@ -123,19 +169,15 @@ func firstEligibleOf(ctx context.Context, tx *sql.Tx, id, now int64, candidates 
 		candidates = candidates[len(batch):]
 		cands, err := json.Marshal(batch)
 		if err != nil {
-			return "", "", false, err
+			return "", "", 0, false, err
 		}
-		err = stmt.QueryRowContext(ctx, sql.Named("sid", id), sql.Named("now", now),
-			sql.Named("cands", string(cands))).Scan(&pkg, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+		pkg, version, rank, ok, err := scanPick(stmt.QueryRowContext(ctx, sql.Named("sid", id), sql.Named("now", now),
+			sql.Named("cands", string(cands))))
+		if err != nil || ok {
+			return pkg, version, rank, ok, err
 		}
-		if err != nil {
-			return "", "", false, err
-		}
-		return pkg, version, true, nil
 	}
-	return "", "", false, nil
+	return "", "", 0, false, nil
 }
 
 // Unreserve drops the reservation of a package version in a section,

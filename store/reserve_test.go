@@ -462,3 +462,54 @@ func TestDB_Reserve_TwoProcesses(t *testing.T) {
 	sort.Strings(keys)
 	t.Logf("logs submitted by %v", keys)
 }
+
+func TestDB_ReserveNext(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	pkgs := bookwormPackages()
+	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, pkgs); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := db.ReserveNext(ctx, "sid", "s1", t0, time.Hour, 0); err != nil || ok {
+		t.Errorf("ReserveNext before states = %v, %v, want nothing", ok, err)
+	}
+	// hello first, then libgmp10, then bash; dash is waiting but unranked.
+	rank := map[string]int{"hello": 1, "libgmp10": 2, "bash": 3}
+	var states []store.PackageState
+	for _, p := range pkgs {
+		states = append(states, store.PackageState{Package: p.Name, Version: p.TestedVersion(),
+			State: store.StateWaitingToBeTested, Rank: rank[p.Name]})
+	}
+	if err := db.SetStates(ctx, "sid", "x", t0, states); err != nil {
+		t.Fatal(err)
+	}
+	addLog(t, db, store.KindPass, "libgmp10", "2:6.2.1+dfsg1-1.1") // tested: skipped
+	tests := []struct {
+		after    int
+		wantPkg  string
+		wantRank int
+	}{
+		{0, "hello", 1},
+		{0, "bash", 3}, // hello is reserved now
+		{1, "", 0},
+	}
+	for _, tt := range tests {
+		res, ok, err := db.ReserveNext(ctx, "sid", "s1", t0, time.Hour, tt.after)
+		if err != nil || ok != (tt.wantPkg != "") || res.Package != tt.wantPkg || res.Rank != tt.wantRank {
+			t.Errorf("ReserveNext(after %d) = %+v, %v, %v, want %q of rank %d", tt.after, res, ok, err, tt.wantPkg, tt.wantRank)
+		}
+	}
+	// Stale states (new packages, not yet computed) reserve nothing.
+	if _, err := db.Unreserve(ctx, "sid", "hello", "2.10-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, pkgs); err != nil {
+		t.Fatal(err)
+	}
+	if res, ok, err := db.ReserveNext(ctx, "sid", "s1", t0, time.Hour, 0); err != nil || ok {
+		t.Errorf("ReserveNext with stale states = %+v, %v, %v, want nothing", res, ok, err)
+	}
+	if res, ok, err := db.Reserve(ctx, "sid", "s1", t0, time.Hour, nil); err != nil || ok {
+		t.Errorf("Reserve with stale states = %+v, %v, %v, want nothing", res, ok, err)
+	}
+}

@@ -14,6 +14,10 @@ type Fingerprint struct {
 	Size    int64
 	ModTime time.Time // stored with nanosecond precision
 	SHA256  string    // hex
+	// Stat identifies the files as a stat finds them (names, sizes,
+	// modification times): while it matches, their contents need not be
+	// read to know they are unchanged.
+	Stat string
 }
 
 // Section is the stored state of one section besides its packages.
@@ -37,7 +41,7 @@ type Section struct {
 }
 
 const sectionColumns = `name, config_hash, packages_size, packages_mtime, packages_sha256,
-	packages_updated_at, generation, states_inputs, states_computed_at, idle_at, recycle_idle_at`
+	packages_stat, packages_updated_at, generation, states_inputs, states_computed_at, idle_at, recycle_idle_at`
 
 // scanSection reads one row of sectionColumns.
 func scanSection(row interface{ Scan(...any) error }) (Section, error) {
@@ -46,7 +50,7 @@ func scanSection(row interface{ Scan(...any) error }) (Section, error) {
 		mtime                                int64
 		updated, computed, idle, recycleIdle sql.NullInt64
 	)
-	err := row.Scan(&s.Name, &s.ConfigHash, &s.Packages.Size, &mtime, &s.Packages.SHA256,
+	err := row.Scan(&s.Name, &s.ConfigHash, &s.Packages.Size, &mtime, &s.Packages.SHA256, &s.Packages.Stat,
 		&updated, &s.Generation, &s.StatesInputs, &computed, &idle, &recycleIdle)
 	if err != nil {
 		return Section{}, err

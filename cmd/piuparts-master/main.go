@@ -3,7 +3,7 @@
 // the operator's subcommands:
 //
 //	piuparts-master [-c FILE] [--slave-id=NAME]             serve the protocol on stdin/stdout
-//	piuparts-master [-c FILE] config import PIUPARTS.CONF   print the TOML equivalent of an INI piuparts.conf
+//	piuparts-master [-c FILE] config import PIUPARTS.CONF [DISTROS.CONF]   print the TOML equivalent of an INI piuparts.conf
 //	piuparts-master [-c FILE] config check                  load the config and report the first error
 //	piuparts-master version                                 print the version
 //
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
 			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
-			"  config import PIUPARTS.CONF  print the TOML equivalent of an INI piuparts.conf\n"+
+			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of an INI piuparts.conf (and distros.conf)\n"+
 			"  config check                 load the config and report the first error\n"+
 			"  version                      print the version\n\nflags:\n")
 		fs.PrintDefaults()
@@ -89,6 +89,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	case "config":
 		return runConfig(ctx, rest[1:], path, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest[1:], path, stdout)
+	case "fsck":
+		return runFsck(ctx, rest[1:], path, stdout)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/store"
+)
+
+// errProblems means fsck found problems it did not repair; main exits 1.
+var errProblems = errors.New("problems remain")
+
+// maintenance is what import and fsck work on: the master directory, its
+// database and its sections.
+type maintenance struct {
+	cfg  *config.Config
+	dir  string
+	db   *store.DB
+	tree *store.LogTree
+}
+
+// openMaintenance loads the config and opens the database of the master
+// directory dir (the config's master-directory when dir is empty).
+func openMaintenance(ctx context.Context, configPath, dir string) (*maintenance, error) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		dir = cfg.Global.MasterDirectory
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("master directory: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("master directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("master directory %s: not a directory", dir)
+	}
+	db, err := store.Open(ctx, under(dir, cfg.Global.DB))
+	if err != nil {
+		return nil, err
+	}
+	return &maintenance{cfg: cfg, dir: dir, db: db, tree: store.NewLogTree(dir)}, nil
+}
+
+// sections returns the section directories of the master directory, by
+// name: directories (not links) with a safe name holding a log directory
+// or submissions.txt.
+func (m *maintenance) sections() ([]string, error) {
+	entries, err := os.ReadDir(m.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list sections: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() || store.CheckName("section", e.Name()) != nil {
+			continue
+		}
+		for _, sub := range append(kindNames(), "submissions.txt") {
+			if _, err := os.Lstat(filepath.Join(m.dir, e.Name(), sub)); err == nil {
+				names = append(names, e.Name())
+				break
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func kindNames() []string {
+	var out []string
+	for _, k := range store.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
+}
+
+// lease is the reserved-expire of a section, or the default for a section
+// the config does not list.
+func (m *maintenance) lease(section string) time.Duration {
+	if s, err := m.cfg.Section(section); err == nil {
+		return s.Lease()
+	}
+	return config.DefaultReservedExpire * time.Second
+}
+
+// runImport adopts an existing piuparts master directory: "import [DIR]".
+func runImport(ctx context.Context, args []string, configPath string, stdout io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("import: want at most one master directory: %w", errUsage)
+	}
+	dir := ""
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	m, err := openMaintenance(ctx, configPath, dir)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer m.db.Close()
+	sections, err := m.sections()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	for _, s := range sections {
+		start := time.Now()
+		sum, err := m.db.ImportSection(ctx, m.tree, s, m.lease(s))
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		for _, sk := range sum.Skipped {
+			fmt.Fprintf(stdout, "%s: skipped %s: %s\n", s, sk.Path, sk.Reason)
+		}
+		var kinds []string
+		for _, k := range store.Kinds() {
+			if n := sum.Indexed[k]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
+			}
+		}
+		if len(kinds) == 0 {
+			kinds = []string{"none"}
+		}
+		fmt.Fprintf(stdout, "%s: indexed %s; unchanged %d, updated %d; reservations %d new, %d kept; submissions %d new, %d kept; skipped %d (%.1fs)\n",
+			s, strings.Join(kinds, " "), sum.Unchanged, sum.Updated, sum.Reservations, sum.ReservationsKept,
+			sum.Submissions, sum.SubmissionsKept, len(sum.Skipped), time.Since(start).Seconds())
+	}
+	if len(sections) == 0 {
+		fmt.Fprintf(stdout, "no section directories in %s\n", m.dir)
+	}
+	return nil
+}
+
+// runFsck checks the log tree against the database: "fsck [--repair]".
+func runFsck(ctx context.Context, args []string, configPath string, stdout io.Writer) error {
+	repair := false
+	for _, a := range args {
+		switch a {
+		case "--repair", "-repair":
+			repair = true
+		default:
+			return fmt.Errorf("fsck: unknown argument %q: %w", a, errUsage)
+		}
+	}
+	m, err := openMaintenance(ctx, configPath, "")
+	if err != nil {
+		return fmt.Errorf("fsck: %w", err)
+	}
+	defer m.db.Close()
+	sections, err := m.sections()
+	if err != nil {
+		return fmt.Errorf("fsck: %w", err)
+	}
+	remaining := 0
+	for _, s := range sections {
+		found, err := m.db.CheckSection(ctx, m.tree, s, time.Now(), repair)
+		if err != nil {
+			return fmt.Errorf("fsck: %w", err)
+		}
+		for _, f := range found {
+			fmt.Fprintln(stdout, f.String())
+			if !f.Repaired {
+				remaining++
+			}
+		}
+	}
+	if remaining > 0 {
+		fmt.Fprintf(stdout, "%d problems remain\n", remaining)
+		return fmt.Errorf("fsck: %d %w", remaining, errProblems)
+	}
+	fmt.Fprintln(stdout, "clean")
+	return nil
+}
