@@ -2,10 +2,13 @@
 // an SSH forced command and serves the line protocol on stdin/stdout; it also carries
 // the operator's subcommands:
 //
-//	piuparts-master [-c FILE] [--slave-id=NAME]             serve the protocol on stdin/stdout
-//	piuparts-master [-c FILE] config import PIUPARTS.CONF [DISTROS.CONF]   print the TOML equivalent of an INI piuparts.conf
-//	piuparts-master [-c FILE] config check                  load the config and report the first error
-//	piuparts-master version                                 print the version
+//	piuparts-master [-c FILE] [--slave-id=NAME]   serve the protocol on stdin/stdout
+//	piuparts-master [-c FILE] config import PIUPARTS.CONF [DISTROS.CONF]
+//	                                              print the TOML equivalent of piuparts' INI files
+//	piuparts-master [-c FILE] config check        load the config and report every error
+//	piuparts-master [-c FILE] import [DIR]        adopt an existing piuparts master directory
+//	piuparts-master [-c FILE] fsck [--repair]     check that log files and index agree
+//	piuparts-master version                       print the version
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else /etc/piuparts/piuparts.toml.
 // Serving, it works in the config's master-directory and logs to files there (the
@@ -61,9 +64,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
 			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
-			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of an INI piuparts.conf (and distros.conf)\n"+
-			"  config check                 load the config and report the first error\n"+
-			"  version                      print the version\n\nflags:\n")
+			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of piuparts' INI files\n"+
+			"  config check       load the config and report every error\n"+
+			"  import [DIR]       adopt an existing piuparts master directory (default: master-directory)\n"+
+			"  fsck [--repair]    check that log files and the index agree; repair what can be repaired\n"+
+			"  version            print the version\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
