@@ -14,7 +14,7 @@ FUZZTIME ?= 15s
 TEST_DEPS := gcc libc6-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt
 
-.PHONY: demo test build bench fuzz test-deps compat-versions vet clean
+.PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
 demo: build
 	@echo "make demo: the master, slaves and report arrive with the slave issue; built so far:"
@@ -36,10 +36,12 @@ build:
 	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \
 	done
 
-# bench: Go benchmarks, then Debian's piupartslib on the same bookworm Packages file
-# (the plain file the debian benchmarks decompressed into $TMPDIR), for the ratio.
+# bench: Go benchmarks, then Debian's master against ours on all of bookworm main
+# (cold/warm status and reserve, peak RSS), then Debian's piupartslib on the same
+# bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \
@@ -58,6 +60,12 @@ fuzz:
 # compat-versions: our version comparison against dpkg on >= 100,000 real pairs.
 compat-versions:
 	DEBIAN_DPKG_PAIRS=100000 $(GO) test -count=1 -timeout 30m -run '^TestCompareVersions_Dpkg$$' -v ./internal/debian
+
+# compat-full: our package states against piupartslib's (the engine) and Debian's master
+# (the program) on all of bookworm main, with synthetic logs. Minutes.
+compat-full:
+	PIUPARTS_COMPAT_FULL=1 $(GO) test -count=1 -timeout 90m -run '^TestCompute_OracleFull$$' -v ./master/state
+	PIUPARTS_COMPAT_FULL=1 $(GO) test -count=1 -timeout 90m -run '^TestReference_FullArchive$$' -v ./cmd/piuparts-master
 
 # test-deps installs what the tests need when run as root; otherwise it says loudly what
 # will be skipped. It is idempotent and quick when everything is present.
