@@ -17,7 +17,7 @@ func importBoth(t *testing.T, conf, distros string) *config.Config {
 	t.Helper()
 	var out bytes.Buffer
 	for _, f := range []struct {
-		path   string
+		path    string
 		import_ func(r *os.File, name string, w *bytes.Buffer) error
 	}{
 		{conf, func(r *os.File, name string, w *bytes.Buffer) error { return config.ImportINI(r, name, w) }},
