@@ -15,14 +15,7 @@ import (
 // an *Error naming the line for an unknown key (ErrUnknownKey) or a value
 // that does not fit its key, and a read or write error wrapped.
 func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(data) > MaxFileSize {
-		return &Error{File: name, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize), Err: ErrSyntax}
-	}
-	f, err := parseINI(data, name)
+	f, err := readINI(r, name)
 	if err != nil {
 		return err
 	}

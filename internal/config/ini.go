@@ -272,14 +272,7 @@ var lowerKeys = func() map[string]*keyDef {
 // [global] or a listed section without a table, ErrUnknownTable for
 // [DEFAULT]. A read or write error is returned wrapped.
 func ImportINI(r io.Reader, name string, w io.Writer) error {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(data) > MaxFileSize {
-		return &Error{File: name, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize), Err: ErrSyntax}
-	}
-	f, err := parseINI(data, name)
+	f, err := readINI(r, name)
 	if err != nil {
 		return err
 	}
@@ -296,6 +289,18 @@ func ImportINI(r io.Reader, name string, w io.Writer) error {
 		return fmt.Errorf("import %s: write: %w", name, err)
 	}
 	return nil
+}
+
+// readINI reads at most MaxFileSize bytes from r and parses them as INI.
+func readINI(r io.Reader, name string) (*iniFile, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize), Err: ErrSyntax}
+	}
+	return parseINI(data, name)
 }
 
 // writeTOML writes f as TOML.
