@@ -115,7 +115,9 @@ type loaded struct {
 func loadIndexes(ctx context.Context, urls []string) ([]*debian.Package, error) {
 	var all []*debian.Package
 	for _, u := range urls {
-		m, err := debian.LoadPackages(ctx, u)
+		// Compact: only the named fields are used, and the file's text
+		// would otherwise stay in memory until the states are stored.
+		m, err := debian.LoadPackagesCompact(ctx, u)
 		if err != nil {
 			return nil, err
 		}

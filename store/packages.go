@@ -140,11 +140,64 @@ func encodePackages(pkgs []Package) (string, error) {
 	if len(sorted) == 0 {
 		return "[]", nil
 	}
-	b, err := json.Marshal(sorted)
-	if err != nil {
-		return "", fmt.Errorf("encode packages: %w", err)
+	// Encoded by hand: json.Marshal of the ~64k packages of a Debian
+	// release took a third of a cold start's store time and ~100 MB of
+	// garbage. The result is the JSON json.Marshal would write (field
+	// names and omitempty as the struct tags say), except that <, > and &
+	// are not escaped; encoding/json decodes both alike.
+	size := 2
+	for i := range sorted {
+		size += 160 + len(sorted[i].Maintainer) + len(sorted[i].Uploaders) + 16*len(sorted[i].Dependencies)
 	}
+	b := make([]byte, 0, size)
+	b = append(b, '[')
+	for i := range sorted {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendPackageJSON(b, &sorted[i])
+	}
+	b = append(b, ']')
 	return string(b), nil
+}
+
+// appendPackageJSON appends p as a JSON object with Package's field names,
+// leaving out the empty fields tagged omitempty.
+func appendPackageJSON(b []byte, p *Package) []byte {
+	field := func(name, v string, omitEmpty bool) {
+		if omitEmpty && v == "" {
+			return
+		}
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b = appendJSONString(b, v)
+	}
+	b = append(b, '{')
+	field("n", p.Name, false)
+	field("v", p.Version, false)
+	field("tv", p.TestVersion, true)
+	field("s", p.Source, true)
+	field("sv", p.SourceVersion, true)
+	field("m", p.Maintainer, true)
+	field("u", p.Uploaders, true)
+	field("d", p.Depends, true)
+	field("pd", p.PreDepends, true)
+	field("p", p.Provides, true)
+	if len(p.Dependencies) > 0 {
+		b = append(b, `,"r":[`...)
+		for i, d := range p.Dependencies {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, d)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // packageList reads and decodes the package list of a section; nil when it

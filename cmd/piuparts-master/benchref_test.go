@@ -71,7 +71,7 @@ func benchLoad() string {
 // and section+10×reserve, cold (first connection after the Packages file
 // changed) and warm. It runs with PIUPARTS_BENCH=1 (make bench);
 // PIUPARTS_BENCH_RUNS_DEBIAN and PIUPARTS_BENCH_RUNS_OURS set the number
-// of runs (3 and 5).
+// of runs (3 and 5); PIUPARTS_BENCH_RUNS_DEBIAN=0 leaves Debian's side out.
 func TestReference_Bench(t *testing.T) {
 	if os.Getenv("PIUPARTS_BENCH") != "1" {
 		t.Skip("set PIUPARTS_BENCH=1 to time Debian's master against ours on all of bookworm main (minutes)")
@@ -87,7 +87,7 @@ func TestReference_Bench(t *testing.T) {
 		cached int    // the version of the Packages file dir's cache is for, -1: none
 	}
 	progs := []*prog{}
-	debian := true
+	debian := os.Getenv("PIUPARTS_BENCH_RUNS_DEBIAN") != "0" // 0: time ours only
 	for _, p := range []string{refPython, refBackend} {
 		if _, err := os.Stat(p); err != nil {
 			debian = false

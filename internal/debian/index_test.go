@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -342,5 +343,93 @@ func TestNewPackage_FieldCase(t *testing.T) {
 	}
 	if p.Name != "aa" || p.Version != "1.0+b1" || p.Source != "bb" || p.SourceVersion != "1.0" || p.PreDepends != "cc" || !p.Essential {
 		t.Errorf("NewPackage with odd field case = %+v", p)
+	}
+}
+
+// TestLoadPackagesCompact checks that the compact load gives the packages
+// LoadPackages does, field for field, without the paragraphs.
+func TestLoadPackagesCompact(t *testing.T) {
+	for _, fixture := range []string{"Packages_bookworm_subset", "Packages_bookworm-security_subset"} {
+		t.Run(fixture, func(t *testing.T) {
+			base := writeIndex(t, t.TempDir(), map[string][]byte{"": readFixture(t, fixture)})
+			want, err := debian.LoadPackages(t.Context(), base)
+			if err != nil {
+				t.Fatalf("LoadPackages: %v", err)
+			}
+			got, err := debian.LoadPackagesCompact(t.Context(), base)
+			if err != nil {
+				t.Fatalf("LoadPackagesCompact: %v", err)
+			}
+			if len(got) != len(want) || len(got) == 0 {
+				t.Fatalf("LoadPackagesCompact got %d packages, LoadPackages %d", len(got), len(want))
+			}
+			for name, w := range want {
+				g := got[name]
+				if g == nil {
+					t.Errorf("LoadPackagesCompact lacks %q", name)
+					continue
+				}
+				if len(g.Fields.Fields) != 0 {
+					t.Errorf("%s: compact package keeps %d fields", name, len(g.Fields.Fields))
+				}
+				wc := *w
+				wc.Fields = debian.Paragraph{Line: w.Fields.Line}
+				if !reflect.DeepEqual(*g, wc) {
+					t.Errorf("LoadPackagesCompact[%s] = %+v, want %+v", name, *g, wc)
+				}
+			}
+		})
+	}
+	_, err := debian.LoadPackagesCompact(t.Context(), filepath.Join(t.TempDir(), "Packages"))
+	if !errors.Is(err, debian.ErrIndexNotFound) {
+		t.Errorf("LoadPackagesCompact(missing) error = %v, want ErrIndexNotFound", err)
+	}
+}
+
+// TestLoadPackages_Xz checks .xz indexes with the xz command (when the
+// machine has one) and with the Go decoder (PATH without xz): the same
+// packages from a good file, an error from a corrupt or truncated one.
+func TestLoadPackages_Xz(t *testing.T) {
+	data := readFixture(t, "Packages_bookworm_subset")
+	good := compress(t, data, ".xz")
+	tests := []struct {
+		name    string
+		content []byte
+		wantErr bool
+	}{
+		{"Good", good, false},
+		{"NotXz", []byte("Package: a\nVersion: 1\n"), true},
+		{"Truncated", good[:len(good)/2], true},
+		{"CorruptBody", append(append([]byte{}, good[:12]...), bytes.Repeat([]byte{0x55}, 400)...), true},
+	}
+	for _, decoder := range []string{"command", "go"} {
+		t.Run(decoder, func(t *testing.T) {
+			if decoder == "go" {
+				t.Setenv("PATH", t.TempDir())
+			} else if _, err := exec.LookPath("xz"); err != nil {
+				t.Skip("no xz command")
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					base := writeIndex(t, t.TempDir(), map[string][]byte{})
+					if err := os.WriteFile(base+".xz", tt.content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					pkgs, err := debian.LoadPackages(t.Context(), base)
+					if tt.wantErr {
+						if err == nil || errors.Is(err, debian.ErrIndexNotFound) {
+							t.Errorf("LoadPackages(%s) = %d packages, error %v; want an xz error", tt.name, len(pkgs), err)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("LoadPackages: %v", err)
+					}
+					if len(pkgs) != 42 || pkgs["dpkg"] == nil || pkgs["dpkg"].Version != "1.21.23" {
+						t.Errorf("LoadPackages got %d packages, dpkg %+v; want 42 with dpkg 1.21.23", len(pkgs), pkgs["dpkg"])
+					}
+				})
+			}
+		})
 	}
 }

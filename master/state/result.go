@@ -16,6 +16,10 @@ type Result struct {
 	mu     sync.Mutex
 	rdeps  [][]int32 // by name id: the packages of root depending on it
 	counts []*Counts // by package index of root
+	// seen and epoch are countsLocked's scratch: by name id, the epoch
+	// of the last walk that reached the name.
+	seen  []uint32
+	epoch uint32
 }
 
 // RecycleMode reports whether recycle mode is in effect: asked for, and
@@ -276,7 +280,13 @@ func (r *Result) countsLocked(p *pkg) Counts {
 			}
 		}
 	}
-	seen := map[int32]bool{p.name: true}
+	// seen is r.seen[x] == r.epoch: a slice stamped anew for each package
+	// instead of a map made for each (this runs for every waiting package).
+	if r.seen == nil {
+		r.seen = make([]uint32, len(d.e.names))
+	}
+	r.epoch++
+	r.seen[p.name] = r.epoch
 	level := []int32{p.name}
 	var all []int32
 	chain := 0
@@ -285,8 +295,8 @@ func (r *Result) countsLocked(p *pkg) Counts {
 		var next []int32
 		for _, x := range level {
 			for _, y := range r.rdeps[x] {
-				if !seen[y] {
-					seen[y] = true
+				if r.seen[y] != r.epoch {
+					r.seen[y] = r.epoch
 					next = append(next, y)
 				}
 			}
