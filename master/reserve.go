@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"piuparts-server/store"
 )
@@ -88,7 +87,7 @@ func (c *conn) takeInTree(ctx context.Context, pkg, version string) (bool, error
 			return false, err
 		}
 	}
-	_, err := c.tree.WriteLog(ctx, s.name, store.KindReserved, pkg, version, strings.NewReader(""), 0)
+	err := c.tree.CreateMarker(s.name, store.KindReserved, pkg, version)
 	if errors.Is(err, store.ErrLogExists) {
 		return false, nil
 	}
@@ -134,7 +133,7 @@ func (c *conn) unreserve(ctx context.Context, section, pkg, version string) erro
 	if c.logExists(section, store.KindReserved, pkg, version) &&
 		!c.logExists(section, store.KindRecycle, pkg, version) &&
 		c.logExistsIn(section, resultKinds, pkg, version) {
-		_, err := c.tree.WriteLog(ctx, section, store.KindRecycle, pkg, version, strings.NewReader(""), 0)
+		err := c.tree.CreateMarker(section, store.KindRecycle, pkg, version)
 		if err != nil && !errors.Is(err, store.ErrLogExists) {
 			return err
 		}

@@ -320,3 +320,28 @@ func TestLogTree_WriteLogDotDotInsideVersion(t *testing.T) {
 		t.Errorf("WriteLog(hello 1..2) wrote %s, want %s", lf.Path, want)
 	}
 }
+
+func TestLogTree_CreateMarker(t *testing.T) {
+	root := t.TempDir()
+	tree := store.NewLogTree(root)
+	if err := tree.CreateMarker("sid", store.KindReserved, "hello", "2.10-3"); err != nil {
+		t.Fatalf("CreateMarker(hello 2.10-3) = %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(root, "sid", "reserved", "hello_2.10-3.log"))
+	if err != nil {
+		t.Fatalf("marker not there: %v", err)
+	}
+	if fi.Size() != 0 || fi.Mode().Perm() != 0o644 {
+		t.Errorf("marker size %d mode %v, want an empty 0644 file", fi.Size(), fi.Mode().Perm())
+	}
+	// A second reservation of the same version loses, as piuparts' os.link does.
+	if err := tree.CreateMarker("sid", store.KindReserved, "hello", "2.10-3"); !errors.Is(err, store.ErrLogExists) {
+		t.Errorf("second CreateMarker = %v, want ErrLogExists", err)
+	}
+	if err := tree.CreateMarker("sid", store.KindReserved, "../../etc", "1"); !errors.Is(err, store.ErrUnsafeName) {
+		t.Errorf("CreateMarker(../../etc) = %v, want ErrUnsafeName", err)
+	}
+	if got, want := treeFiles(t, root), []string{"sid/reserved/hello_2.10-3.log"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("tree holds %q, want %q", got, want)
+	}
+}
