@@ -598,7 +598,7 @@ func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time
 			continue
 		}
 		for _, e := range names {
-			pkg, version, ok := splitLogName(e.Name())
+			pkg, version, ok := store.ParseLogName(e.Name())
 			if !ok || indexed[e.Name()] {
 				continue
 			}

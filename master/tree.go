@@ -75,16 +75,6 @@ func (c *conn) latestMtime(section string) (time.Time, error) {
 	return t, err
 }
 
-// splitLogName splits NAME_VERSION.log; package names hold no "_".
-func splitLogName(base string) (name, version string, ok bool) {
-	stem, isLog := strings.CutSuffix(base, ".log")
-	if !isLog || strings.HasPrefix(base, ".") {
-		return "", "", false
-	}
-	name, version, ok = strings.Cut(stem, "_")
-	return name, version, ok && name != "" && version != ""
-}
-
 // logRef names one log file of a section.
 type logRef struct {
 	kind          store.Kind
@@ -103,7 +93,7 @@ func (c *conn) listLogs(section string) (state.Logs, []logRef, error) {
 			return state.Logs{}, nil, fmt.Errorf("list %s: %w", dir, err)
 		}
 		for _, e := range entries {
-			name, version, ok := splitLogName(e.Name())
+			name, version, ok := store.ParseLogName(e.Name())
 			if !ok {
 				continue
 			}
@@ -157,7 +147,7 @@ func hasAnyLog(dir string) (bool, error) {
 	for {
 		names, err := f.Readdirnames(256)
 		for _, n := range names {
-			if _, _, ok := splitLogName(n); ok {
+			if _, _, ok := store.ParseLogName(n); ok {
 				return true, nil
 			}
 		}

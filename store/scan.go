@@ -46,10 +46,14 @@ type Skip struct {
 	Reason string
 }
 
-// splitLogName splits NAME_VERSION.log; package names hold no "_".
-func splitLogName(base string) (pkg, version string, ok bool) {
+// ParseLogName splits a log tree file name NAME_VERSION.log, the inverse of
+// [LogName]. It reports false for anything else: other files
+// (piuparts-report's .kpr and .bug files), hidden and temporary files, and
+// names that [CheckName] refuses. Package names hold no "_", so the first
+// "_" ends the name.
+func ParseLogName(base string) (pkg, version string, ok bool) {
 	stem, isLog := strings.CutSuffix(base, ".log")
-	if !isLog {
+	if !isLog || strings.HasPrefix(base, ".") {
 		return "", "", false
 	}
 	pkg, version, ok = strings.Cut(stem, "_")
@@ -99,7 +103,7 @@ func (t *LogTree) scanSection(section string) (*sectionScan, error) {
 			if !strings.HasSuffix(name, ".log") {
 				continue
 			}
-			pkg, version, ok := splitLogName(name)
+			pkg, version, ok := ParseLogName(name)
 			if !ok {
 				sc.skipped = append(sc.skipped, Skip{rel, "not a safe NAME_VERSION.log name"})
 				continue
