@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func (c *conn) cmdIdle(ctx context.Context) error {
 		c.log.Warn().Err(err).Str("section", c.sec.name).Msg("idle status unknown")
 		n = 0
 	}
-	return c.ok(itoa(n))
+	return c.ok(strconv.Itoa(n))
 }
 
 func (c *conn) idleSeconds(ctx context.Context) (int, error) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -123,9 +124,9 @@ func (c *conn) cmdStatus(ctx context.Context) error {
 	for _, st := range state.ActiveStates() {
 		n := counts[st]
 		total += n
-		args = append(args, st+"="+itoa(n))
+		args = append(args, st+"="+strconv.Itoa(n))
 	}
-	args = append(args, "total="+itoa(total))
+	args = append(args, "total="+strconv.Itoa(total))
 	return c.ok(args...)
 }
 

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -167,6 +166,3 @@ func (c *conn) removeKpr(section string, k store.Kind, pkg, version string) erro
 	}
 	return nil
 }
-
-// itoa formats an int for an answer.
-func itoa(n int) string { return strconv.Itoa(n) }
