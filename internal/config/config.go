@@ -21,6 +21,14 @@ const (
 	// slave's batch (max-reserved packages, each limited to 90 minutes
 	// by piuparts-slave) fits easily for any sensible max-reserved.
 	DefaultReservedExpire = 2 * 24 * 60 * 60
+	// DefaultConnectTimeout is connect-timeout in seconds.
+	DefaultConnectTimeout = 60
+	// DefaultUnreachableWait is unreachable-wait in seconds: the
+	// reference's piuparts-slave waits 15 minutes after a failed connection.
+	DefaultUnreachableWait = 15 * 60
+	// DefaultPiupartsTimeout is piuparts-timeout in seconds: the
+	// reference's MAX_WAIT_TEST_RUN, 90 minutes.
+	DefaultPiupartsTimeout = 90 * 60
 	// DefaultMasterPort is master-port, ssh's port.
 	DefaultMasterPort = 22
 	// DefaultMaxCommandLine is max-command-line in bytes: ample for
@@ -93,6 +101,9 @@ type Section struct {
 	MasterPort           int      // master-port
 	SSHIdentity          string   // ssh-identity
 	SSHKnownHosts        string   // ssh-known-hosts
+	ConnectTimeout       int      // connect-timeout, seconds
+	UnreachableWait      int      // unreachable-wait, seconds
+	PiupartsTimeout      int      // piuparts-timeout, seconds
 	ReservedExpire       int      // reserved-expire, seconds
 	IdleSleep            int      // idle-sleep, seconds
 	MaxTgzAge            int      // max-tgz-age, seconds
