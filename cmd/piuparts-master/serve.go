@@ -40,16 +40,9 @@ func holderFrom(slaveID string, getenv func(string) string) string {
 // serve runs the protocol on stdin/stdout: what sshd's forced command
 // starts. Its logs go to files under the master directory, never to stdout.
 func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, err := config.Load(opts.configPath)
+	cfg, err := config.LoadForHost(ctx, opts.configPath, "/etc/apt")
 	if err != nil {
 		return err
-	}
-	if needsHost(cfg) {
-		host, err := config.DetectHost(ctx, "/etc/apt")
-		if err != nil {
-			return fmt.Errorf("detect arch and mirror (set them in the config): %w", err)
-		}
-		cfg.ApplyHost(host)
 	}
 	dir, err := filepath.Abs(cfg.Global.MasterDirectory)
 	if err != nil {
@@ -106,16 +99,6 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 		log.Error().Err(err).Str("slave", holder).Msg("connection ended")
 	}
 	return err
-}
-
-// needsHost reports whether a section lacks arch or mirror.
-func needsHost(cfg *config.Config) bool {
-	for _, s := range cfg.Sections {
-		if s.Arch == "" || s.Mirror == "" {
-			return true
-		}
-	}
-	return false
 }
 
 // under makes p absolute under dir.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"piuparts-server/internal/testutil"
 )
 
 // forcedEnv builds a master directory and a file:// mirror with the master
@@ -38,15 +40,7 @@ func forcedEnv(t *testing.T) (root, conf string) {
 // buildMaster builds this program into a temporary directory.
 func buildMaster(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "piuparts-master")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-		if out2, err2 := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err2 != nil {
-			t.Skipf("cannot build the binary: %v\n%s\n%s", err, out, out2)
-		}
-	}
-	return bin
+	return testutil.Build(t, t.TempDir(), "piuparts-server/cmd/piuparts-master")
 }
 
 // TestBinary_ForcedCommand runs the built program as sshd runs a forced

@@ -171,3 +171,27 @@ func DetectHost(ctx context.Context, aptDir string) (Host, error) {
 	}
 	return Host{Arch: arch, Mirror: mirror}, nil
 }
+
+// LoadForHost loads the config at path and, where a section lacks arch or
+// mirror, fills them from this machine (dpkg's architecture and the first
+// Debian mirror of the apt sources under aptDir, usually /etc/apt), as the
+// reference does with its builtins. It returns Load's errors, or one that
+// says to set arch and mirror when they cannot be detected.
+func LoadForHost(ctx context.Context, path, aptDir string) (*Config, error) {
+	cfg, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	need := false
+	for _, s := range cfg.sectionList() {
+		need = need || s.Arch == "" || s.Mirror == ""
+	}
+	if need {
+		host, err := DetectHost(ctx, aptDir)
+		if err != nil {
+			return nil, fmt.Errorf("detect arch and mirror (set them in the config): %w", err)
+		}
+		cfg.ApplyHost(host)
+	}
+	return cfg, nil
+}
