@@ -7,6 +7,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/rs/zerolog v1.35.1
 	github.com/ulikunitz/xz v0.5.17
+	golang.org/x/crypto v0.58.0
 )
 
 require (

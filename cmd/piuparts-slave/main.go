@@ -1,0 +1,192 @@
+// Command piuparts-slave is a slave of a piuparts test farm: it reserves
+// packages from a piuparts master, tests them with piuparts and sends the
+// logs back. It works with Debian's piuparts-master as with ours.
+//
+//	piuparts-slave [-c FILE] run [--until-idle] [SECTION...]   the worker loop, in the foreground
+//	piuparts-slave version                                      print the version
+//
+// The config is -c FILE, else $PIUPARTS_CONFIG, else
+// /etc/piuparts/piuparts.toml; without SECTION arguments the slave works
+// on [global]'s sections and basetgz-sections. It keeps its files in
+// slave-directory (relative: to the working directory), one directory per
+// worker (slave-count) as Debian's slave_run does, and logs to stderr.
+//
+// Signals, as the reference's: SIGINT lets the running test finish, sends
+// the finished logs, unreserves what was not tested and exits; a second
+// SIGINT, or SIGTERM, also stops the running test (its package is
+// unreserved too). SIGHUP sends finished logs now. SIGUSR1 sends them and
+// restarts the program (exec), picking up a new binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/slave"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// DefaultConfigPath is where the config is read from when neither -c nor
+// $PIUPARTS_CONFIG names one.
+const DefaultConfigPath = "/etc/piuparts/piuparts.toml"
+
+// errUsage marks a command line that could not be understood; main exits 2 on it.
+var errUsage = errors.New("usage")
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	switch {
+	case err == nil:
+	case errors.Is(err, slave.ErrRestart):
+		exe, xerr := os.Executable()
+		if xerr == nil {
+			xerr = syscall.Exec(exe, os.Args, os.Environ())
+		}
+		fmt.Fprintf(os.Stderr, "piuparts-slave: restart: %v\n", xerr)
+		os.Exit(1)
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "piuparts-slave: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: arguments, streams and environment come
+// in, so tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("piuparts-slave", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+DefaultConfigPath+")")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: piuparts-slave [-c FILE] COMMAND\n\ncommands:\n"+
+			"  run [--until-idle] [SECTION...]  the worker loop in the foreground\n"+
+			"  version                          print the version\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	path := *configPath
+	if path == "" {
+		path = getenv("PIUPARTS_CONFIG")
+	}
+	if path == "" {
+		path = DefaultConfigPath
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	switch rest[0] {
+	case "version":
+		fmt.Fprintf(stdout, "piuparts-slave %s\n", version)
+		return nil
+	case "run":
+		return runWorkers(ctx, rest[1:], path, stderr, getenv)
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
+	}
+}
+
+// runWorkers is `piuparts-slave run`.
+func runWorkers(ctx context.Context, args []string, path string, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("piuparts-slave run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	untilIdle := fs.Bool("until-idle", false, "exit once no section has work and the spools are empty")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	cfg, err := config.LoadForHost(ctx, path, "/etc/apt")
+	if err != nil {
+		return err
+	}
+	for _, name := range fs.Args() {
+		if _, err := cfg.Section(name); err != nil {
+			return err
+		}
+	}
+	dir, err := filepath.Abs(cfg.Global.SlaveDirectory)
+	if err != nil {
+		return fmt.Errorf("slave-directory: %w", err)
+	}
+	log := newLogger(stderr)
+
+	// SIGINT once: stop after the running test; twice, or SIGTERM: now.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ctl := slave.NewControl()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	go func() {
+		interrupted := false
+		for sig := range sigs {
+			switch {
+			case sig == os.Interrupt && !interrupted:
+				interrupted = true
+				log.Warn().Msg("SIGINT: stopping after the running test; SIGINT again to stop it now")
+				ctl.Stop()
+			case sig == os.Interrupt || sig == syscall.SIGTERM:
+				log.Warn().Str("signal", sig.String()).Msg("stopping now")
+				cancel()
+			case sig == syscall.SIGHUP:
+				log.Info().Msg("SIGHUP: sending finished logs")
+				ctl.Flush()
+			case sig == syscall.SIGUSR1:
+				log.Info().Msg("SIGUSR1: will restart")
+				ctl.Restart()
+			}
+		}
+	}()
+
+	var sections []string
+	if fs.NArg() > 0 {
+		sections = fs.Args()
+	}
+	return slave.Run(ctx, slave.Config{
+		Piuparts: cfg,
+		Reload: func() (*config.Config, error) {
+			return config.LoadForHost(ctx, path, "/etc/apt")
+		},
+		Sections:  sections,
+		Dir:       dir,
+		UntilIdle: *untilIdle,
+		Control:   ctl,
+		Log:       log,
+		Stderr:    stderr,
+		Getenv:    getenv,
+	})
+}
+
+// newLogger builds the program's logger: human-readable on a terminal,
+// JSON lines otherwise.
+func newLogger(w io.Writer) zerolog.Logger {
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		}
+	}
+	return zerolog.New(w).With().Timestamp().Str("prog", "piuparts-slave").Logger()
+}

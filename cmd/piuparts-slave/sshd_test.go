@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"piuparts-server/internal/testutil"
+)
+
+// sshKeys makes the slave reach sshd as an operator would configure it:
+// the forced command chooses the program, the slave sends no command, the
+// host key must be in the known_hosts file.
+func sshKeys(s *testutil.SSHD) string {
+	return fmt.Sprintf("master-host = %q\nmaster-port = %d\nmaster-user = %q\nssh-identity = %q\nssh-known-hosts = %q\n",
+		s.Host, s.Port, s.User, s.Identity, s.KnownHosts)
+}
+
+// TestSlave_OverSSHD: our slave against our master through OpenSSH's sshd
+// with a forced command and a checked host key.
+func TestSlave_OverSSHD(t *testing.T) {
+	f := newFarm(t)
+	masterConf := f.config(t, "master", "")
+	sshd := testutil.StartSSHD(t, testutil.SSHDConfig{
+		ForcedCommand: testutil.ShellQuote(f.master) + " -c " + testutil.ShellQuote(masterConf) + " --slave-id=slave1",
+	})
+	conf := f.config(t, "slave1", sshKeys(sshd))
+	f.runSlave(t, conf)
+	f.check(t, f.masterDir, f.states(t, f.master, "-c", masterConf), filepath.Join(f.root, "slave1"))
+	if !strings.Contains(sshd.Log(), "Accepted publickey") {
+		t.Errorf("sshd did not log the slave's key login:\n%s", tail(sshd.Log(), 20))
+	}
+}
+
+// TestSlave_OverSSHD_WrongHostKey: a known_hosts file with another key for
+// the master is refused with the host, the fingerprint and the file named,
+// and nothing is tested.
+func TestSlave_OverSSHD_WrongHostKey(t *testing.T) {
+	f := newFarm(t)
+	masterConf := f.config(t, "master", "")
+	sshd := testutil.StartSSHD(t, testutil.SSHDConfig{
+		ForcedCommand: testutil.ShellQuote(f.master) + " -c " + testutil.ShellQuote(masterConf),
+	})
+	// Another server's key under the master's name.
+	other := filepath.Join(f.root, "other_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := filepath.Join(f.root, "known_hosts")
+	writeFile(t, known, fmt.Sprintf("[%s]:%d %s", sshd.Host, sshd.Port, pub), 0o644)
+	keys := strings.Replace(sshKeys(sshd), fmt.Sprintf("ssh-known-hosts = %q", sshd.KnownHosts), fmt.Sprintf("ssh-known-hosts = %q", known), 1)
+	conf := f.config(t, "slave1", keys)
+	cmd := exec.CommandContext(t.Context(), f.slave, "-c", conf, "run", "--until-idle")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the slave accepted a changed host key:\n%s", tail(string(out), 20))
+	}
+	for _, want := range []string{sshd.Host, "SHA256:", known} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the error does not name %q:\n%s", want, tail(string(out), 20))
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(f.masterDir, farmSection, "pass")); len(entries) > 0 {
+		t.Errorf("%d logs reached the master through a refused host key", len(entries))
+	}
+}
+
+// debianMasterScript runs Debian's piuparts-master-backend unchanged with
+// its two config constants pointed at argv[1] and argv[2].
+const debianMasterScript = `import runpy,sys
+g=runpy.run_path("/usr/share/piuparts/piuparts-master-backend", run_name="piuparts_master_under_test")
+G=g["main"].__globals__
+G["CONFIG_FILE"]=sys.argv[1]
+G["DISTRO_CONFIG_FILE"]=sys.argv[2]
+sys.argv=sys.argv[:1]
+G["main"]()
+`
+
+// TestSlave_DebianMaster: our slave against Debian's Python
+// piuparts-master, unchanged, through sshd with a forced command.
+func TestSlave_DebianMaster(t *testing.T) {
+	for _, p := range []string{"/usr/bin/python3", "/usr/share/piuparts/piuparts-master-backend"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("SKIPPED, NOTHING TESTED: Debian's piuparts-master is not installed (%v); make test-deps installs piuparts-master", err)
+		}
+	}
+	f := newFarm(t)
+	dmaster := filepath.Join(f.root, "debian-master")
+	ini := filepath.Join(f.root, "piuparts.conf")
+	writeFile(t, ini, fmt.Sprintf("[global]\nsections = %s\nmaster-directory = %s\n\n[%s]\nmirror = %s\ndistro = %s\narea = main\narch = amd64\n",
+		farmSection, dmaster, farmSection, f.mirror, farmDistro), 0o644)
+	distros := filepath.Join(f.root, "distros.conf")
+	writeFile(t, distros, "", 0o644)
+	script := filepath.Join(f.root, "debian-master.py")
+	writeFile(t, script, debianMasterScript, 0o644)
+	if err := os.MkdirAll(filepath.Join(dmaster, farmSection), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	masterCmd := []string{"/usr/bin/python3", script, ini, distros}
+	quoted := make([]string, len(masterCmd))
+	for i, w := range masterCmd {
+		quoted[i] = testutil.ShellQuote(w)
+	}
+	sshd := testutil.StartSSHD(t, testutil.SSHDConfig{ForcedCommand: strings.Join(quoted, " ")})
+	conf := f.config(t, "slave1", sshKeys(sshd))
+	f.runSlave(t, conf)
+	f.check(t, dmaster, f.states(t, masterCmd...), filepath.Join(f.root, "slave1"))
+}
+
+// TestSlave_KilledAndRestarted: SIGKILL in the middle of a test, then a
+// new run: nothing is lost, and no package reaches the master twice with
+// different results.
+func TestSlave_KilledAndRestarted(t *testing.T) {
+	f := newFarm(t)
+	conf := f.config(t, "slave1", f.localKeys(t, "slave1"))
+	cmd := exec.CommandContext(t.Context(), f.slave, "-c", conf, "run")
+	cmd.Env = append(os.Environ(), "PIUPARTS_SIMULATOR_DELAY=0.3")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once some logs reached the master and a test is running.
+	spoolNew := filepath.Join(f.root, "slave1", "1", farmSection, "new")
+	pass := filepath.Join(f.masterDir, farmSection, "pass")
+	deadline := time.Now().Add(2 * time.Minute) // a guard against a hang, not a speed check
+	for {
+		shipped, _ := os.ReadDir(pass)
+		running, _ := os.ReadDir(spoolNew)
+		if len(shipped) >= 3 && len(running) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("no test running after logs were shipped:\n%s", tail(out.String(), 30))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	f.runSlave(t, conf)
+	f.check(t, f.masterDir, f.states(t, f.master, "-c", filepath.Join(f.root, "master.toml")), filepath.Join(f.root, "slave1"))
+
+	// submissions.txt: "EPOCH RESULT NAME VERSION", one line per log.
+	subs, err := os.ReadFile(filepath.Join(f.masterDir, farmSection, "submissions.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(subs)), "\n") {
+		w := strings.Fields(line)
+		if len(w) != 4 {
+			t.Fatalf("submissions.txt line %q", line)
+		}
+		if prev, ok := results[w[2]]; ok && prev != w[1] {
+			t.Errorf("%s submitted as %s and as %s", w[2], prev, w[1])
+		}
+		results[w[2]] = w[1]
+	}
+}
