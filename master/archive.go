@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -181,13 +182,24 @@ func (l *loaded) statePackages() ([]state.Package, error) {
 }
 
 // storePackages converts the loaded packages for store.ReplacePackages:
-// one per name, the highest version winning, with the dependencies as res
-// resolved them. The raw relationship fields are left out: nothing reads
-// them back (the states are computed from the Packages files).
+// one per name, the highest version winning, sorted by name (the order the
+// store keeps), with the dependencies as res resolved them. The raw
+// relationship fields are left out: nothing reads them back (the states
+// are computed from the Packages files).
 func (l *loaded) storePackages(res *state.Result) []store.Package {
-	idx := make(map[string]int, len(l.pkgs))
-	out := make([]store.Package, 0, len(l.pkgs))
-	for _, p := range l.pkgs {
+	sorted := slices.Clone(l.pkgs)
+	// Stable: of equal versions the first one counts, as in the states.
+	slices.SortStableFunc(sorted, func(a, b *debian.Package) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return -debian.CompareVersions(a.Version, b.Version) // the highest first
+	})
+	out := make([]store.Package, 0, len(sorted))
+	for i, p := range sorted {
+		if i > 0 && sorted[i-1].Name == p.Name {
+			continue
+		}
 		sp := store.Package{
 			Name: p.Name, Version: p.Version, Source: p.Source, SourceVersion: p.SourceVersion,
 			Maintainer: p.Maintainer, Uploaders: p.Uploaders,
@@ -195,17 +207,8 @@ func (l *loaded) storePackages(res *state.Result) []store.Package {
 		if l.testVersion != nil {
 			sp.TestVersion = l.testVersion[p.Name]
 		}
-		if i, ok := idx[p.Name]; ok {
-			if debian.CompareVersions(p.Version, out[i].Version) > 0 {
-				out[i] = sp
-			}
-			continue
-		}
-		idx[p.Name] = len(out)
+		sp.Dependencies, _ = res.Dependencies(p.Name)
 		out = append(out, sp)
-	}
-	for i := range out {
-		out[i].Dependencies, _ = res.Dependencies(out[i].Name)
 	}
 	return out
 }

@@ -54,6 +54,7 @@ func newBookwormBench(b *testing.B) *bookwormBench {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
+	writeBenchLogs(b, filepath.Join(dir, "bookworm"), data)
 	conf := filepath.Join(root, "piuparts.toml")
 	toml := fmt.Sprintf("[global]\nsections = [\"bookworm\"]\nmaster-directory = %q\nmirror = %q\narch = \"amd64\"\n\n[bookworm]\ndistro = \"bookworm\"\n",
 		dir, "file://"+mirror)
@@ -72,6 +73,47 @@ func newBookwormBench(b *testing.B) *bookwormBench {
 	bb.cfg = master.Config{Piuparts: pc, Dir: dir, DB: db, Log: zerolog.Nop(), Holder: "bench",
 		Limits: protocol.Limits{MaxLine: 4096, MaxLongPart: 1 << 20}}
 	return bb
+}
+
+// writeBenchLogs fills the section directory with empty logs as a farm's
+// are spread: about 70% of the packages of the Packages file data have a
+// pass/ log of their version, 3% a fail/ and 1% an untestable/ one, chosen
+// by the position of the package in the file.
+func writeBenchLogs(b *testing.B, section string, data []byte) {
+	b.Helper()
+	for _, k := range []string{"pass", "fail", "untestable"} {
+		if err := os.MkdirAll(filepath.Join(section, k), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var name string
+	n := 0
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Package: "); ok {
+			name = v
+			continue
+		}
+		v, ok := strings.CutPrefix(line, "Version: ")
+		if !ok || name == "" {
+			continue
+		}
+		var kind string
+		switch r := (n * 7919) % 100; {
+		case r < 70:
+			kind = "pass"
+		case r < 73:
+			kind = "fail"
+		case r < 74:
+			kind = "untestable"
+		}
+		n++
+		if kind != "" {
+			if err := os.WriteFile(filepath.Join(section, kind, name+"_"+v+".log"), nil, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		name = ""
+	}
 }
 
 // serve runs one connection with the given command lines and returns the

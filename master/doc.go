@@ -80,7 +80,11 @@
 // (store.DB.SetPackagesFingerprint). When the key matches, status and
 // reserve read the stored states and touch no Packages file; otherwise one
 // connection computes them (others wait for it on SECTION/.compute.lock) and
-// stores them with the new key. Changes to reserved/ do not invalidate the
+// stores them with the new key. A computation lists each log directory
+// once (for the index check and the algorithm) and writes only what
+// changed: the chunks of the package list that hold changed packages, the
+// rows of changed states, and the reserve order, which is new every time.
+// Changes to reserved/ do not invalidate the
 // states: a reservation does not change its package's state. Packages served
 // over http(s) have no cheap fingerprint: they are fetched and parsed on
 // every cold start, and their states are cached under the key of what was

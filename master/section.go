@@ -422,7 +422,7 @@ func (c *conn) lockCompute(ctx context.Context, section string) (func(), error) 
 // buildSections loads the archive data and log listings of a section and
 // its depends-sections for the state algorithm. It returns the loaded
 // archive data of the section itself too.
-func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool) (*state.Section, *loaded, error) {
+func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool, ls listing) (*state.Section, *loaded, error) {
 	built := make(map[*secInput]*state.Section)
 	var rootData *loaded
 	var build func(*secInput, bool) (*state.Section, error)
@@ -438,7 +438,7 @@ func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool) (*
 		if err != nil {
 			return nil, fmt.Errorf("section %s: %w", in.conf.Name, err)
 		}
-		logs, _, err := c.listLogs(in.conf.Name)
+		logs, _, err := c.listLogs(in.conf.Name, ls)
 		if err != nil {
 			return nil, err
 		}
@@ -467,15 +467,19 @@ func (c *conn) computeStates(ctx context.Context) error {
 	now := c.cfg.now()
 	// The index must know the recycle markers (store.Reserve honours them)
 	// and forget logs someone removed, before the generation is read.
-	if err := c.reconcileIndex(ctx, s.name, now); err != nil {
-		return err
-	}
+	// The inputs' stamps are taken before the directories are listed: a
+	// log that arrives in between makes the stored key older than the
+	// states, and the next connection computes them again.
 	in, err := c.gather(ctx, s.name)
 	if err != nil {
 		return err
 	}
+	ls := make(listing)
+	if err := c.reconcileIndex(ctx, s.name, now, ls); err != nil {
+		return err
+	}
 	t0 := time.Now()
-	root, data, err := c.buildSections(ctx, in, s.recycle)
+	root, data, err := c.buildSections(ctx, in, s.recycle, ls)
 	if err != nil {
 		return err
 	}
@@ -566,41 +570,54 @@ func (c *conn) candidates(ctx context.Context, res *state.Result) ([]string, err
 
 // reconcileIndex brings the log index of a section in line with the tree
 // where reserve depends on it: index entries whose file is gone are
-// dropped, and recycle/ markers the index lacks are added.
-func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time) error {
+// dropped, and recycle/ markers the index lacks are added. It reads the
+// directories through ls.
+func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time, ls listing) error {
 	for _, k := range append(slices.Clone(resultKinds), store.KindRecycle) {
-		entries, err := c.cfg.DB.Logs(ctx, section, k)
+		indexed, err := c.cfg.DB.LogNames(ctx, section, k)
 		if err != nil {
 			return err
 		}
 		// One listing of the directory, read after the index, instead
 		// of a stat per indexed log (tens of thousands in a farm): a log
 		// the index has and the listing lacks was removed.
-		names, err := os.ReadDir(c.kindDir(section, k))
+		names, err := ls.names(c.kindDir(section, k))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		present := make(map[string]bool, len(names))
-		for _, e := range names {
-			present[e.Name()] = true
-		}
-		indexed := make(map[string]bool, len(entries))
-		for _, e := range entries {
-			name := store.LogName(e.Package, e.Version)
-			indexed[name] = true
-			if present[name] {
-				continue
+		var present map[string]bool
+		if len(indexed) > 0 {
+			present = make(map[string]bool, len(names))
+			for _, n := range names {
+				present[n] = true
 			}
-			if _, err := c.cfg.DB.RemoveLog(ctx, section, k, e.Package, e.Version); err != nil {
+		}
+		if slices.ContainsFunc(indexed, func(n string) bool { return !present[n] }) {
+			// Rare: a log removed by hand. The entries say exactly
+			// which package and version to drop.
+			entries, err := c.cfg.DB.Logs(ctx, section, k)
+			if err != nil {
 				return err
+			}
+			for _, e := range entries {
+				if present[store.LogName(e.Package, e.Version)] {
+					continue
+				}
+				if _, err := c.cfg.DB.RemoveLog(ctx, section, k, e.Package, e.Version); err != nil {
+					return err
+				}
 			}
 		}
 		if k != store.KindRecycle {
 			continue
 		}
-		for _, e := range names {
-			pkg, version, ok := store.ParseLogName(e.Name())
-			if !ok || indexed[e.Name()] {
+		isIndexed := make(map[string]bool, len(indexed))
+		for _, n := range indexed {
+			isIndexed[n] = true
+		}
+		for _, n := range names {
+			pkg, version, ok := store.ParseLogName(n)
+			if !ok || isIndexed[n] {
 				continue
 			}
 			if err := c.indexExisting(ctx, section, k, pkg, version, now); err != nil && !errors.Is(err, store.ErrDuplicate) {
@@ -637,7 +654,7 @@ func (c *conn) ensureResult(ctx context.Context) (*state.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, _, err := c.buildSections(ctx, in, s.recycle)
+	root, _, err := c.buildSections(ctx, in, s.recycle, make(listing))
 	if err != nil {
 		return nil, err
 	}

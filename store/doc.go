@@ -19,14 +19,17 @@
 //     change to packages or logs, what the states were computed from, and
 //     piuparts' idle and recycle stamps;
 //   - the package list ([Package], [DB.ReplacePackages], [DB.Packages]),
-//     stored as one JSON text per section: it is written and read whole,
-//     and one value costs a fraction of 63,000 rows to write; a touched but
-//     unchanged Packages file only updates the fingerprint
+//     stored as JSON texts of about 16 packages each, cut where a hash of
+//     the name says: a few thousand values cost a fraction of 63,000 rows
+//     to write, and a new Packages file rewrites only the chunks whose
+//     packages changed (compared by SHA-256); a touched but unchanged
+//     Packages file only updates the fingerprint
 //     ([DB.SetPackagesFingerprint]);
 //   - their computed states, one row per package with its tested version
-//     ([DB.SetStates], [DB.States], [DB.StateCounts]), written as one JSON
-//     array through json_each and only where they changed, and the reserve
-//     order in a table of its own ([PackageState.Rank], [DB.ReserveNext]);
+//     ([DB.SetStates], [DB.States], [DB.StateCounts]): the stored ones are
+//     read in one value and compared in Go, and only the rows that changed
+//     are written, as one JSON array through json_each; the reserve order
+//     has a table of its own ([PackageState.Rank], [DB.ReserveNext]);
 //   - reservations with leases ([DB.Reserve], [DB.ReserveNext],
 //     [DB.Unreserve], [DB.ExpireLeases]);
 //   - the index of the log tree ([LogEntry], [DB.AddLog], [DB.Logs]) and the

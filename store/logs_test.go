@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -136,5 +137,41 @@ func TestDB_Submissions_Since(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, []string{"b", "c"}) {
 		t.Errorf("Submissions(since t0+1h) = %v, want b, c", names)
+	}
+}
+
+func TestDB_LogNames(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	loadSection(t, db, "sid", bookwormPackages(), store.StateWaitingToBeTested)
+	if got, err := db.LogNames(ctx, "sid", store.KindPass); err != nil || len(got) != 0 {
+		t.Errorf("LogNames(sid, pass) of an empty index = %q, %v, want none", got, err)
+	}
+	for _, e := range []store.LogEntry{
+		{Kind: store.KindPass, Package: "libgmp10", Version: "2:6.2.1+dfsg1-1.1"},
+		{Kind: store.KindPass, Package: "hello", Version: "2.10-3"},
+		{Kind: store.KindFail, Package: "bash", Version: "5.2.15-2+b2"},
+	} {
+		e.Section, e.Path, e.SubmittedAt = "sid", "sid/"+string(e.Kind)+"/"+store.LogName(e.Package, e.Version), t0
+		if err := db.AddLog(ctx, e); err != nil {
+			t.Fatalf("AddLog: %v", err)
+		}
+	}
+	tests := []struct {
+		section string
+		kind    store.Kind
+		want    []string
+	}{
+		{"sid", store.KindPass, []string{"hello_2.10-3.log", "libgmp10_2:6.2.1+dfsg1-1.1.log"}},
+		{"sid", store.KindFail, []string{"bash_5.2.15-2+b2.log"}},
+		{"sid", store.KindRecycle, nil},
+		{"no-such-section", store.KindPass, nil},
+	}
+	for _, tt := range tests {
+		got, err := db.LogNames(ctx, tt.section, tt.kind)
+		slices.Sort(got)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("LogNames(%s, %s) = %q, %v, want %q", tt.section, tt.kind, got, err, tt.want)
+		}
 	}
 }

@@ -101,8 +101,16 @@ func TestOpen_MigratesFromEveryVersion(t *testing.T) {
 					(1, 'hello', 'waiting-to-be-tested'), (1, 'libc6', 'waiting-to-be-tested'), (1, 'bash', 'unknown')`)
 				mustExec(t, raw, `UPDATE sections SET states_inputs = 'key'||char(10)||'libc6'||char(10)||'hello' WHERE id = 1`)
 			case k >= 3:
-				mustExec(t, raw, `INSERT INTO package_lists (section_id, count, data) VALUES (1, 3,
-					'[{"n":"bash","v":"5.2-2","s":"bash","sv":"5.2-2"},{"n":"hello","v":"2.10-3","s":"hello","sv":"2.10-3","r":["libc6"]},{"n":"libc6","v":"2.36-9","tv":"2.36-10","s":"glibc","sv":"2.36-9"}]')`)
+				// From 003 one JSON text per section, from 004 in chunks.
+				const list = `'[{"n":"bash","v":"5.2-2","s":"bash","sv":"5.2-2"},{"n":"hello","v":"2.10-3","s":"hello","sv":"2.10-3","r":["libc6"]},{"n":"libc6","v":"2.36-9","tv":"2.36-10","s":"glibc","sv":"2.36-9"}]'`
+				if k == 3 {
+					mustExec(t, raw, `INSERT INTO package_lists (section_id, count, data) VALUES (1, 3, `+list+`)`)
+				} else {
+					mustExec(t, raw, `INSERT INTO package_chunks (section_id, first, count, sha256, data)
+						VALUES (1, 'bash', 2, 'x', '[{"n":"bash","v":"5.2-2","s":"bash","sv":"5.2-2"},{"n":"hello","v":"2.10-3","s":"hello","sv":"2.10-3","r":["libc6"]}]'),
+						       (1, 'libc6', 1, 'y', '[{"n":"libc6","v":"2.36-9","tv":"2.36-10","s":"glibc","sv":"2.36-9"}]')`)
+					mustExec(t, raw, `UPDATE sections SET packages_updated_at = 1700000000 WHERE id = 1`)
+				}
 				mustExec(t, raw, `INSERT INTO states (section_id, package, version, state) VALUES
 					(1, 'hello', '2.10-3', 'waiting-to-be-tested'), (1, 'libc6', '2.36-10', 'waiting-to-be-tested'),
 					(1, 'bash', '5.2-2', 'unknown')`)

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,12 +53,14 @@ func (p Package) TestedVersion() string {
 // [DB.SetStates], [DB.States] and [DB.StateCounts] return none and
 // [DB.Reserve] reserves nothing), records the Packages file fingerprint and
 // now as the update time, and bumps the section's generation. It creates the
-// section if needed. The list is stored as one JSON text: the master writes
-// and the report reads it whole. It returns a *NameError for an unsafe
-// section name, and an error for a package without name or version or a
-// name given twice; then nothing is changed.
+// section if needed. The list is stored as JSON in chunks of a few packages
+// (see [chunkEnds]), and only the chunks that differ from the stored ones
+// are written: a new Packages file that changes a few packages writes a few
+// kilobytes. It returns a *NameError for an unsafe section name, and an
+// error for a package without name or version or a name given twice; then
+// nothing is changed.
 func (db *DB) ReplacePackages(ctx context.Context, section string, fp Fingerprint, now time.Time, pkgs []Package) error {
-	data, err := encodePackages(pkgs)
+	order, err := sortPackages(pkgs)
 	if err != nil {
 		return fmt.Errorf("replace packages of %s: %w", quote(section), err)
 	}
@@ -64,10 +69,7 @@ func (db *DB) ReplacePackages(ctx context.Context, section string, fp Fingerprin
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO package_lists (section_id, count, data) VALUES (?, ?, ?)
-			ON CONFLICT (section_id) DO UPDATE SET count = excluded.count, data = excluded.data`,
-			id, len(pkgs), data)
-		if err != nil {
+		if err := writeChunks(ctx, tx, id, pkgs, order); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sections SET
@@ -82,6 +84,96 @@ func (db *DB) ReplacePackages(ctx context.Context, section string, fp Fingerprin
 	return nil
 }
 
+// writeChunks makes the package_chunks of section id hold pkgs in the
+// order order (by name): chunks
+// whose key and hash are stored already are left alone, the others are
+// written, and stored chunks that are no longer part of the list are
+// deleted.
+func writeChunks(ctx context.Context, tx *sql.Tx, id int64, pkgs []Package, order []int32) error {
+	old := make(map[string]string)
+	rows, err := tx.QueryContext(ctx, "SELECT first, sha256 FROM package_chunks WHERE section_id = ?", id)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var first, sum string
+		if err := rows.Scan(&first, &sum); err != nil {
+			rows.Close()
+			return err
+		}
+		old[first] = sum
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var put *sql.Stmt
+	defer func() {
+		if put != nil {
+			put.Close()
+		}
+	}()
+	// One buffer for every chunk: a chunk that is stored already is only
+	// hashed.
+	buf := make([]byte, 0, 64<<10)
+	for start := 0; start < len(order); {
+		end := start + 1
+		for end < len(order) && !chunkEnds(pkgs[order[end-1]].Name) {
+			end++
+		}
+		chunk := order[start:end]
+		start = end
+		buf = appendPackagesJSON(buf[:0], pkgs, chunk)
+		sum := sha256.Sum256(buf)
+		hexSum := hex.EncodeToString(sum[:])
+		first := pkgs[chunk[0]].Name
+		stored, ok := old[first]
+		delete(old, first)
+		if ok && stored == hexSum {
+			continue
+		}
+		if put == nil {
+			if put, err = tx.PrepareContext(ctx, `INSERT INTO package_chunks (section_id, first, count, sha256, data)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (section_id, first) DO UPDATE SET
+				count = excluded.count, sha256 = excluded.sha256, data = excluded.data`); err != nil {
+				return err
+			}
+		}
+		if _, err := put.ExecContext(ctx, id, first, len(chunk), hexSum, string(buf)); err != nil {
+			return err
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	gone := make([]byte, 0, 32*len(old))
+	gone = append(gone, '[')
+	for first := range old {
+		if len(gone) > 1 {
+			gone = append(gone, ',')
+		}
+		gone = appendJSONString(gone, first)
+	}
+	gone = append(gone, ']')
+	_, err = tx.ExecContext(ctx, `DELETE FROM package_chunks WHERE section_id = ?
+		AND first IN (SELECT value FROM json_each(?))`, id, string(gone))
+	return err
+}
+
+// chunkEnds reports whether a chunk of the stored package list ends after
+// the package name: for about one name in 16, chosen by a hash of the name
+// alone, so that a package added or removed changes its own chunk only.
+// Chunks average 16 packages, a few kilobytes.
+func chunkEnds(name string) bool {
+	// FNV-1a, 32 bits.
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h ^= uint32(name[i])
+		h *= 16777619
+	}
+	return h%16 == 0
+}
+
 // SetPackagesFingerprint records fp as the fingerprint of the Packages
 // file(s) of a section whose packages are unchanged, e.g. after the files
 // were touched or rewritten with the same contents. It changes neither the
@@ -92,7 +184,7 @@ func (db *DB) SetPackagesFingerprint(ctx context.Context, section string, fp Fin
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE sections SET
 			packages_size = ?, packages_mtime = ?, packages_sha256 = ?, packages_stat = ?
-			WHERE name = ? AND id IN (SELECT section_id FROM package_lists)`,
+			WHERE name = ? AND packages_updated_at IS NOT NULL`,
 			fp.Size, fpModTime(fp), fp.SHA256, fp.Stat, section)
 		if err != nil {
 			return err
@@ -118,47 +210,55 @@ func fpModTime(fp Fingerprint) int64 {
 	return fp.ModTime.UnixNano()
 }
 
-// encodePackages checks pkgs and encodes them as the JSON text stored in
-// package_lists, sorted by name.
-func encodePackages(pkgs []Package) (string, error) {
-	seen := make(map[string]struct{}, len(pkgs))
-	for i := range pkgs {
+// sortPackages checks pkgs and returns their order by name: pkgs[order[0]]
+// comes first.
+func sortPackages(pkgs []Package) ([]int32, error) {
+	order := make([]int32, len(pkgs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	// Sorting indices moves 4 bytes instead of a Package; a list given in
+	// order (the master's) is only checked.
+	if !slices.IsSortedFunc(pkgs, func(a, b Package) int { return strings.Compare(a.Name, b.Name) }) {
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(pkgs[a].Name, pkgs[b].Name) })
+	}
+	for k, i := range order {
 		p := &pkgs[i]
 		if p.Name == "" || p.Version == "" {
-			return "", fmt.Errorf("package %d (%s): empty name or version", i, quote(p.Name))
+			return nil, fmt.Errorf("package %d (%s): empty name or version", i, quote(p.Name))
 		}
-		if _, dup := seen[p.Name]; dup {
-			return "", fmt.Errorf("package %s: given twice", quote(p.Name))
+		if k > 0 && pkgs[order[k-1]].Name == p.Name {
+			return nil, fmt.Errorf("package %s: given twice", quote(p.Name))
 		}
-		seen[p.Name] = struct{}{}
 	}
-	sorted := pkgs
-	if !sort.SliceIsSorted(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name }) {
-		sorted = append([]Package(nil), pkgs...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	return order, nil
+}
+
+// encodePackages checks pkgs and encodes them as one JSON array sorted by
+// name, the form of the stored chunks.
+func encodePackages(pkgs []Package) (string, error) {
+	order, err := sortPackages(pkgs)
+	if err != nil {
+		return "", err
 	}
-	if len(sorted) == 0 {
-		return "[]", nil
-	}
-	// Encoded by hand: json.Marshal of the ~64k packages of a Debian
-	// release took a third of a cold start's store time and ~100 MB of
-	// garbage. The result is the JSON json.Marshal would write (field
-	// names and omitempty as the struct tags say), except that <, > and &
-	// are not escaped; encoding/json decodes both alike.
-	size := 2
-	for i := range sorted {
-		size += 160 + len(sorted[i].Maintainer) + len(sorted[i].Uploaders) + 16*len(sorted[i].Dependencies)
-	}
-	b := make([]byte, 0, size)
+	return string(appendPackagesJSON(nil, pkgs, order)), nil
+}
+
+// appendPackagesJSON appends pkgs in the given order as a JSON array. Encoded by hand:
+// json.Marshal of the ~64k packages of a Debian release took a third of a
+// cold start's store time and ~100 MB of garbage. The result is the JSON
+// json.Marshal would write (field names and omitempty as the struct tags
+// say), except that <, > and & are not escaped; encoding/json decodes both
+// alike.
+func appendPackagesJSON(b []byte, pkgs []Package, order []int32) []byte {
 	b = append(b, '[')
-	for i := range sorted {
-		if i > 0 {
+	for k, i := range order {
+		if k > 0 {
 			b = append(b, ',')
 		}
-		b = appendPackageJSON(b, &sorted[i])
+		b = appendPackageJSON(b, &pkgs[i])
 	}
-	b = append(b, ']')
-	return string(b), nil
+	return append(b, ']')
 }
 
 // appendPackageJSON appends p as a JSON object with Package's field names,
@@ -200,21 +300,29 @@ func appendPackageJSON(b []byte, p *Package) []byte {
 	return append(b, '}')
 }
 
-// packageList reads and decodes the package list of a section; nil when it
-// was never loaded.
+// packageList reads and decodes the package list of a section, sorted by
+// name; nil when it was never loaded or is empty.
 func (db *DB) packageList(ctx context.Context, section string) ([]Package, error) {
-	var data string
-	err := db.db.QueryRowContext(ctx, `SELECT data FROM package_lists
-		WHERE section_id = (SELECT id FROM sections WHERE name = ?)`, section).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := db.db.QueryContext(ctx, `SELECT data FROM package_chunks
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?) ORDER BY first`, section)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var ps []Package
-	if err := json.Unmarshal([]byte(data), &ps); err != nil {
-		return nil, fmt.Errorf("decode packages: %w", err)
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var chunk []Package
+		if err := json.Unmarshal(data, &chunk); err != nil {
+			return nil, fmt.Errorf("decode packages: %w", err)
+		}
+		ps = append(ps, chunk...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	return ps, nil
 }
@@ -233,13 +341,26 @@ func (db *DB) Packages(ctx context.Context, section string) ([]Package, error) {
 // Package returns one package of a section. It returns an error wrapping
 // [ErrNoPackage] when the section has no package of that name.
 func (db *DB) Package(ctx context.Context, section, name string) (Package, error) {
-	ps, err := db.packageList(ctx, section)
-	if err == nil {
-		i := sort.Search(len(ps), func(i int) bool { return ps[i].Name >= name })
-		if i < len(ps) && ps[i].Name == name {
-			return ps[i], nil
-		}
+	var data []byte
+	// The chunk that would hold name: the last one starting at or before it.
+	err := db.db.QueryRowContext(ctx, `SELECT data FROM package_chunks
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND first <= ?
+		ORDER BY first DESC LIMIT 1`, section, name).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNoPackage
+	}
+	if err == nil {
+		var ps []Package
+		if err = json.Unmarshal(data, &ps); err != nil {
+			err = fmt.Errorf("decode packages: %w", err)
+		} else {
+			err = ErrNoPackage
+			for _, p := range ps {
+				if p.Name == name {
+					return p, nil
+				}
+			}
+		}
 	}
 	return Package{}, fmt.Errorf("read package %s in %s: %w", quote(name), quote(section), err)
 }

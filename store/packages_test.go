@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,6 +154,30 @@ func TestDB_States(t *testing.T) {
 	}
 	if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, next) {
 		t.Errorf("States(sid) after a second SetStates = %v, %v, want %v", got, err, next)
+	}
+
+	// Odd bytes in the stored fields (a NUL, quotes, non-ASCII) do not
+	// confuse the comparison with what is stored.
+	for i, list := range [][]store.PackageState{
+		{
+			{Package: "a\x00b", Version: "1\x002", State: "unknown"},
+			{Package: "hello", Version: "2.10-4", State: "waiting-to-be-tested", Rank: 1},
+			{Package: "\"é\\", Version: "1", State: "unknown"},
+		},
+		{
+			{Package: "a", Version: "b\x001", State: "2\x00unknown"},
+			{Package: "hello", Version: "2.10-4", State: "waiting-to-be-tested", Rank: 1},
+		},
+		next,
+	} {
+		if err := db.SetStates(ctx, "sid", "odd", t0, list); err != nil {
+			t.Fatalf("SetStates(odd %d): %v", i, err)
+		}
+		want := slices.Clone(list)
+		slices.SortFunc(want, func(a, b store.PackageState) int { return strings.Compare(a.Package, b.Package) })
+		if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("States(sid) after odd list %d = %+v, %v, want %+v", i, got, err, want)
+		}
 	}
 }
 

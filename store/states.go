@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -34,7 +36,7 @@ type PackageState struct {
 // section that has no row yet, and an error for a state without package,
 // version or state, or a package given twice; then nothing is changed.
 func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Time, states []PackageState) error {
-	rows, ranks, err := encodeStates(states)
+	ranks, err := checkStates(states)
 	if err != nil {
 		return fmt.Errorf("set states of %s: %w", quote(section), err)
 	}
@@ -46,20 +48,30 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 		if !ok {
 			return ErrNoSection
 		}
-		// The rows come as one JSON array, [[package, version, state],
-		// ...]: one call into SQLite instead of one per package. Unchanged
-		// rows are not written.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM states WHERE section_id = :sid
-			AND package NOT IN (SELECT value->>0 FROM json_each(:rows))`,
-			sql.Named("sid", id), sql.Named("rows", rows)); err != nil {
+		// The stored states are read in one value and compared here;
+		// only the rows that changed go to SQLite, as one JSON array
+		// ([[package, version, state], ...]) through json_each.
+		changed, gone, all, err := diffStates(ctx, tx, id, states)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO states (section_id, package, version, state)
-			SELECT :sid, value->>0, value->>1, value->>2 FROM json_each(:rows) WHERE true
-			ON CONFLICT (section_id, package) DO UPDATE SET version = excluded.version, state = excluded.state
-			WHERE version IS NOT excluded.version OR state IS NOT excluded.state`,
-			sql.Named("sid", id), sql.Named("rows", rows)); err != nil {
-			return err
+		if all {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM states WHERE section_id = ?", id); err != nil {
+				return err
+			}
+		} else if gone != "[]" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM states WHERE section_id = ?
+				AND package IN (SELECT value FROM json_each(?))`, id, gone); err != nil {
+				return err
+			}
+		}
+		if changed != "[]" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO states (section_id, package, version, state)
+				SELECT :sid, value->>0, value->>1, value->>2 FROM json_each(:rows) WHERE true
+				ON CONFLICT (section_id, package) DO UPDATE SET version = excluded.version, state = excluded.state`,
+				sql.Named("sid", id), sql.Named("rows", changed)); err != nil {
+				return err
+			}
 		}
 		// The reserve order changes with every computation: it is small
 		// and replaced whole.
@@ -80,39 +92,26 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 	return nil
 }
 
-// encodeStates checks states and encodes them as JSON arrays: the states
-// as [[package, version, state], ...], the ranked ones as [[package, rank],
-// ...].
-func encodeStates(states []PackageState) (rows, ranks string, err error) {
+// checkStates checks states and encodes the ranked ones as a JSON array
+// [[package, rank], ...].
+func checkStates(states []PackageState) (ranks string, err error) {
 	seen := make(map[string]struct{}, len(states))
 	ranked := make(map[int]struct{})
-	b := make([]byte, 0, 64*len(states)+2)
 	r := []byte{'['}
-	b = append(b, '[')
 	for i, s := range states {
 		if s.Package == "" || s.Version == "" || s.State == "" {
-			return "", "", fmt.Errorf("state %d (%s): empty package, version or state", i, quote(s.Package))
+			return "", fmt.Errorf("state %d (%s): empty package, version or state", i, quote(s.Package))
 		}
 		if _, dup := seen[s.Package]; dup {
-			return "", "", fmt.Errorf("state of %s: given twice", quote(s.Package))
+			return "", fmt.Errorf("state of %s: given twice", quote(s.Package))
 		}
 		seen[s.Package] = struct{}{}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '[')
-		b = appendJSONString(b, s.Package)
-		b = append(b, ',')
-		b = appendJSONString(b, s.Version)
-		b = append(b, ',')
-		b = appendJSONString(b, s.State)
-		b = append(b, ']')
 		switch {
 		case s.Rank < 0:
-			return "", "", fmt.Errorf("state of %s: negative rank %d", quote(s.Package), s.Rank)
+			return "", fmt.Errorf("state of %s: negative rank %d", quote(s.Package), s.Rank)
 		case s.Rank > 0:
 			if _, dup := ranked[s.Rank]; dup {
-				return "", "", fmt.Errorf("state of %s: rank %d given twice", quote(s.Package), s.Rank)
+				return "", fmt.Errorf("state of %s: rank %d given twice", quote(s.Package), s.Rank)
 			}
 			ranked[s.Rank] = struct{}{}
 			if len(r) > 1 {
@@ -125,23 +124,111 @@ func encodeStates(states []PackageState) (rows, ranks string, err error) {
 			r = append(r, ']')
 		}
 	}
-	b = append(b, ']')
-	r = append(r, ']')
-	return string(b), string(r), nil
+	return string(append(r, ']')), nil
+}
+
+// diffStates compares states with the stored states of section id and
+// returns, as JSON arrays, the rows to write ([[package, version, state],
+// ...]) and the packages whose rows are to go (["package", ...]), or all
+// when every stored row is to go.
+func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState) (changed, gone string, all bool, err error) {
+	// The stored rows come as one value, the fields separated by NUL
+	// bytes, instead of a row per package (a tenth of the time). A field
+	// holding a NUL byte shows in the count of fields; then every state
+	// is written.
+	var (
+		n      int
+		stored string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(group_concat(
+			package || char(0) || version || char(0) || state, char(0)), '')
+		FROM states WHERE section_id = ?`, id).Scan(&n, &stored); err != nil {
+		return "", "", false, err
+	}
+	type row struct{ version, state string }
+	old := make(map[string]row, len(states))
+	if n > 0 && strings.Count(stored, "\x00") == 3*n-1 {
+		for rest := stored; rest != ""; {
+			var f [3]string
+			for i := range f {
+				f[i], rest, _ = strings.Cut(rest, "\x00")
+			}
+			old[f[0]] = row{f[1], f[2]}
+		}
+	} else if n > 0 {
+		old = nil
+	}
+	c := []byte{'['}
+	for _, s := range states {
+		o, ok := old[s.Package]
+		if ok && o.version == s.Version && o.state == s.State {
+			delete(old, s.Package)
+			continue
+		}
+		delete(old, s.Package)
+		if len(c) > 1 {
+			c = append(c, ',')
+		}
+		c = append(c, '[')
+		c = appendJSONString(c, s.Package)
+		c = append(c, ',')
+		c = appendJSONString(c, s.Version)
+		c = append(c, ',')
+		c = appendJSONString(c, s.State)
+		c = append(c, ']')
+	}
+	if old == nil {
+		// Unreadable: every stored row goes, every state is written.
+		return string(append(c, ']')), "", true, nil
+	}
+	g := []byte{'['}
+	for p := range old {
+		if len(g) > 1 {
+			g = append(g, ',')
+		}
+		g = appendJSONString(g, p)
+	}
+	return string(append(c, ']')), string(append(g, ']')), false, nil
 }
 
 // appendJSONString appends s as a JSON string: names and states take the
 // fast path, anything else goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
+	if !plainJSON(s) {
+		q, _ := json.Marshal(s) // a string always marshals
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plainJSON reports whether s is printable ASCII without '"' and '\\': a
+// JSON string as it is. It looks at 8 bytes at a time (the package list
+// of a release is 15 MB of such text).
+func plainJSON(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	// zero has the high bit set in the bytes of v that are 0 (and maybe in
+	// the bytes after one; either way it is not 0 then).
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		// With every high bit clear, x-0x20 per byte borrows (sets the
+		// high bit) exactly in the control characters.
+		if x&highs != 0 || (x-ones*0x20)&highs != 0 || zero(x^(ones*'"')) != 0 || zero(x^(ones*'\\')) != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // States returns the computed states of a section sorted by package; none

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -34,16 +35,30 @@ type benchCase struct {
 // benchRow is what one case measured for one program.
 type benchRow struct {
 	walls  []time.Duration
-	maxRSS int64 // KiB, the highest of the runs
+	cpus   []time.Duration // user+system time of each run
+	maxRSS int64           // KiB, the highest of the runs
 	err    error
 }
 
 func (r benchRow) min() time.Duration { return slices.Min(r.walls) }
 
-func (r benchRow) median() time.Duration {
-	w := slices.Clone(r.walls)
+func (r benchRow) median() time.Duration { return benchMedian(r.walls) }
+
+func benchMedian(ds []time.Duration) time.Duration {
+	w := slices.Clone(ds)
 	slices.Sort(w)
 	return w[len(w)/2]
+}
+
+// benchChildCPU returns the user+system time of the waited-for children of
+// this process so far: the difference around a run is the run's CPU time,
+// which other work on the machine disturbs less than its wall time.
+func benchChildCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchRuns(env string, def int) int {
@@ -67,9 +82,10 @@ func benchLoad() string {
 
 // TestReference_Bench prints, for all of bookworm main with a master
 // directory of ~70% pass, 3% fail and 1% untestable logs, the wall time
-// (min/median) and peak RSS of Debian's master and ours for section+status
-// and section+10×reserve, cold (first connection after the Packages file
-// changed) and warm. It runs with PIUPARTS_BENCH=1 (make bench);
+// (min/median) and peak RSS of Debian's master and ours, and our median
+// CPU time (user+system, less disturbed by other work on the machine),
+// for section+status and section+10×reserve, cold (first connection after
+// the Packages file changed) and warm. It runs with PIUPARTS_BENCH=1 (make bench);
 // PIUPARTS_BENCH_RUNS_DEBIAN and PIUPARTS_BENCH_RUNS_OURS set the number
 // of runs (3 and 5); PIUPARTS_BENCH_RUNS_DEBIAN=0 leaves Debian's side out.
 func TestReference_Bench(t *testing.T) {
@@ -172,7 +188,9 @@ func TestReference_Bench(t *testing.T) {
 					touch()
 				}
 				computed := benchComputed(dir, f.sections[0].name)
+				cpu0 := benchChildCPU()
 				res, err := p.p.run(t.Context(), dir, c.cmds)
+				cpu := benchChildCPU() - cpu0
 				if err != nil {
 					row.err = err
 					break
@@ -194,6 +212,7 @@ func TestReference_Bench(t *testing.T) {
 					p.cached = live
 				}
 				row.walls = append(row.walls, res.wall)
+				row.cpus = append(row.cpus, cpu)
 				row.maxRSS = max(row.maxRSS, res.maxRSS)
 				if dir != p.dir {
 					os.RemoveAll(dir)
@@ -257,9 +276,9 @@ func benchTable(w io.Writer, cases []benchCase, withDebian bool, results [][]ben
 		}
 		return fmt.Sprintf("%s / %s", benchDur(r.min()), benchDur(r.median()))
 	}
-	fmt.Fprintf(w, "%-34s | %-21s | %-21s | %8s | %11s | %11s\n",
-		"case", "Debian min / median", "ours min / median", "ratio", "RSS Debian", "RSS ours")
-	fmt.Fprintf(w, "%s\n", strings.Repeat("-", 34+21+21+8+11+11+15))
+	fmt.Fprintf(w, "%-34s | %-21s | %-21s | %8s | %11s | %11s | %10s\n",
+		"case", "Debian min / median", "ours min / median", "ratio", "RSS Debian", "RSS ours", "CPU ours")
+	fmt.Fprintf(w, "%s\n", strings.Repeat("-", 34+21+21+8+11+11+10+18))
 	for ci, c := range cases {
 		var deb, ours benchRow
 		if withDebian {
@@ -274,11 +293,12 @@ func benchTable(w io.Writer, cases []benchCase, withDebian bool, results [][]ben
 				ratio = fmt.Sprintf("%.0f×", float64(deb.median())/float64(ours.median()))
 			}
 		}
-		rssO := "-"
+		rssO, cpuO := "-", "-"
 		if ours.err == nil && len(ours.walls) > 0 {
 			rssO = benchRSS(ours.maxRSS)
+			cpuO = benchDur(benchMedian(ours.cpus)) // user+system, median
 		}
-		fmt.Fprintf(w, "%-34s | %-21s | %-21s | %8s | %11s | %11s\n", c.name, cell(deb), cell(ours), ratio, rssD, rssO)
+		fmt.Fprintf(w, "%-34s | %-21s | %-21s | %8s | %11s | %11s | %10s\n", c.name, cell(deb), cell(ours), ratio, rssD, rssO, cpuO)
 	}
 }
 

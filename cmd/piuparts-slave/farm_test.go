@@ -231,15 +231,7 @@ func (f *farm) check(t *testing.T, masterDir string, states map[string]string, s
 		t.Errorf("%d packages tested, %d skipped for a failed dependency: want some of both", tested, skipped)
 	}
 	for _, d := range slaveDirs {
-		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
-			if err == nil && !e.IsDir() && strings.HasSuffix(p, ".log") {
-				switch filepath.Base(filepath.Dir(p)) {
-				case "pass", "fail", "untestable", "reserved", "new":
-					t.Errorf("left in the slave's spool: %s", p)
-				}
-			}
-			return nil
-		})
+		checkSpoolEmpty(t, d)
 	}
 	t.Logf("%d packages tested, %d not tested (a dependency failed)", tested, skipped)
 }
@@ -250,6 +242,12 @@ func TestSlave_LocalMaster(t *testing.T) {
 	f := newFarm(t)
 	c1 := f.config(t, "slave1", f.localKeys(t, "slave1"))
 	c2 := f.config(t, "slave2", f.localKeys(t, "slave2"))
+	// slave2 runs two workers in one process (slave-count).
+	b, err := os.ReadFile(c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, c2, strings.Replace(string(b), "[global]\n", "[global]\nslave-count = 2\n", 1), 0o644)
 	done := make(chan string)
 	go func() { done <- f.runSlave(t, c2) }()
 	out1 := f.runSlave(t, c1)
@@ -262,10 +260,44 @@ func TestSlave_LocalMaster(t *testing.T) {
 	}
 	states := f.states(t, f.master, "-c", filepath.Join(f.root, "master.toml"))
 	f.check(t, f.masterDir, states, filepath.Join(f.root, "slave1"), filepath.Join(f.root, "slave2"))
+	// Three workers, and no package was tested twice.
+	for _, w := range []string{"slave1/1", "slave2/1", "slave2/2"} {
+		if _, err := os.Stat(filepath.Join(f.root, w, farmSection, "slave.lock")); err != nil {
+			t.Errorf("worker %s did not work: %v", w, err)
+		}
+	}
+	subs, err := os.ReadFile(filepath.Join(f.masterDir, farmSection, "submissions.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(subs)), "\n") {
+		if w := strings.Fields(line); len(w) == 4 {
+			if seen[w[2]] {
+				t.Errorf("%s was tested twice", w[2])
+			}
+			seen[w[2]] = true
+		}
+	}
 	ship, err := os.ReadFile(filepath.Join(f.root, "slave1", "shipping.log"))
 	if err != nil || len(bytes.TrimSpace(ship)) == 0 {
 		t.Errorf("slave1's shipping log: %v, %d bytes", err, len(ship))
 	}
+}
+
+// checkSpoolEmpty fails the test for every log left in a spool under a
+// slave directory: nothing unsent, nothing reserved, nothing half-done.
+func checkSpoolEmpty(t *testing.T, dir string) {
+	t.Helper()
+	_ = filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".log") {
+			switch filepath.Base(filepath.Dir(p)) {
+			case "pass", "fail", "untestable", "reserved", "new":
+				t.Errorf("left in the slave's spool: %s", p)
+			}
+		}
+		return nil
+	})
 }
 
 func readPackages(t *testing.T, path string) map[string]string {

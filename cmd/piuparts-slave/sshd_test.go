@@ -170,3 +170,84 @@ func TestSlave_KilledAndRestarted(t *testing.T) {
 		results[w[2]] = w[1]
 	}
 }
+
+// startSlow starts `piuparts-slave run` with a slow simulator and waits
+// until a test is running; it returns the command, its output and the
+// name of the package under test.
+func (f *farm) startSlow(t *testing.T, conf string) (*exec.Cmd, *strings.Builder, string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), f.slave, "-c", conf, "run")
+	cmd.Env = append(os.Environ(), "PIUPARTS_SIMULATOR_DELAY=1")
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	spoolNew := filepath.Join(f.root, "slave1", "1", farmSection, "new")
+	deadline := time.Now().Add(2 * time.Minute) // a guard against a hang, not a speed check
+	for {
+		running, _ := os.ReadDir(spoolNew)
+		if len(running) > 0 {
+			name, _, _ := strings.Cut(running[0].Name(), "_")
+			return cmd, out, name
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("no test started:\n%s", tail(out.String(), 30))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// masterLogs lists the packages the master has a log for, and those it
+// holds reserved.
+func (f *farm) masterLogs(t *testing.T) (logged, reserved map[string]bool) {
+	t.Helper()
+	logged, reserved = map[string]bool{}, map[string]bool{}
+	for dir, set := range map[string]map[string]bool{"pass": logged, "fail": logged, "untestable": logged, "reserved": reserved} {
+		entries, _ := os.ReadDir(filepath.Join(f.masterDir, farmSection, dir))
+		for _, e := range entries {
+			if name, _, ok := strings.Cut(e.Name(), "_"); ok {
+				set[name] = true
+			}
+		}
+	}
+	return logged, reserved
+}
+
+// TestSlave_SIGINT: the reference's Ctrl-C. The first SIGINT lets the
+// running test finish and be sent, and gives back the packages not tested;
+// a second SIGINT stops the running test too, and gives its package back.
+func TestSlave_SIGINT(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		signals int
+	}{{"Once", 1}, {"Twice", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFarm(t)
+			conf := f.config(t, "slave1", f.localKeys(t, "slave1"))
+			cmd, out, running := f.startSlow(t, conf)
+			for range tc.signals {
+				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("after SIGINT: %v\n%s", err, tail(out.String(), 30))
+			}
+			logged, reserved := f.masterLogs(t)
+			if len(reserved) > 0 {
+				t.Errorf("still reserved at the master: %v\n%s", sortedKeys(reserved), tail(out.String(), 30))
+			}
+			if want := tc.signals == 1; logged[running] != want {
+				t.Errorf("%s was running at SIGINT: log at the master = %v, want %v\n%s", running, logged[running], want, tail(out.String(), 30))
+			}
+			checkSpoolEmpty(t, filepath.Join(f.root, "slave1"))
+			// The farm goes on where it stopped.
+			f.runSlave(t, conf)
+			f.check(t, f.masterDir, f.states(t, f.master, "-c", filepath.Join(f.root, "master.toml")), filepath.Join(f.root, "slave1"))
+		})
+	}
+}

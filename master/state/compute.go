@@ -62,8 +62,11 @@ func (p *pkg) dependencies(dst []int32) []int32 {
 
 // db is one section's PackagesDB.
 type db struct {
-	e         *engine
-	sec       *Section
+	e *engine
+	// times are the recycle/ markers' times (Logs.AddRecycle); nothing
+	// else of the Section is kept, so that its parsed packages can go
+	// once the names are interned.
+	times     map[string][2]int64
 	pkgs      []*pkg // file order (dict insertion order)
 	byName    []int32
 	virt      [][]int32 // provided name -> providing package names, in order
@@ -122,7 +125,7 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 		}
 		return d, nil
 	}
-	d := &db{e: e, sec: sec, visiting: true, useCached: true}
+	d := &db{e: e, times: sec.Logs.times, visiting: true, useCached: true}
 	built[sec] = d
 	for _, dep := range sec.Depends {
 		dd, err := e.build(dep, built)

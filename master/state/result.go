@@ -386,7 +386,7 @@ func (r *Result) Candidates(rng *rand.Rand) []Candidate {
 		w := Weight{Chain: min(c.ChainLen, c.Waiting), Waiting: c.Waiting}
 		if d.recycle {
 			w.Problematic = p.logs&fPass == 0
-			t := d.sec.Logs.times[logKey(n, p.testVersion)]
+			t := d.times[logKey(n, p.testVersion)]
 			w.Ctime = float64(-t[0]) / 3600
 			w.Mtime = float64(-t[1]) / 3600
 		}
