@@ -251,3 +251,54 @@ func TestSlave_SIGINT(t *testing.T) {
 		})
 	}
 }
+
+// TestSlave_SIGHUP: SIGHUP sends the finished logs now, in the middle of a
+// batch, and the slave goes on with the rest.
+func TestSlave_SIGHUP(t *testing.T) {
+	f := newFarm(t)
+	conf := f.config(t, "slave1", f.localKeys(t, "slave1"))
+	cmd, out, running := f.startSlow(t, conf)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	reservedDir := filepath.Join(f.root, "slave1", "1", farmSection, "reserved")
+	deadline := time.Now().Add(2 * time.Minute) // a guard against a hang, not a speed check
+	for {
+		logged, _ := f.masterLogs(t)
+		if len(logged) > 0 {
+			// The batch (max-reserved = 7, a second per test) is not done:
+			// the log came because of SIGHUP, not at the end of the batch.
+			if held, _ := os.ReadDir(reservedDir); len(held) == 0 {
+				t.Errorf("the first log reached the master only after the whole batch")
+			}
+			if !logged[running] {
+				t.Errorf("the master got %v, not %s, which was running at SIGHUP", sortedKeys(logged), running)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log reached the master after SIGHUP:\n%s", tail(out.String(), 30))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// It goes on testing after the flush.
+	for {
+		logged, _ := f.masterLogs(t)
+		if len(logged) > 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slave stopped after SIGHUP:\n%s", tail(out.String(), 30))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v\n%s", err, tail(out.String(), 30))
+	}
+	if _, reserved := f.masterLogs(t); len(reserved) > 0 {
+		t.Errorf("still reserved at the master after SIGTERM: %v", sortedKeys(reserved))
+	}
+}
