@@ -117,6 +117,7 @@ func (w *worker) talk(ctx context.Context, s *section, fetch, unreserve, recycle
 	case err == nil:
 	case errors.Is(err, remote.ErrBusy):
 		log.Warn().Msg("master is busy")
+		s.busy = true
 		s.errorWait = w.now().Add(time.Duration(60+rand.IntN(120)) * time.Second)
 		return false
 	case errors.Is(err, remote.ErrCantRecycle):
@@ -128,7 +129,7 @@ func (w *worker) talk(ctx context.Context, s *section, fetch, unreserve, recycle
 		w.fail(s, err)
 		return false
 	}
-	s.trouble = nil
+	s.trouble, s.busy = nil, false
 
 	n, err := s.spool.Ship(ctx, func(ctx context.Context, e spool.Entry, r io.Reader) error {
 		log.Info().Str("package", e.Name).Str("version", e.Version).Str("result", e.Result).Msg("sending log")

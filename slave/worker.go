@@ -57,6 +57,7 @@ type section struct {
 
 	errorWait, idleWait, recycleWait, tarballWait time.Time
 	trouble                                       error // why the section waits, if it failed
+	busy                                          bool  // the master answered busy: work unknown
 }
 
 func (s *section) sleepUntil(recycle bool) time.Time {
@@ -279,7 +280,7 @@ func (w *worker) drained() (bool, error) {
 		if s.trouble != nil {
 			return false, fmt.Errorf("section %s: %w", s.name, s.trouble)
 		}
-		if len(fin)+len(res) > 0 {
+		if s.busy || len(fin)+len(res) > 0 {
 			return false, nil
 		}
 	}
