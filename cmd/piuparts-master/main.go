@@ -29,14 +29,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"piuparts-server/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// DefaultConfigPath is where the config is read from when neither -c nor
-// $PIUPARTS_CONFIG names one.
-const DefaultConfigPath = "/etc/piuparts/piuparts.toml"
 
 // errUsage marks a command line that could not be understood; main exits 2 on it.
 var errUsage = errors.New("usage")
@@ -69,7 +67,7 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+DefaultConfigPath+")")
+	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
 	slaveID := fs.String("slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
@@ -87,13 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return errUsage
 	}
-	path := *configPath
-	if path == "" {
-		path = getenv("PIUPARTS_CONFIG")
-	}
-	if path == "" {
-		path = DefaultConfigPath
-	}
+	path := config.ResolvePath(*configPath, getenv)
 	rest := fs.Args()
 	if len(rest) == 0 {
 		return serve(ctx, serveOptions{configPath: path, slaveID: *slaveID}, stdin, stdout, stderr, getenv)

@@ -39,10 +39,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// DefaultConfigPath is where the config is read from when neither -c nor
-// $PIUPARTS_CONFIG names one.
-const DefaultConfigPath = "/etc/piuparts/piuparts.toml"
-
 // errUsage marks a command line that could not be understood; main exits 2 on it.
 var errUsage = errors.New("usage")
 
@@ -70,7 +66,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("piuparts-slave", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+DefaultConfigPath+")")
+	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-slave [-c FILE] COMMAND\n\ncommands:\n"+
 			"  run [--until-idle] [SECTION...]  the worker loop in the foreground\n"+
@@ -83,13 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return errUsage
 	}
-	path := *configPath
-	if path == "" {
-		path = getenv("PIUPARTS_CONFIG")
-	}
-	if path == "" {
-		path = DefaultConfigPath
-	}
+	path := config.ResolvePath(*configPath, getenv)
 	rest := fs.Args()
 	if len(rest) == 0 {
 		fs.Usage()

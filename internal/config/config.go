@@ -614,3 +614,22 @@ func (s *Section) ExpireOld() int { return s.ExpireOldDays.Resolve(s.RescheduleO
 
 // ExpireFail returns expire-fail-days resolved against reschedule-fail-days.
 func (s *Section) ExpireFail() int { return s.ExpireFailDays.Resolve(s.RescheduleFailDays) }
+
+// DefaultPath is where the programs read their config when neither -c nor
+// $PIUPARTS_CONFIG names one.
+const DefaultPath = "/etc/piuparts/piuparts.toml"
+
+// PathEnv is the environment variable that names the config file.
+const PathEnv = "PIUPARTS_CONFIG"
+
+// ResolvePath returns the config file to read: flag (the -c option) if
+// set, else $PIUPARTS_CONFIG read with getenv, else DefaultPath.
+func ResolvePath(flag string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	if p := getenv(PathEnv); p != "" {
+		return p
+	}
+	return DefaultPath
+}
