@@ -239,6 +239,7 @@ func (f *farm) check(t *testing.T, masterDir string, states map[string]string, s
 // TestSlave_LocalMaster: two slaves, each starting our master over pipes
 // (master-host = "local", the demo's setup), test the whole archive.
 func TestSlave_LocalMaster(t *testing.T) {
+	t.Parallel()
 	f := newFarm(t)
 	c1 := f.config(t, "slave1", f.localKeys(t, "slave1"))
 	c2 := f.config(t, "slave2", f.localKeys(t, "slave2"))

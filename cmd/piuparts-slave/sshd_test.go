@@ -24,6 +24,7 @@ func sshKeys(s *testutil.SSHD) string {
 // TestSlave_OverSSHD: our slave against our master through OpenSSH's sshd
 // with a forced command and a checked host key.
 func TestSlave_OverSSHD(t *testing.T) {
+	t.Parallel()
 	f := newFarm(t)
 	masterConf := f.config(t, "master", "")
 	sshd := testutil.StartSSHD(t, testutil.SSHDConfig{
@@ -41,6 +42,7 @@ func TestSlave_OverSSHD(t *testing.T) {
 // the master is refused with the host, the fingerprint and the file named,
 // and nothing is tested.
 func TestSlave_OverSSHD_WrongHostKey(t *testing.T) {
+	t.Parallel()
 	f := newFarm(t)
 	masterConf := f.config(t, "master", "")
 	sshd := testutil.StartSSHD(t, testutil.SSHDConfig{
@@ -88,6 +90,7 @@ G["main"]()
 // TestSlave_DebianMaster: our slave against Debian's Python
 // piuparts-master, unchanged, through sshd with a forced command.
 func TestSlave_DebianMaster(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"/usr/bin/python3", "/usr/share/piuparts/piuparts-master-backend"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Skipf("SKIPPED, NOTHING TESTED: Debian's piuparts-master is not installed (%v); make test-deps installs piuparts-master", err)
@@ -120,6 +123,7 @@ func TestSlave_DebianMaster(t *testing.T) {
 // new run: nothing is lost, and no package reaches the master twice with
 // different results.
 func TestSlave_KilledAndRestarted(t *testing.T) {
+	t.Parallel()
 	f := newFarm(t)
 	conf := f.config(t, "slave1", f.localKeys(t, "slave1"))
 	cmd := exec.CommandContext(t.Context(), f.slave, "-c", conf, "run")
@@ -220,6 +224,7 @@ func (f *farm) masterLogs(t *testing.T) (logged, reserved map[string]bool) {
 // running test finish and be sent, and gives back the packages not tested;
 // a second SIGINT stops the running test too, and gives its package back.
 func TestSlave_SIGINT(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		signals int
@@ -255,6 +260,7 @@ func TestSlave_SIGINT(t *testing.T) {
 // TestSlave_SIGHUP: SIGHUP sends the finished logs now, in the middle of a
 // batch, and the slave goes on with the rest.
 func TestSlave_SIGHUP(t *testing.T) {
+	t.Parallel()
 	f := newFarm(t)
 	conf := f.config(t, "slave1", f.localKeys(t, "slave1"))
 	cmd, out, running := f.startSlow(t, conf)
