@@ -40,6 +40,9 @@ type farm struct {
 	pkgs      map[string]string // the archive: name -> version
 	fail      map[string]bool   // the simulator's fail-list
 	masterDir string
+	// lagging is a package whose version differs in the slaves' mirror
+	// (slaveMirror): the one case in which a slave decides "untestable".
+	lagging, slaveMirror string
 }
 
 // newFarm builds both programs and copies the demo archive and simulator.
@@ -91,6 +94,10 @@ func newFarm(t *testing.T) *farm {
 func (f *farm) config(t *testing.T, name, masterKeys string) string {
 	t.Helper()
 	path := filepath.Join(f.root, name+".toml")
+	mirror := f.mirror
+	if name != "master" && f.slaveMirror != "" {
+		mirror = f.slaveMirror
+	}
 	body := fmt.Sprintf(`[global]
 sections = [%q]
 master-directory = %q
@@ -109,9 +116,31 @@ idle-sleep = 1
 connect-timeout = 30
 unreachable-wait = 5
 %s
-`, farmSection, f.masterDir, filepath.Join(f.root, name), farmSection, f.mirror, farmDistro, f.sim, masterKeys)
+`, farmSection, f.masterDir, filepath.Join(f.root, name), farmSection, mirror, farmDistro, f.sim, masterKeys)
 	writeFile(t, path, body, 0o644)
 	return path
+}
+
+// lag gives the slaves a mirror in which name has another version, as
+// when a slave's mirror is behind the master's: the slave must submit an
+// untestable log for it.
+func (f *farm) lag(t *testing.T, name string) {
+	t.Helper()
+	rel := filepath.Join("dists", farmDistro, "main", "binary-amd64", "Packages")
+	b, err := os.ReadFile(filepath.Join(f.root, "mirror", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := "\nPackage: " + name + "\n"
+	i := strings.Index(string(b), from)
+	j := strings.Index(string(b[i+1:]), "\nVersion: ")
+	if i < 0 || j < 0 {
+		t.Fatalf("no %s in the archive", name)
+	}
+	at := i + 1 + j + len("\nVersion: ")
+	lagged := string(b[:at]) + "0.1-1~old" + string(b[at+len(f.pkgs[name]):])
+	writeFile(t, filepath.Join(f.root, "mirror-slave", rel), lagged, 0o644)
+	f.lagging, f.slaveMirror = name, "file://"+filepath.Join(f.root, "mirror-slave")
 }
 
 // localKeys makes the slave start our master itself.
@@ -200,7 +229,11 @@ func (f *farm) check(t *testing.T, masterDir string, states map[string]string, s
 				t.Fatal(err)
 			}
 			log := string(b)
-			for _, want := range []string{"Start: ", "\nExecuting: ", "SIMULATED", "\nret=", "\nEnd: "} {
+			wants := []string{"Start: ", "\nExecuting: ", "SIMULATED", "\nret=", "\nEnd: "}
+			if result == "untestable" {
+				wants = []string{"Start: ", " is available\n", "\nret=-10002\n", "\nEnd: "}
+			}
+			for _, want := range wants {
 				if !strings.Contains(log, want) {
 					t.Errorf("%s/%s lacks %q:\n%s", result, e.Name(), want, tail(log, 10))
 				}
@@ -210,14 +243,17 @@ func (f *farm) check(t *testing.T, masterDir string, states map[string]string, s
 	tested, skipped := 0, 0
 	for _, name := range sortedKeys(f.pkgs) {
 		want := "pass"
-		if f.fail[name] {
+		switch {
+		case name == f.lagging:
+			want = "untestable"
+		case f.fail[name]:
 			want = "fail"
 		}
 		got, ok := logs[name]
 		switch {
 		case ok && got != want:
 			t.Errorf("%s: %s log, the simulator decided %s", name, got, want)
-		case ok && states[name] != map[string]string{"pass": "successfully-tested", "fail": "failed-testing"}[want]:
+		case ok && states[name] != map[string]string{"pass": "successfully-tested", "fail": "failed-testing", "untestable": "cannot-be-tested"}[want]:
 			t.Errorf("%s: %s log but state %s", name, got, states[name])
 		case ok:
 			tested++
