@@ -2,7 +2,7 @@
 // packages from a piuparts master, tests them with piuparts and sends the
 // logs back. It works with Debian's piuparts-master as with ours.
 //
-//	piuparts-slave [-c FILE] run [--until-idle] [SECTION...]   the worker loop, in the foreground
+//	piuparts-slave [-c FILE] run [-c FILE] [--until-idle] [SECTION...]   the worker loop, in the foreground
 //	piuparts-slave version                                      print the version
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else
@@ -102,11 +102,15 @@ func runWorkers(ctx context.Context, args []string, path string, stderr io.Write
 	fs := flag.NewFlagSet("piuparts-slave run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	untilIdle := fs.Bool("until-idle", false, "exit once no section has work and the spools are empty")
+	configPath := fs.String("c", "", "config `FILE` (as before the command)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return errUsage
+	}
+	if *configPath != "" {
+		path = *configPath
 	}
 	cfg, err := config.LoadForHost(ctx, path, "/etc/apt")
 	if err != nil {
