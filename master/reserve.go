@@ -87,14 +87,32 @@ func (c *conn) takeInTree(ctx context.Context, pkg, version string) (bool, error
 			return false, err
 		}
 	}
-	err := c.tree.CreateMarker(s.name, store.KindReserved, pkg, version)
+	// The reservation is durable in the database already; the marker's
+	// directory is synced once when the connection ends (syncMarkers),
+	// not once per reserve.
+	err := c.tree.CreateMarkerNoSync(s.name, store.KindReserved, pkg, version)
 	if errors.Is(err, store.ErrLogExists) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	if c.unsynced == nil {
+		c.unsynced = make(map[string]bool)
+	}
+	c.unsynced[s.name] = true
 	return true, nil
+}
+
+// syncMarkers syncs the reserved/ directories in which this connection
+// created markers without syncing them.
+func (c *conn) syncMarkers() {
+	for section := range c.unsynced {
+		if err := c.tree.SyncKind(section, store.KindReserved); err != nil {
+			c.log.Error().Err(err).Str("section", section).Msg("cannot sync reserved markers")
+		}
+	}
+	c.unsynced = nil
 }
 
 // removeLog removes a log from the tree and from the index.

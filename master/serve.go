@@ -32,6 +32,9 @@ type conn struct {
 	// contents memoizes content keys by stat key (see contentKeys): a
 	// cold start looks for cached states and then computes them.
 	contents map[string]string
+	// unsynced holds the sections whose reserved/ directory got markers
+	// that are not synced yet (see syncMarkers).
+	unsynced map[string]bool
 }
 
 // Serve greets the client with "hello" and answers its commands read from
@@ -57,6 +60,7 @@ func Serve(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
 	c.r.Limits = cfg.Limits
 	c.w = protocol.NewWriter(bufio.NewWriter(out))
 	defer c.closeLog()
+	defer c.syncMarkers()
 	c.log.Debug().Str("slave", c.holder).Msg("connected")
 	if err := c.w.WriteHello(); err != nil {
 		return fmt.Errorf("greet: %w", err)

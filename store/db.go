@@ -49,6 +49,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open database: empty path")
 	}
+	if err := noCheckpointOnClose(); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	sdb, err := sql.Open("sqlite3", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

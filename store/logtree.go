@@ -135,6 +135,18 @@ func (t *LogTree) writeLog(ctx context.Context, rel string, r io.Reader, maxSize
 // wrapping [ErrUnknownKind] for unsafe names, and an error wrapping
 // [ErrLogExists] when the marker is already there.
 func (t *LogTree) CreateMarker(section string, kind Kind, pkg, version string) error {
+	return t.createMarker(section, kind, pkg, version, true)
+}
+
+// CreateMarkerNoSync creates a marker as [LogTree.CreateMarker] does but
+// leaves its directory unsynced: until [LogTree.SyncKind] syncs it, a
+// crash may lose the marker. Whoever creates several markers in a row
+// syncs once. It returns the errors of CreateMarker.
+func (t *LogTree) CreateMarkerNoSync(section string, kind Kind, pkg, version string) error {
+	return t.createMarker(section, kind, pkg, version, false)
+}
+
+func (t *LogTree) createMarker(section string, kind Kind, pkg, version string, sync bool) error {
 	rel, err := LogPath(section, kind, pkg, version)
 	if err != nil {
 		return fmt.Errorf("create marker: %w", err)
@@ -154,8 +166,28 @@ func (t *LogTree) CreateMarker(section string, kind Kind, pkg, version string) e
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create marker %s: %w", rel, err)
 	}
+	if !sync {
+		return nil
+	}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("create marker %s: %w", rel, err)
+	}
+	return nil
+}
+
+// SyncKind syncs the directory SECTION/KIND, making the markers
+// [LogTree.CreateMarkerNoSync] created in it durable. It returns a
+// *NameError or an error wrapping [ErrUnknownKind] for unsafe names, and
+// an error wrapping fs.ErrNotExist when the directory does not exist.
+func (t *LogTree) SyncKind(section string, kind Kind) error {
+	if err := CheckName("section", section); err != nil {
+		return fmt.Errorf("sync %s: %w", quote(section), err)
+	}
+	if !kind.Valid() {
+		return fmt.Errorf("sync %s: %w", quote(string(kind)), ErrUnknownKind)
+	}
+	if err := syncDir(filepath.Join(t.root, section, string(kind))); err != nil {
+		return fmt.Errorf("sync %s/%s: %w", section, kind, err)
 	}
 	return nil
 }

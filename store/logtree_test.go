@@ -346,6 +346,50 @@ func TestLogTree_CreateMarker(t *testing.T) {
 	}
 }
 
+func TestLogTree_CreateMarkerNoSync(t *testing.T) {
+	root := t.TempDir()
+	tree := store.NewLogTree(root)
+	for _, v := range []string{"2.10-3", "2.10-4"} {
+		if err := tree.CreateMarkerNoSync("sid", store.KindReserved, "hello", v); err != nil {
+			t.Fatalf("CreateMarkerNoSync(hello %s) = %v", v, err)
+		}
+	}
+	if err := tree.SyncKind("sid", store.KindReserved); err != nil {
+		t.Errorf("SyncKind(sid, reserved) = %v", err)
+	}
+	if err := tree.CreateMarkerNoSync("sid", store.KindReserved, "hello", "2.10-3"); !errors.Is(err, store.ErrLogExists) {
+		t.Errorf("second CreateMarkerNoSync = %v, want ErrLogExists", err)
+	}
+	if err := tree.CreateMarkerNoSync("sid", store.KindReserved, "../../etc", "1"); !errors.Is(err, store.ErrUnsafeName) {
+		t.Errorf("CreateMarkerNoSync(../../etc) = %v, want ErrUnsafeName", err)
+	}
+	want := []string{"sid/reserved/hello_2.10-3.log", "sid/reserved/hello_2.10-4.log"}
+	if got := treeFiles(t, root); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("tree holds %q, want %q", got, want)
+	}
+}
+
+func TestLogTree_SyncKind_Errors(t *testing.T) {
+	tree := store.NewLogTree(t.TempDir())
+	tests := []struct {
+		name    string
+		section string
+		kind    store.Kind
+		want    error
+	}{
+		{"missing directory", "sid", store.KindReserved, fs.ErrNotExist},
+		{"unsafe section", "../x", store.KindReserved, store.ErrUnsafeName},
+		{"unknown kind", "sid", store.Kind("../pass"), store.ErrUnknownKind},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tree.SyncKind(tt.section, tt.kind); !errors.Is(err, tt.want) {
+				t.Errorf("SyncKind(%q, %q) = %v, want %v", tt.section, tt.kind, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseLogName(t *testing.T) {
 	tests := []struct {
 		base         string

@@ -193,6 +193,34 @@ func TestOpen_Twice(t *testing.T) {
 	}
 }
 
+// TestClose_KeepsWAL checks that closing leaves the write-ahead log for a
+// later commit to checkpoint, and that what it holds is read back.
+func TestClose_KeepsWAL(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "master.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := db.SetConfigHash(ctx, "sid", "abc"); err != nil {
+		t.Fatalf("SetConfigHash: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Errorf("after Close the WAL is %v, %v; want it kept, not checkpointed", fi, err)
+	}
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	defer db.Close()
+	if s, err := db.Section(ctx, "sid"); err != nil || s.ConfigHash != "abc" {
+		t.Errorf("Section(sid) after reopening = %+v, %v, want config hash abc", s, err)
+	}
+}
+
 func TestOpen_NewerSchemaRefused(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "master.db")

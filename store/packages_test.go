@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -218,6 +219,32 @@ func TestDB_Sections(t *testing.T) {
 	}
 	if s, _ := db.Section(ctx, "sid"); !s.IdleAt.IsZero() {
 		t.Errorf("IdleAt after clearing = %v, want zero", s.IdleAt)
+	}
+}
+
+// TestDB_States_Many stores more states than one statement writes, first
+// all new, then with every third changed and the last ones gone.
+func TestDB_States_Many(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, bookwormPackages()); err != nil {
+		t.Fatal(err)
+	}
+	states := make([]store.PackageState, 10000)
+	for i := range states {
+		states[i] = store.PackageState{Package: fmt.Sprintf("pkg%05d", i), Version: "1.0-1", State: "successfully-tested"}
+	}
+	for _, step := range []string{"first", "again"} {
+		if err := db.SetStates(ctx, "sid", step, t0, states); err != nil {
+			t.Fatalf("%s SetStates: %v", step, err)
+		}
+		if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, states) {
+			t.Fatalf("%s States(sid): %d states, %v; want the %d set", step, len(got), err, len(states))
+		}
+		for i := 0; i < len(states); i += 3 {
+			states[i].Version, states[i].State, states[i].Rank = "2.0-1", "waiting-to-be-tested", i/3+1
+		}
+		states = states[:9000]
 	}
 }
 

@@ -65,11 +65,11 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 				return err
 			}
 		}
-		if changed != "[]" {
+		for _, rows := range changed {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO states (section_id, package, version, state)
 				SELECT :sid, value->>0, value->>1, value->>2 FROM json_each(:rows) WHERE true
 				ON CONFLICT (section_id, package) DO UPDATE SET version = excluded.version, state = excluded.state`,
-				sql.Named("sid", id), sql.Named("rows", changed)); err != nil {
+				sql.Named("sid", id), sql.Named("rows", rows)); err != nil {
 				return err
 			}
 		}
@@ -127,11 +127,18 @@ func checkStates(states []PackageState) (ranks string, err error) {
 	return string(append(r, ']')), nil
 }
 
+// stateBatch is how many rows one statement of SetStates writes at most:
+// SQLite parses a JSON argument whole, so a first computation (every row
+// changed) in one statement would hold the text of all of them in C
+// memory, tens of megabytes on all of Debian.
+const stateBatch = 4096
+
 // diffStates compares states with the stored states of section id and
 // returns, as JSON arrays, the rows to write ([[package, version, state],
-// ...]) and the packages whose rows are to go (["package", ...]), or all
-// when every stored row is to go.
-func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState) (changed, gone string, all bool, err error) {
+// ...], in batches of at most stateBatch rows; none when nothing changed)
+// and the packages whose rows are to go (["package", ...]), or all when
+// every stored row is to go.
+func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState) (changed []string, gone string, all bool, err error) {
 	// The stored rows come as one value, the fields separated by NUL
 	// bytes, instead of a row per package (a tenth of the time). A field
 	// holding a NUL byte shows in the count of fields; then every state
@@ -143,7 +150,7 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(group_concat(
 			package || char(0) || version || char(0) || state, char(0)), '')
 		FROM states WHERE section_id = ?`, id).Scan(&n, &stored); err != nil {
-		return "", "", false, err
+		return nil, "", false, err
 	}
 	type row struct{ version, state string }
 	old := make(map[string]row, len(states))
@@ -158,7 +165,8 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 	} else if n > 0 {
 		old = nil
 	}
-	c := []byte{'['}
+	var c []byte
+	n = 0
 	for _, s := range states {
 		o, ok := old[s.Package]
 		if ok && o.version == s.Version && o.state == s.State {
@@ -166,9 +174,16 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 			continue
 		}
 		delete(old, s.Package)
-		if len(c) > 1 {
+		if n == stateBatch {
+			changed = append(changed, string(append(c, ']')))
+			c, n = c[:0], 0
+		}
+		if n == 0 {
+			c = append(c, '[')
+		} else {
 			c = append(c, ',')
 		}
+		n++
 		c = append(c, '[')
 		c = appendJSONString(c, s.Package)
 		c = append(c, ',')
@@ -177,9 +192,12 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 		c = appendJSONString(c, s.State)
 		c = append(c, ']')
 	}
+	if n > 0 {
+		changed = append(changed, string(append(c, ']')))
+	}
 	if old == nil {
 		// Unreadable: every stored row goes, every state is written.
-		return string(append(c, ']')), "", true, nil
+		return changed, "", true, nil
 	}
 	g := []byte{'['}
 	for p := range old {
@@ -188,7 +206,7 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 		}
 		g = appendJSONString(g, p)
 	}
-	return string(append(c, ']')), string(append(g, ']')), false, nil
+	return changed, string(append(g, ']')), false, nil
 }
 
 // appendJSONString appends s as a JSON string: names and states take the

@@ -128,13 +128,15 @@ const xzMagic = "\xfd7zXZ\x00"
 // from br, which reads body. A stream that does not start like an xz
 // stream is an error at once, as with the Go decoder; one that is corrupt
 // later is an error from Read, with what xz said. Close stops xz if it
-// still runs and closes body.
+// still runs and closes body. With -T0, xz (5.4 and later) decodes a
+// stream of several blocks, as xz -T writes, on every core; one block is
+// decoded as before, and xz 5.0 to 5.2 accept the option and ignore it.
 func xzCommand(ctx context.Context, path string, body io.Closer, br *bufio.Reader) (io.ReadCloser, error) {
 	magic, err := br.Peek(len(xzMagic))
 	if err != nil || string(magic) != xzMagic {
 		return nil, fmt.Errorf("read xz header: %w", errXZMagic)
 	}
-	cmd := exec.CommandContext(ctx, path, "--decompress", "--stdout", "--quiet")
+	cmd := exec.CommandContext(ctx, path, "--decompress", "--stdout", "--quiet", "-T0")
 	cmd.Stdin = br
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 200}
