@@ -147,7 +147,7 @@ func refWriteXZ(t testing.TB, mirror, dist string, src io.Reader) string {
 	}
 	defer f.Close()
 	if xzBin, err := exec.LookPath("xz"); err == nil {
-		cmd := exec.Command(xzBin, "-T2", "-1", "-c")
+		cmd := exec.Command(xzBin, "-T1", "-1", "-c")
 		cmd.Stdin, cmd.Stdout = src, f
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
