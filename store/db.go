@@ -3,12 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	// The driver registers itself as "sqlite3"; store is its only user.
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 )
 
 // dsnParams are the connection parameters every connection of a [DB] uses:
@@ -58,8 +59,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Check the connection parameters took effect: a file on a filesystem
 	// without shared memory support would silently stay in rollback mode.
-	var mode string
-	if err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	mode, err := journalMode(ctx, sdb)
+	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -137,4 +138,29 @@ func nullUnix(t time.Time) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: unix(t), Valid: true}
+}
+
+// openBusyWait bounds how long Open retries a new connection that SQLite
+// refuses with SQLITE_BUSY: switching a new file to WAL takes an exclusive
+// lock, and SQLite answers busy at once, without its busy handler, to a
+// connection that tries while another process creates the file.
+const openBusyWait = 5 * time.Second
+
+// journalMode opens the first connection and returns its journal mode,
+// retrying while SQLite answers busy (see openBusyWait).
+func journalMode(ctx context.Context, sdb *sql.DB) (string, error) {
+	deadline := time.Now().Add(openBusyWait)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return mode, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
