@@ -289,10 +289,7 @@ func (w *worker) test(ctx context.Context, s *section, archive runner.Archive, t
 	if err != nil {
 		return err
 	}
-	max := int64(w.pc.Global.MaxLogSize) - logRoom
-	if max < 1024 {
-		max = 1024
-	}
+	maxOutput := max(int64(w.pc.Global.MaxLogSize)-logRoom, 1024)
 	start := w.now()
 	res, err := runner.Test(ctx, runner.Job{
 		Config:    w.pc,
@@ -303,7 +300,7 @@ func (w *worker) test(ctx context.Context, s *section, archive runner.Archive, t
 		Tarball:   tarball,
 		Dir:       s.spool.Dir(),
 		Out:       out,
-		MaxOutput: max,
+		MaxOutput: maxOutput,
 		Timeout:   time.Duration(s.sec.PiupartsTimeout) * time.Second,
 		Env:       w.cfg.Environ,
 		Now:       w.cfg.Now,

@@ -359,18 +359,18 @@ func (w *worker) runSection(ctx context.Context, s *section, process, recycle bo
 			log.Error().Err(err).Msg("unlock spool")
 		}
 	}()
-	if w.talk(ctx, s, process, stopping, recycle) && process {
-		if res, err := s.spool.Reserved(); err == nil && len(res) == 0 {
+	talked := w.talk(ctx, s, process, stopping, recycle)
+	if !process {
+		return 0
+	}
+	if res, err := s.spool.Reserved(); err != nil || len(res) == 0 {
+		if talked && err == nil {
+			// The master had nothing for us.
 			s.idleWait = w.now().Add(time.Duration(s.sec.IdleSleep) * time.Second)
 			if recycle {
 				s.recycleWait = s.idleWait.Add(recycleWait)
 			}
 		}
-	}
-	if !process {
-		return 0
-	}
-	if res, err := s.spool.Reserved(); err != nil || len(res) == 0 {
 		return 0
 	}
 	n := w.process(ctx, s)
@@ -405,15 +405,15 @@ func (w *worker) submittable(s *section, stopping bool) int {
 // throttle sleeps while the load average is above slave-load-max, until it
 // drops below slave-load-max - 1 (at least 0.9), as the reference.
 func (w *worker) throttle(ctx context.Context, s *section) {
-	max := s.sec.SlaveLoadMax
-	if max < 1 || w.flushing() {
+	loadMax := s.sec.SlaveLoadMax
+	if loadMax < 1 || w.flushing() {
 		return
 	}
 	load, err := loadAverage()
-	if err != nil || load <= max {
+	if err != nil || load <= loadMax {
 		return
 	}
-	resume := max - 1
+	resume := loadMax - 1
 	if resume < 0.9 {
 		resume = 0.9
 	}

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -112,7 +113,22 @@ func runWorkers(ctx context.Context, args []string, path string, stderr io.Write
 	if *configPath != "" {
 		path = *configPath
 	}
-	cfg, err := config.LoadForHost(ctx, path, "/etc/apt")
+	// The config is read again every round (as the reference does); the
+	// machine's arch and mirror are detected once.
+	detect := sync.OnceValues(func() (config.Host, error) { return config.DetectHost(ctx, "/etc/apt") })
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(path)
+		if err != nil || !cfg.NeedsHost() {
+			return cfg, err
+		}
+		host, err := detect()
+		if err != nil {
+			return nil, fmt.Errorf("detect arch and mirror (set them in the config): %w", err)
+		}
+		cfg.ApplyHost(host)
+		return cfg, nil
+	}
+	cfg, err := load()
 	if err != nil {
 		return err
 	}
@@ -160,10 +176,8 @@ func runWorkers(ctx context.Context, args []string, path string, stderr io.Write
 		sections = fs.Args()
 	}
 	return slave.Run(ctx, slave.Config{
-		Piuparts: cfg,
-		Reload: func() (*config.Config, error) {
-			return config.LoadForHost(ctx, path, "/etc/apt")
-		},
+		Piuparts:  cfg,
+		Reload:    load,
 		Sections:  sections,
 		Dir:       dir,
 		UntilIdle: *untilIdle,

@@ -182,11 +182,7 @@ func LoadForHost(ctx context.Context, path, aptDir string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	need := false
-	for _, s := range cfg.sectionList() {
-		need = need || s.Arch == "" || s.Mirror == ""
-	}
-	if need {
+	if cfg.NeedsHost() {
 		host, err := DetectHost(ctx, aptDir)
 		if err != nil {
 			return nil, fmt.Errorf("detect arch and mirror (set them in the config): %w", err)
@@ -194,4 +190,15 @@ func LoadForHost(ctx context.Context, path, aptDir string) (*Config, error) {
 		cfg.ApplyHost(host)
 	}
 	return cfg, nil
+}
+
+// NeedsHost reports whether a section lacks arch or mirror, so that
+// [Config.ApplyHost] has something to fill.
+func (c *Config) NeedsHost() bool {
+	for _, s := range c.sectionList() {
+		if s.Arch == "" || s.Mirror == "" {
+			return true
+		}
+	}
+	return false
 }
