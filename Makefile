@@ -8,10 +8,17 @@ LDFLAGS  := -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
 FUZZTIME ?= 15s
 
-# Debian packages the tests use: gcc for cgo (mattn/go-sqlite3), dpkg as the version-comparison
+# With liblzma's headers (liblzma-dev), Packages.xz is decompressed in the master's own process
+# (-tags liblzma), which makes a cold start about 0.2 s faster than piping it through the xz
+# command. Evaluated when a recipe runs, so that test-deps can install liblzma-dev first;
+# every go command of a recipe (and those the tests start) sees it through GOFLAGS.
+LIBLZMA = $(shell test -f /usr/include/lzma.h && echo -tags=liblzma)
+export GOFLAGS ?= $(LIBLZMA)
+
+# Debian packages the tests use: gcc for cgo (mattn/go-sqlite3), liblzma-dev (see LIBLZMA), dpkg as the version-comparison
 # oracle, lz4 to read apt's compressed lists, xz/bzip2 for the loader tests, openssh-server for
 # the sshd tests, and Debian's piuparts-master/piuparts-slave as the behaviour and speed oracle.
-TEST_DEPS := gcc libc6-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
+TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt
 
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
@@ -30,9 +37,12 @@ test: test-deps vet
 
 vet:
 	$(GO) vet ./...
+	@# The other side of the liblzma build tag.
+	GOFLAGS= $(GO) vet ./internal/debian
 
 build:
 	@mkdir -p bin
+	@[ -n "$(LIBLZMA)" ] || echo "build: no liblzma-dev: Packages.xz will be decompressed by the xz command (slower cold starts)"
 	@for b in $(BINARIES); do \
 	  echo "go build -o bin/$$b ./cmd/$$b"; \
 	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \

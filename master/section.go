@@ -419,10 +419,54 @@ func (c *conn) lockCompute(ctx context.Context, section string) (func(), error) 
 	}
 }
 
-// buildSections loads the archive data and log listings of a section and
-// its depends-sections for the state algorithm. It returns the loaded
-// archive data of the section itself too.
-func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool, ls listing) (*state.Section, *loaded, error) {
+// archiveLoad is the loading of one section's archive data for the state
+// algorithm, running on its own goroutine.
+type archiveLoad struct {
+	done chan struct{} // closed when data, pkgs and err are set
+	data *loaded
+	pkgs []state.Package
+	err  error
+}
+
+// startLoads starts loading the archive data of a section and its
+// depends-sections, each on its own goroutine: decompressing a Packages
+// file keeps a core busy for about half a second, while the caller lists
+// the log directories. The caller must wait for every load (wait) before
+// it returns.
+func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archiveLoad, wait func()) {
+	loads = make(map[*secInput]*archiveLoad)
+	var walk func(*secInput)
+	walk = func(in *secInput) {
+		if loads[in] != nil {
+			return
+		}
+		l := &archiveLoad{done: make(chan struct{})}
+		loads[in] = l
+		go func() {
+			defer close(l.done)
+			if l.data, l.err = loadArchive(ctx, in.urls, in.final); l.err == nil {
+				l.pkgs, l.err = l.data.statePackages()
+			}
+			if l.err != nil {
+				l.err = fmt.Errorf("section %s: %w", in.conf.Name, l.err)
+			}
+		}()
+		for _, d := range in.deps {
+			walk(d)
+		}
+	}
+	walk(root)
+	return loads, func() {
+		for _, l := range loads {
+			<-l.done
+		}
+	}
+}
+
+// buildSections takes the archive data of a section and its
+// depends-sections from loads and lists their logs, for the state
+// algorithm. It returns the loaded archive data of the section itself too.
+func (c *conn) buildSections(in *secInput, recycle bool, ls listing, loads map[*secInput]*archiveLoad) (*state.Section, *loaded, error) {
 	built := make(map[*secInput]*state.Section)
 	var rootData *loaded
 	var build func(*secInput, bool) (*state.Section, error)
@@ -430,18 +474,16 @@ func (c *conn) buildSections(ctx context.Context, in *secInput, recycle bool, ls
 		if s, ok := built[in]; ok {
 			return s, nil
 		}
-		data, err := loadArchive(ctx, in.urls, in.final)
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", in.conf.Name, err)
-		}
-		pkgs, err := data.statePackages()
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", in.conf.Name, err)
-		}
 		logs, _, err := c.listLogs(in.conf.Name, ls)
 		if err != nil {
 			return nil, err
 		}
+		load := loads[in]
+		<-load.done
+		if load.err != nil {
+			return nil, load.err
+		}
+		data, pkgs := load.data, load.pkgs
 		s := &state.Section{Name: in.conf.Name, Packages: pkgs, Logs: logs, Recycle: root && recycle}
 		for _, d := range in.deps {
 			ds, err := build(d, false)
@@ -474,12 +516,16 @@ func (c *conn) computeStates(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
+	loadCtx, cancel := context.WithCancel(ctx)
+	loads, wait := startLoads(loadCtx, in)
+	defer wait()
+	defer cancel()
 	ls := make(listing)
 	if err := c.reconcileIndex(ctx, s.name, now, ls); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	root, data, err := c.buildSections(ctx, in, s.recycle, ls)
+	root, data, err := c.buildSections(in, s.recycle, ls, loads)
 	if err != nil {
 		return err
 	}
@@ -492,8 +538,8 @@ func (c *conn) computeStates(ctx context.Context) error {
 	var tPackages, tCandidates time.Time
 	defer func() {
 		c.log.Debug().Str("section", s.name).Dur("load", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).
-			Dur("packages", tPackages.Sub(t2)).Dur("candidates", tCandidates.Sub(tPackages)).
-			Dur("states", time.Since(tCandidates)).Dur("store", time.Since(t2)).Msg("computation")
+			Dur("candidates", tCandidates.Sub(t2)).Dur("packages", tPackages.Sub(tCandidates)).
+			Dur("states", time.Since(tPackages)).Dur("store", time.Since(t2)).Msg("computation")
 	}()
 	if err := c.contentKeys(ctx, in); err != nil {
 		return err
@@ -502,8 +548,25 @@ func (c *conn) computeStates(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
 		return err
 	}
-	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
-		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages(res)); err != nil {
+	// The package list for the store is prepared on another core while
+	// this one orders the candidates: both only read res.
+	fp := in.archiveFingerprint()
+	var storePkgs chan []store.Package
+	if row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
+		storePkgs = make(chan []store.Package, 1)
+		go func() { storePkgs <- data.storePackages(res) }()
+	}
+	cands, err := c.candidates(ctx, res)
+	if err != nil {
+		if storePkgs != nil {
+			<-storePkgs
+		}
+		return err
+	}
+	states := c.packageStates(res, cands)
+	tCandidates = time.Now()
+	if storePkgs != nil {
+		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, <-storePkgs); err != nil {
 			return err
 		}
 		in.touched = false
@@ -514,11 +577,17 @@ func (c *conn) computeStates(ctx context.Context) error {
 	}
 	c.recordTouched(ctx, in)
 	tPackages = time.Now()
-	cands, err := c.candidates(ctx, res)
-	if err != nil {
+	key := in.statesKey(s.recycle, row.Generation)
+	if err := c.cfg.DB.SetStates(ctx, s.name, key, now, states); err != nil {
 		return err
 	}
-	tCandidates = time.Now()
+	s.res, s.after = res, 0
+	return nil
+}
+
+// packageStates lists the states of the section's packages for the store,
+// with their rank in cands (best first).
+func (c *conn) packageStates(res *state.Result, cands []string) []store.PackageState {
 	rank := make(map[string]int, len(cands))
 	for i, n := range cands {
 		rank[n] = i + 1
@@ -534,12 +603,7 @@ func (c *conn) computeStates(ctx context.Context) error {
 			states = append(states, store.PackageState{Package: n, Version: v, State: st, Rank: rank[n]})
 		}
 	}
-	key := in.statesKey(s.recycle, row.Generation)
-	if err := c.cfg.DB.SetStates(ctx, s.name, key, now, states); err != nil {
-		return err
-	}
-	s.res, s.after = res, 0
-	return nil
+	return states
 }
 
 // candidates returns the names to try for reserve, best first: the
@@ -654,7 +718,9 @@ func (c *conn) ensureResult(ctx context.Context) (*state.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, _, err := c.buildSections(ctx, in, s.recycle, make(listing))
+	loads, wait := startLoads(ctx, in)
+	root, _, err := c.buildSections(in, s.recycle, make(listing), loads)
+	wait()
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,28 @@ func (d Depends) Names() []string {
 	return names
 }
 
+// AlternativeNames returns, for each item of d, the names of its
+// alternatives; nil for an empty d. The names share one allocation.
+func (d Depends) AlternativeNames() [][]string {
+	if len(d) == 0 {
+		return nil
+	}
+	n := 0
+	for _, a := range d {
+		n += len(a)
+	}
+	all := make([]string, 0, n)
+	out := make([][]string, len(d))
+	for i, a := range d {
+		start := len(all)
+		for _, r := range a {
+			all = append(all, r.Name)
+		}
+		out[i] = all[start:len(all):len(all)]
+	}
+	return out
+}
+
 // ParseDepends parses a relationship field. It accepts what piupartslib's
 // DependencyParser accepts (package names of two or more letters, digits
 // and "+-._" starting with a letter or digit, upper case allowed; an

@@ -18,3 +18,6 @@ func NewParserBlock(r io.Reader, block int) *Parser {
 func ReadPackagesBlock(ctx context.Context, r io.Reader, block, workers int) (map[string]*Package, error) {
 	return readPackages(ctx, r, block, workers)
 }
+
+// HaveLiblzma tells whether this build decodes .xz with liblzma.
+const HaveLiblzma = haveLiblzma

@@ -95,18 +95,7 @@ func decompress(ctx context.Context, body io.ReadCloser, ext string) (io.ReadClo
 	var r io.Reader
 	switch ext {
 	case ".xz":
-		// The xz command, when there is one, decompresses a Debian
-		// release's Packages.xz (50 MB) in about 0.5 s, while the Go
-		// decoder takes well over a second, on the path every cold
-		// start waits for; it also runs beside the parser.
-		if path, err := exec.LookPath("xz"); err == nil {
-			return xzCommand(ctx, path, body, br)
-		}
-		xr, err := xz.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("read xz header: %w", err)
-		}
-		r = xr
+		return decompressXZ(ctx, body, br)
 	case ".bz2":
 		r = bzip2.NewReader(br)
 	case ".gz":
@@ -121,6 +110,56 @@ func decompress(ctx context.Context, body io.ReadCloser, ext string) (io.ReadClo
 	return readCloser{Reader: r, close: body.Close}, nil
 }
 
+// XZDecoderEnv names the environment variable that chooses how .xz indexes
+// are decompressed: "liblzma" (in this process; builds with -tags
+// liblzma), "command" (the xz command) or "go" (the pure Go decoder). When
+// it is unset or empty, the first of them that this build and machine
+// have is used. It is for operators comparing the decoders, and for tests.
+const XZDecoderEnv = "PIUPARTS_XZ_DECODER"
+
+// decompressXZ returns a reader of what the .xz data of br decompresses
+// to, with the decoder $PIUPARTS_XZ_DECODER names or the fastest there is:
+// a Debian release's Packages.xz (50 MB) takes liblzma about 0.5 s of one
+// core, the xz command as long plus a fifth of a core for the pipe, and
+// the Go decoder well over a second, on the path every cold start waits
+// for.
+func decompressXZ(ctx context.Context, body io.ReadCloser, br *bufio.Reader) (io.ReadCloser, error) {
+	magic, err := br.Peek(len(xzMagic))
+	if err != nil || string(magic) != xzMagic {
+		return nil, fmt.Errorf("read xz header: %w", errXZMagic)
+	}
+	choice := os.Getenv(XZDecoderEnv)
+	switch choice {
+	case "", "liblzma", "command", "go":
+	default:
+		return nil, fmt.Errorf("$%s=%q: want liblzma, command or go", XZDecoderEnv, choice)
+	}
+	if choice == "liblzma" || (choice == "" && haveLiblzma) {
+		xr, err := newLiblzmaReader(br)
+		if err != nil {
+			return nil, err
+		}
+		return readCloser{Reader: xr, close: func() error {
+			xr.Close()
+			return body.Close()
+		}}, nil
+	}
+	if choice == "command" || choice == "" {
+		path, err := exec.LookPath("xz")
+		if err == nil {
+			return xzCommand(ctx, path, body, br)
+		}
+		if choice == "command" {
+			return nil, fmt.Errorf("$%s=command: %w", XZDecoderEnv, err)
+		}
+	}
+	xr, err := xz.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("read xz header: %w", err)
+	}
+	return readCloser{Reader: xr, close: body.Close}, nil
+}
+
 // xzMagic starts every xz stream.
 const xzMagic = "\xfd7zXZ\x00"
 
@@ -132,10 +171,6 @@ const xzMagic = "\xfd7zXZ\x00"
 // stream of several blocks, as xz -T writes, on every core; one block is
 // decoded as before, and xz 5.0 to 5.2 accept the option and ignore it.
 func xzCommand(ctx context.Context, path string, body io.Closer, br *bufio.Reader) (io.ReadCloser, error) {
-	magic, err := br.Peek(len(xzMagic))
-	if err != nil || string(magic) != xzMagic {
-		return nil, fmt.Errorf("read xz header: %w", errXZMagic)
-	}
 	cmd := exec.CommandContext(ctx, path, "--decompress", "--stdout", "--quiet", "-T0")
 	cmd.Stdin = br
 	var stderr strings.Builder
@@ -242,6 +277,41 @@ type Package struct {
 	// and LoadPackages set it; NewPackage leaves it 0.
 	Order  int
 	Fields Paragraph
+	// Parsed holds the relationship fields the package-state algorithm
+	// reads, parsed: [LoadPackagesCompact] parses them on its workers, as
+	// the file is read. It is nil otherwise, and does not follow later
+	// changes of the string fields.
+	Parsed *ParsedRelations
+}
+
+// ParsedRelations are the Depends, Pre-Depends and Provides fields of a
+// package parsed with [ParseDepends] and reduced to names, each with its
+// *RelationError when malformed (then the field's names are nil): what
+// piupartslib's package states read of them, in a tenth of the memory of
+// the parsed fields.
+type ParsedRelations struct {
+	// Depends and PreDepends hold, for each item of the field, the names
+	// of its alternatives (see [Depends.AlternativeNames]).
+	Depends, PreDepends [][]string
+	// Provides holds the first name of each item (see [Depends.Names]).
+	Provides                               []string
+	DependsErr, PreDependsErr, ProvidesErr error
+}
+
+// ParseRelations parses the fields of p that ParsedRelations holds.
+func (p *Package) ParseRelations() *ParsedRelations {
+	r := new(ParsedRelations)
+	var d Depends
+	if d, r.DependsErr = ParseDepends(p.Depends); r.DependsErr == nil {
+		r.Depends = d.AlternativeNames()
+	}
+	if d, r.PreDependsErr = ParseDepends(p.PreDepends); r.PreDependsErr == nil {
+		r.PreDepends = d.AlternativeNames()
+	}
+	if d, r.ProvidesErr = ParseDepends(p.Provides); r.ProvidesErr == nil && len(d) > 0 {
+		r.Provides = d.Names()
+	}
+	return r
 }
 
 // Relations parses the relationship field called field (for example
@@ -710,7 +780,10 @@ func LoadPackages(ctx context.Context, loc string) (map[string]*Package, error) 
 // fields are copies, so the text of the Packages file (mostly
 // descriptions, about 100 MB for a Debian release) is not kept in memory
 // by the packages: each block of it can be freed as soon as it is parsed.
-// It returns the errors LoadPackages does.
+// Their Parsed relations are set: the workers parse them while the file is
+// still being read (decompressing it takes longer). It returns the errors
+// LoadPackages does; a malformed relationship field is not one of them
+// (see [ParsedRelations]).
 func LoadPackagesCompact(ctx context.Context, loc string) (map[string]*Package, error) {
 	rc, opened, err := OpenIndex(ctx, loc)
 	if err != nil {
@@ -750,6 +823,7 @@ func (p *Package) fillCompact(para Paragraph) error {
 		*f = all[at : at+l]
 		at += l
 	}
+	p.Parsed = p.ParseRelations()
 	return nil
 }
 

@@ -372,8 +372,28 @@ func TestLoadPackagesCompact(t *testing.T) {
 				if len(g.Fields.Fields) != 0 {
 					t.Errorf("%s: compact package keeps %d fields", name, len(g.Fields.Fields))
 				}
+				for _, f := range []struct {
+					name string
+					text string
+					got  [][]string
+					err  error
+				}{
+					{"Depends", w.Depends, g.Parsed.Depends, g.Parsed.DependsErr},
+					{"Pre-Depends", w.PreDepends, g.Parsed.PreDepends, g.Parsed.PreDependsErr},
+				} {
+					d, wantErr := debian.ParseDepends(f.text)
+					want := d.AlternativeNames()
+					if !reflect.DeepEqual(f.got, want) || (f.err == nil) != (wantErr == nil) {
+						t.Errorf("%s: parsed %s = %v, %v; want %v, %v", name, f.name, f.got, f.err, want, wantErr)
+					}
+				}
+				prov, _ := debian.ParseDepends(w.Provides)
+				if want := prov.Names(); len(want) > 0 && !reflect.DeepEqual(g.Parsed.Provides, want) {
+					t.Errorf("%s: parsed Provides = %v, want %v", name, g.Parsed.Provides, want)
+				}
 				wc := *w
 				wc.Fields = debian.Paragraph{Line: w.Fields.Line}
+				wc.Parsed = g.Parsed
 				if !reflect.DeepEqual(*g, wc) {
 					t.Errorf("LoadPackagesCompact[%s] = %+v, want %+v", name, *g, wc)
 				}
@@ -386,9 +406,11 @@ func TestLoadPackagesCompact(t *testing.T) {
 	}
 }
 
-// TestLoadPackages_Xz checks .xz indexes with the xz command (when the
-// machine has one) and with the Go decoder (PATH without xz): the same
-// packages from a good file, an error from a corrupt or truncated one.
+// TestLoadPackages_Xz checks .xz indexes with each decoder
+// $PIUPARTS_XZ_DECODER can choose (liblzma when the build has it, the xz
+// command when the machine has it, the Go decoder): the same packages from
+// a good file, also when xz wrote it in several blocks or streams, and an
+// error from a corrupt or truncated one.
 func TestLoadPackages_Xz(t *testing.T) {
 	data := readFixture(t, "Packages_bookworm_subset")
 	good := compress(t, data, ".xz")
@@ -398,16 +420,34 @@ func TestLoadPackages_Xz(t *testing.T) {
 		wantErr bool
 	}{
 		{"Good", good, false},
+		{"TwoStreams", append(compress(t, data[:len(data)/2], ".xz"), compress(t, data[len(data)/2:], ".xz")...), false},
 		{"NotXz", []byte("Package: a\nVersion: 1\n"), true},
 		{"Truncated", good[:len(good)/2], true},
 		{"CorruptBody", append(append([]byte{}, good[:12]...), bytes.Repeat([]byte{0x55}, 400)...), true},
+		{"TrailingGarbage", append(append([]byte{}, good...), "garbage"...), true},
 	}
-	for _, decoder := range []string{"command", "go"} {
+	if _, err := exec.LookPath("xz"); err == nil {
+		// Blocks of 4 KiB, which decoders may decode in parallel.
+		cmd := exec.Command("xz", "-c", "-T2", "--block-size=4096")
+		cmd.Stdin = bytes.NewReader(data)
+		blocks, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("xz --block-size: %v", err)
+		}
+		tests = append(tests, struct {
+			name    string
+			content []byte
+			wantErr bool
+		}{"ManyBlocks", blocks, false})
+	}
+	for _, decoder := range []string{"liblzma", "command", "go"} {
 		t.Run(decoder, func(t *testing.T) {
-			if decoder == "go" {
-				t.Setenv("PATH", t.TempDir())
-			} else if _, err := exec.LookPath("xz"); err != nil {
-				t.Skip("no xz command")
+			t.Setenv(debian.XZDecoderEnv, decoder)
+			switch _, err := exec.LookPath("xz"); {
+			case decoder == "liblzma" && !debian.HaveLiblzma:
+				t.Skip("SKIPPED: built without liblzma (make build with liblzma-dev installed)")
+			case decoder == "command" && err != nil:
+				t.Skip("SKIPPED: no xz command")
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -432,4 +472,12 @@ func TestLoadPackages_Xz(t *testing.T) {
 			}
 		})
 	}
+	t.Run("UnknownDecoder", func(t *testing.T) {
+		t.Setenv(debian.XZDecoderEnv, "zstd")
+		base := writeIndex(t, t.TempDir(), map[string][]byte{".xz": good})
+		_, err := debian.LoadPackages(t.Context(), base)
+		if err == nil || !strings.Contains(err.Error(), debian.XZDecoderEnv) {
+			t.Errorf("LoadPackages with %s=zstd: error %v, want one naming the variable", debian.XZDecoderEnv, err)
+		}
+	})
 }

@@ -165,7 +165,7 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 		r.logs = sec.Logs.m[logKey(p.Name, r.testVersion)]
 		r.db = d
 		r.gid = int32(len(e.pkgs))
-		for h, rel := range [2]debian.Depends{p.Depends, p.PreDepends} {
+		for h, rel := range [2][][]string{p.Depends, p.PreDepends} {
 			if len(rel) == 0 {
 				continue
 			}
@@ -173,8 +173,8 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 			r.alts[h] = make([][]int32, len(rel))
 			for k, alt := range rel {
 				names := make([]int32, len(alt))
-				for a, rl := range alt {
-					names[a] = e.intern(rl.Name)
+				for a, n := range alt {
+					names[a] = e.intern(n)
 				}
 				r.alts[h][k] = names
 				r.first[h][k] = names[0]

@@ -56,14 +56,14 @@ func TestGraph_OnCycle(t *testing.T) {
 		for i := range 30 {
 			p := Package{Name: fmt.Sprintf("p%d", i), Version: "1"}
 			for range rng.IntN(4) {
-				var alt debian.Alternatives
+				var alt []string
 				for range 1 + rng.IntN(3) {
-					alt = append(alt, debian.Relation{Name: name()})
+					alt = append(alt, name())
 				}
 				p.Depends = append(p.Depends, alt)
 			}
 			if rng.IntN(5) == 0 {
-				p.PreDepends = debian.Depends{{{Name: name()}}}
+				p.PreDepends = [][]string{{name()}}
 			}
 			if rng.IntN(6) == 0 {
 				p.Provides = []string{fmt.Sprintf("p%d", 30+rng.IntN(10))}

@@ -15,9 +15,11 @@ type Package struct {
 	// test_versions): the version in the section's final distro, or "None"
 	// when the final distro lacks the package. Empty means Version.
 	TestVersion string
-	// Depends and PreDepends are the parsed relationship fields.
-	Depends    debian.Depends
-	PreDepends debian.Depends
+	// Depends and PreDepends hold, for each item of the field, the names
+	// of its alternatives: piupartslib's states ignore versions and
+	// architecture qualifiers.
+	Depends    [][]string
+	PreDepends [][]string
 	// Provides holds the provided names, without versions or qualifiers.
 	Provides []string
 }
@@ -27,23 +29,24 @@ type Package struct {
 // (a name keeps no ":any" qualifier; only the first alternative of a
 // Provides item counts). It returns the *debian.RelationError of a
 // malformed field, wrapped with the package name.
+// The fields come from p.Parsed when the loader parsed them.
 func NewPackage(p *debian.Package) (Package, error) {
-	out := Package{Name: p.Name, Version: p.Version}
-	var err error
-	if out.Depends, err = debian.ParseDepends(p.Depends); err != nil {
-		return Package{}, fmt.Errorf("parse Depends of %q: %w", cut(p.Name), err)
+	rel := p.Parsed
+	if rel == nil {
+		rel = p.ParseRelations()
 	}
-	if out.PreDepends, err = debian.ParseDepends(p.PreDepends); err != nil {
-		return Package{}, fmt.Errorf("parse Pre-Depends of %q: %w", cut(p.Name), err)
+	switch {
+	case rel.DependsErr != nil:
+		return Package{}, fmt.Errorf("parse Depends of %q: %w", cut(p.Name), rel.DependsErr)
+	case rel.PreDependsErr != nil:
+		return Package{}, fmt.Errorf("parse Pre-Depends of %q: %w", cut(p.Name), rel.PreDependsErr)
+	case rel.ProvidesErr != nil:
+		return Package{}, fmt.Errorf("parse Provides of %q: %w", cut(p.Name), rel.ProvidesErr)
 	}
 	// piupartslib parses Provides with the dependency parser and keeps the
 	// first alternative of each item.
-	prov, err := debian.ParseDepends(p.Provides)
-	if err != nil {
-		return Package{}, fmt.Errorf("parse Provides of %q: %w", cut(p.Name), err)
-	}
-	out.Provides = prov.Names()
-	return out, nil
+	return Package{Name: p.Name, Version: p.Version, Depends: rel.Depends, PreDepends: rel.PreDepends,
+		Provides: rel.Provides}, nil
 }
 
 // testVersion is piupartslib's Package.test_versions.

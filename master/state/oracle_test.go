@@ -44,7 +44,7 @@ func allNames(t testing.TB, files ...string) []string {
 			add(p.Name)
 			for _, rel := range append(p.Depends, p.PreDepends...) {
 				for _, a := range rel {
-					add(a.Name)
+					add(a)
 				}
 			}
 			for _, v := range p.Provides {
