@@ -593,16 +593,9 @@ func (c *conn) packageStates(res *state.Result, cands []string) []store.PackageS
 		rank[n] = i + 1
 	}
 	var states []store.PackageState
-	for _, st := range state.States() {
-		names, _ := res.InState(st)
-		for _, n := range names {
-			v, ok := res.TestVersion(n)
-			if !ok {
-				continue // not a package of this section
-			}
-			states = append(states, store.PackageState{Package: n, Version: v, State: st, Rank: rank[n]})
-		}
-	}
+	res.EachState(func(name, testVersion, st string) {
+		states = append(states, store.PackageState{Package: name, Version: testVersion, State: st, Rank: rank[name]})
+	})
 	return states
 }
 

@@ -137,6 +137,29 @@ func (d Depends) Names() []string {
 	return names
 }
 
+// ParseDependsNames is ParseDepends(s) reduced to [Depends.AlternativeNames],
+// without building the relations.
+func ParseDependsNames(s string) ([][]string, error) {
+	var names []string
+	var ends []int
+	err := walkDepends(s, func(r *Relation, first bool) {
+		if first && len(names) > 0 {
+			ends = append(ends, len(names))
+		}
+		names = append(names, r.Name)
+	})
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	out := make([][]string, 0, len(ends)+1)
+	start := 0
+	for _, end := range append(ends, len(names)) {
+		out = append(out, names[start:end:end])
+		start = end
+	}
+	return out, nil
+}
+
 // AlternativeNames returns, for each item of d, the names of its
 // alternatives; nil for an empty d. The names share one allocation.
 func (d Depends) AlternativeNames() [][]string {
@@ -168,24 +191,38 @@ func (d Depends) AlternativeNames() [][]string {
 // profiles of Policy 7.1. It returns a *RelationError naming the offset
 // where parsing stopped.
 func ParseDepends(s string) (Depends, error) {
-	p := relParser{s: s}
 	var d Depends
+	err := walkDepends(s, func(r *Relation, first bool) {
+		if first {
+			d = append(d, nil)
+		}
+		d[len(d)-1] = append(d[len(d)-1], *r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// walkDepends parses s as ParseDepends does and calls rel with each
+// relation, first telling whether it starts an item. On an error, rel may
+// have been called for the relations before it.
+func walkDepends(s string, rel func(r *Relation, first bool)) error {
+	p := relParser{s: s}
 	for {
 		p.skipSpace()
 		if p.atEnd() {
-			return d, nil
+			return nil
 		}
-		alt, err := p.alternatives()
-		if err != nil {
-			return nil, err
+		if err := p.alternatives(rel); err != nil {
+			return err
 		}
-		d = append(d, alt)
 		p.skipSpace()
 		if p.atEnd() {
-			return d, nil
+			return nil
 		}
 		if p.s[p.i] != ',' {
-			return nil, p.fail("expected ','")
+			return p.fail("expected ','")
 		}
 		p.i++
 	}
@@ -234,24 +271,24 @@ func (p *relParser) skipSpace() {
 	}
 }
 
-// alternatives parses "rel | rel | ...". A '|' followed only by white space
-// up to the end ends the list, as in piupartslib.
-func (p *relParser) alternatives() (Alternatives, error) {
-	var a Alternatives
-	for {
+// alternatives parses "rel | rel | ..." and calls rel with each relation.
+// A '|' followed only by white space up to the end ends the list, as in
+// piupartslib.
+func (p *relParser) alternatives(rel func(r *Relation, first bool)) error {
+	for first := true; ; first = false {
 		r, err := p.relation()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		a = append(a, r)
+		rel(&r, first)
 		p.skipSpace()
 		if p.atEnd() || p.s[p.i] != '|' {
-			return a, nil
+			return nil
 		}
 		p.i++
 		p.skipSpace()
 		if p.atEnd() {
-			return a, nil
+			return nil
 		}
 	}
 }

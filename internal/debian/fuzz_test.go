@@ -159,7 +159,7 @@ func FuzzCompareVersions(f *testing.F) {
 }
 
 // FuzzParseDepends checks that parsing, formatting and parsing again gives
-// the same relations.
+// the same relations, and that ParseDependsNames agrees with ParseDepends.
 func FuzzParseDepends(f *testing.F) {
 	for _, p := range fixtureParagraphs(f) {
 		for _, fl := range p.Fields {
@@ -172,6 +172,10 @@ func FuzzParseDepends(f *testing.F) {
 	f.Add("aa:any (>= 1) [amd64 !i386] <!nocheck> <stage1 cross> | bb (< 2), cc,")
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := debian.ParseDepends(s)
+		names, nerr := debian.ParseDependsNames(s)
+		if (err == nil) != (nerr == nil) || !reflect.DeepEqual(names, d.AlternativeNames()) {
+			t.Fatalf("ParseDependsNames(%q) = %q, %v; ParseDepends gives %q, %v", s, names, nerr, d.AlternativeNames(), err)
+		}
 		if err != nil {
 			var re *debian.RelationError
 			if !errors.As(err, &re) || re.Offset < 0 || re.Offset > len(s) {

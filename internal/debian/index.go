@@ -301,15 +301,14 @@ type ParsedRelations struct {
 // ParseRelations parses the fields of p that ParsedRelations holds.
 func (p *Package) ParseRelations() *ParsedRelations {
 	r := new(ParsedRelations)
-	var d Depends
-	if d, r.DependsErr = ParseDepends(p.Depends); r.DependsErr == nil {
-		r.Depends = d.AlternativeNames()
-	}
-	if d, r.PreDependsErr = ParseDepends(p.PreDepends); r.PreDependsErr == nil {
-		r.PreDepends = d.AlternativeNames()
-	}
-	if d, r.ProvidesErr = ParseDepends(p.Provides); r.ProvidesErr == nil && len(d) > 0 {
-		r.Provides = d.Names()
+	r.Depends, r.DependsErr = ParseDependsNames(p.Depends)
+	r.PreDepends, r.PreDependsErr = ParseDependsNames(p.PreDepends)
+	prov, err := ParseDependsNames(p.Provides)
+	if r.ProvidesErr = err; len(prov) > 0 {
+		r.Provides = make([]string, len(prov))
+		for i, alt := range prov {
+			r.Provides[i] = alt[0]
+		}
 	}
 	return r
 }

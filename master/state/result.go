@@ -112,6 +112,15 @@ func (r *Result) InState(state string) ([]string, bool) {
 	return out, true
 }
 
+// EachState calls fn with the name, test version and state of each package
+// of the section, in the order of its Packages files: all of InState and
+// TestVersion at once, for storing the states.
+func (r *Result) EachState(fn func(name, testVersion, state string)) {
+	for i, p := range r.root.pkgs {
+		fn(r.root.e.names[p.name], p.testVersion, stateNames[r.root.state[i]])
+	}
+}
+
 // StateCount is the number of packages in one state.
 type StateCount struct {
 	State string

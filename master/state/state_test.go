@@ -183,3 +183,32 @@ func TestLogs(t *testing.T) {
 		t.Errorf("Untestable.String() = %q", state.Untestable.String())
 	}
 }
+
+// TestResult_EachState checks that EachState gives every package once, in
+// the order of the Packages file, with the state and test version that
+// State and TestVersion give.
+func TestResult_EachState(t *testing.T) {
+	sec := &state.Section{Name: "bookworm", Packages: parsePackages(t, strings.NewReader(examplePackages))}
+	sec.Logs.Add(state.Pass, "gcc-12-base", "12.2.0-14+deb12u1")
+	sec.Packages[0].TestVersion = "2.36-9+deb12u15"
+	r, err := state.Compute(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	r.EachState(func(name, testVersion, st string) {
+		got = append(got, name)
+		if want := r.State(name); st != want {
+			t.Errorf("EachState: %s in %s, State says %s", name, st, want)
+		}
+		if want, _ := r.TestVersion(name); testVersion != want {
+			t.Errorf("EachState: %s at %s, TestVersion says %s", name, testVersion, want)
+		}
+	})
+	if want := r.Names(); !slices.Equal(got, want) {
+		t.Errorf("EachState gave %v, want %v", got, want)
+	}
+	if got[0] != "libc6" {
+		t.Errorf("first package %s, want libc6", got[0])
+	}
+}
