@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -165,10 +164,11 @@ func loadArchive(ctx context.Context, urls, final []string) (*loaded, error) {
 	return l, nil
 }
 
-// statePackages converts the loaded packages for the state algorithm.
+// statePackages converts the loaded packages for the state algorithm; the
+// Ref of each is its index in l.pkgs.
 func (l *loaded) statePackages() ([]state.Package, error) {
 	out := make([]state.Package, 0, len(l.pkgs))
-	for _, p := range l.pkgs {
+	for i, p := range l.pkgs {
 		sp, err := state.NewPackage(p)
 		if err != nil {
 			return nil, err
@@ -176,40 +176,31 @@ func (l *loaded) statePackages() ([]state.Package, error) {
 		if l.testVersion != nil {
 			sp.TestVersion = l.testVersion[p.Name]
 		}
+		sp.Ref = i
 		out = append(out, sp)
 	}
 	return out, nil
 }
 
 // storePackages converts the loaded packages for store.ReplacePackages:
-// one per name, the highest version winning, sorted by name (the order the
-// store keeps), with the dependencies as res resolved them. The raw
-// relationship fields are left out: nothing reads them back (the states
-// are computed from the Packages files).
+// one per name, the stanza the states were computed from (the highest
+// version winning), with the dependencies as res resolved them; res must
+// have been computed from l.statePackages(). The raw relationship fields
+// are left out: nothing reads them back (the states are computed from the
+// Packages files).
 func (l *loaded) storePackages(res *state.Result) []store.Package {
-	sorted := slices.Clone(l.pkgs)
-	// Stable: of equal versions the first one counts, as in the states.
-	slices.SortStableFunc(sorted, func(a, b *debian.Package) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return -debian.CompareVersions(a.Version, b.Version) // the highest first
-	})
-	out := make([]store.Package, 0, len(sorted))
-	for i, p := range sorted {
-		if i > 0 && sorted[i-1].Name == p.Name {
-			continue
-		}
+	out := make([]store.Package, 0, len(l.pkgs))
+	res.Each(func(e state.Entry) {
+		p := l.pkgs[e.Ref]
 		sp := store.Package{
 			Name: p.Name, Version: p.Version, Source: p.Source, SourceVersion: p.SourceVersion,
-			Maintainer: p.Maintainer, Uploaders: p.Uploaders,
+			Maintainer: p.Maintainer, Uploaders: p.Uploaders, Dependencies: e.Dependencies(),
 		}
 		if l.testVersion != nil {
-			sp.TestVersion = l.testVersion[p.Name]
+			sp.TestVersion = e.TestVersion
 		}
-		sp.Dependencies, _ = res.Dependencies(p.Name)
 		out = append(out, sp)
-	}
+	})
 	return out
 }
 

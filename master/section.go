@@ -593,8 +593,8 @@ func (c *conn) packageStates(res *state.Result, cands []string) []store.PackageS
 		rank[n] = i + 1
 	}
 	var states []store.PackageState
-	res.EachState(func(name, testVersion, st string) {
-		states = append(states, store.PackageState{Package: name, Version: testVersion, State: st, Rank: rank[name]})
+	res.Each(func(e state.Entry) {
+		states = append(states, store.PackageState{Package: e.Name, Version: e.TestVersion, State: e.State, Rank: rank[e.Name]})
 	})
 	return states
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"piuparts-server/master"
 	"piuparts-server/master/state"
+	"piuparts-server/store"
 )
 
 // statusCounts parses "ok [(recycle)] STATE=N ... total=N" and checks its
@@ -528,5 +530,54 @@ func TestServe_TouchedPackagesKeepStates(t *testing.T) {
 	row, err := e.db.Section(t.Context(), "sid")
 	if err != nil || !row.Packages.ModTime.Equal(later) {
 		t.Errorf("Section(sid) = %+v, %v, want the packages fingerprint at %v", row.Packages, err, later)
+	}
+}
+
+// TestServe_StoredPackages checks the package list a computation stores:
+// each name once and with the stanza the states use (of two, the higher
+// version, even when the lower one comes later), its test version from the
+// final distro, and the dependencies _depends answers.
+func TestServe_StoredPackages(t *testing.T) {
+	e := newEnv(t)
+	f, err := os.OpenFile(e.packagesPath("bookworm"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A lower openssl after the real one; zz-extra twice, the higher first.
+	if _, err := f.WriteString("\nPackage: openssl\nVersion: 3.0.0-1\nDepends: libc6\n\n" +
+		"Package: zz-extra\nVersion: 2\nDepends: openssl | libssl3, libc6\n\n" +
+		"Package: zz-extra\nVersion: 1\nDepends: bash\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s := e.start("slave1")
+	mustOK(t, "section", s.do("section up"))
+	total := statusCounts(t, mustOK(t, "status", s.do("status")))["total"]
+	pkgs, err := e.db.Packages(t.Context(), "up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != total || total != 73 {
+		t.Fatalf("stored %d packages, status total=%d, want 73 (72 of the file and zz-extra)", len(pkgs), total)
+	}
+	byName := map[string]store.Package{}
+	for i, p := range pkgs {
+		if i > 0 && pkgs[i-1].Name >= p.Name {
+			t.Errorf("stored packages not sorted by name: %s before %s", pkgs[i-1].Name, p.Name)
+		}
+		byName[p.Name] = p
+		deps := mustOK(t, "_depends "+p.Name, s.do("_depends "+p.Name))
+		if !slices.Equal(p.Dependencies, deps) && (len(p.Dependencies) != 0 || len(deps) != 0) {
+			t.Errorf("stored dependencies of %s = %q, _depends says %q", p.Name, p.Dependencies, deps)
+		}
+	}
+	if p := byName["openssl"]; p.Version != "3.0.22-1~deb12u2" || p.TestVersion != "3.0.20-1~deb12u2" {
+		t.Errorf("stored openssl %s, test version %s; want 3.0.22-1~deb12u2 tested at sid's 3.0.20-1~deb12u2", p.Version, p.TestVersion)
+	}
+	if p := byName["zz-extra"]; p.Version != "2" || p.TestVersion != "None" || !slices.Equal(p.Dependencies, []string{"openssl", "libc6"}) {
+		t.Errorf("stored zz-extra = %+v, want version 2, test version None, dependencies [openssl libc6]", p)
+	}
+	if err := s.end(); err != nil {
+		t.Error(err)
 	}
 }

@@ -41,6 +41,7 @@ func (e *engine) intern(s string) int32 {
 
 // pkg is one package of one section (piupartslib's Package).
 type pkg struct {
+	ref         int // Package.Ref
 	name        int32
 	version     string
 	testVersion string
@@ -137,8 +138,9 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 	d.visiting = false
 
 	// PackagesFile._read_file: a later stanza replaces an earlier one only
-	// with a higher version, and keeps its position.
-	pos := make(map[int32]int32, len(sec.Packages)) // name -> index in list
+	// with a higher version, and keeps its position. pos maps a name to
+	// its index in list, plus one (0: not seen).
+	var pos []int32
 	var list []*Package
 	for i := range sec.Packages {
 		p := &sec.Packages[i]
@@ -146,33 +148,60 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 			return nil, fmt.Errorf("section %q: package %q without name or version", cut(sec.Name), cut(p.Name))
 		}
 		id := e.intern(p.Name)
-		if j, ok := pos[id]; ok {
+		if int(id) >= len(pos) {
+			pos = append(pos, make([]int32, int(id)+1-len(pos))...)
+		}
+		if j := pos[id] - 1; j >= 0 {
 			if debian.CompareVersions(p.Version, list[j].Version) > 0 {
 				list[j] = p
 			}
 			continue
 		}
-		pos[id] = int32(len(list))
+		pos[id] = int32(len(list)) + 1
 		list = append(list, p)
+	}
+	// The interned names of all relations share one allocation, as do
+	// the lists of alternatives: a package has a dozen of them.
+	nInts, nAlts := 0, 0
+	for _, p := range list {
+		for _, rel := range [2][][]string{p.Depends, p.PreDepends} {
+			nInts += len(rel)
+			nAlts += len(rel)
+			for _, alt := range rel {
+				nInts += len(alt)
+			}
+		}
+		nInts += len(p.Provides)
+	}
+	ints := make([]int32, 0, nInts)
+	alts := make([][]int32, 0, nAlts)
+	take := func(n int) []int32 {
+		s := ints[len(ints) : len(ints)+n : len(ints)+n]
+		ints = ints[:len(ints)+n]
+		return s
 	}
 	d.pkgs = make([]*pkg, len(list))
 	recs := make([]pkg, len(list))
+	var key []byte
 	for i, p := range list {
 		r := &recs[i]
+		r.ref = p.Ref
 		r.name = e.intern(p.Name)
 		r.version = p.Version
 		r.testVersion = p.testVersion()
-		r.logs = sec.Logs.m[logKey(p.Name, r.testVersion)]
+		key = append(append(append(key[:0], p.Name...), '_'), r.testVersion...) // logKey
+		r.logs = sec.Logs.m[string(key)]
 		r.db = d
 		r.gid = int32(len(e.pkgs))
 		for h, rel := range [2][][]string{p.Depends, p.PreDepends} {
 			if len(rel) == 0 {
 				continue
 			}
-			r.first[h] = make([]int32, len(rel))
-			r.alts[h] = make([][]int32, len(rel))
+			r.first[h] = take(len(rel))
+			r.alts[h] = alts[len(alts) : len(alts)+len(rel) : len(alts)+len(rel)]
+			alts = alts[:len(alts)+len(rel)]
 			for k, alt := range rel {
-				names := make([]int32, len(alt))
+				names := take(len(alt))
 				for a, n := range alt {
 					names[a] = e.intern(n)
 				}
@@ -180,8 +209,11 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 				r.first[h][k] = names[0]
 			}
 		}
-		for _, pr := range p.Provides {
-			r.provs = append(r.provs, e.intern(pr))
+		if len(p.Provides) > 0 {
+			r.provs = take(len(p.Provides))
+			for k, pr := range p.Provides {
+				r.provs[k] = e.intern(pr)
+			}
 		}
 		d.pkgs[i] = r
 		e.pkgs = append(e.pkgs, r)

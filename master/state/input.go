@@ -22,6 +22,9 @@ type Package struct {
 	PreDepends [][]string
 	// Provides holds the provided names, without versions or qualifiers.
 	Provides []string
+	// Ref is the caller's: [Result.Each] gives it back with the package's
+	// state (for example its index in the caller's own list of packages).
+	Ref int
 }
 
 // NewPackage converts a package of a Packages file, parsing its Depends,

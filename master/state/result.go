@@ -112,12 +112,29 @@ func (r *Result) InState(state string) ([]string, bool) {
 	return out, true
 }
 
-// EachState calls fn with the name, test version and state of each package
-// of the section, in the order of its Packages files: all of InState and
-// TestVersion at once, for storing the states.
-func (r *Result) EachState(fn func(name, testVersion, state string)) {
+// Entry is one package of the section as [Result.Each] gives it.
+type Entry struct {
+	Ref         int // the Ref of the Package it was computed from
+	Name        string
+	TestVersion string
+	State       string
+	r           *Result
+	p           *pkg
+}
+
+// Dependencies returns what [Result.Dependencies] does for the package.
+func (e Entry) Dependencies() []string {
+	return e.r.strings(e.p.dependencies(nil))
+}
+
+// Each calls fn for each package of the section, in the order of its
+// Packages files (of several stanzas of a name, the one the states are
+// computed from): all of Names, State, TestVersion and Dependencies in one
+// pass, for storing them.
+func (r *Result) Each(fn func(Entry)) {
 	for i, p := range r.root.pkgs {
-		fn(r.root.e.names[p.name], p.testVersion, stateNames[r.root.state[i]])
+		fn(Entry{Ref: p.ref, Name: r.root.e.names[p.name], TestVersion: p.testVersion,
+			State: stateNames[r.root.state[i]], r: r, p: p})
 	}
 }
 

@@ -184,31 +184,41 @@ func TestLogs(t *testing.T) {
 	}
 }
 
-// TestResult_EachState checks that EachState gives every package once, in
-// the order of the Packages file, with the state and test version that
-// State and TestVersion give.
-func TestResult_EachState(t *testing.T) {
-	sec := &state.Section{Name: "bookworm", Packages: parsePackages(t, strings.NewReader(examplePackages))}
+// TestResult_Each checks that Each gives every package once, in the order
+// of the Packages file, with its Ref and what State, TestVersion and
+// Dependencies say of it; of two stanzas of a name, the higher version's.
+func TestResult_Each(t *testing.T) {
+	pkgs := parsePackages(t, strings.NewReader(examplePackages+"\nPackage: libgcc-s1\nVersion: 12.2.0-15\nDepends: libc6\n"))
+	for i := range pkgs {
+		pkgs[i].Ref = 100 + i
+	}
+	pkgs[0].TestVersion = "2.36-9+deb12u15"
+	sec := &state.Section{Name: "bookworm", Packages: pkgs}
 	sec.Logs.Add(state.Pass, "gcc-12-base", "12.2.0-14+deb12u1")
-	sec.Packages[0].TestVersion = "2.36-9+deb12u15"
 	r, err := state.Compute(sec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	r.EachState(func(name, testVersion, st string) {
-		got = append(got, name)
-		if want := r.State(name); st != want {
-			t.Errorf("EachState: %s in %s, State says %s", name, st, want)
+	var names []string
+	var refs []int
+	r.Each(func(e state.Entry) {
+		names = append(names, e.Name)
+		refs = append(refs, e.Ref)
+		if want := r.State(e.Name); e.State != want {
+			t.Errorf("Each: %s in %s, State says %s", e.Name, e.State, want)
 		}
-		if want, _ := r.TestVersion(name); testVersion != want {
-			t.Errorf("EachState: %s at %s, TestVersion says %s", name, testVersion, want)
+		if want, _ := r.TestVersion(e.Name); e.TestVersion != want {
+			t.Errorf("Each: %s at %s, TestVersion says %s", e.Name, e.TestVersion, want)
+		}
+		if want, _ := r.Dependencies(e.Name); !slices.Equal(e.Dependencies(), want) {
+			t.Errorf("Each: %s depends on %v, Dependencies says %v", e.Name, e.Dependencies(), want)
 		}
 	})
-	if want := r.Names(); !slices.Equal(got, want) {
-		t.Errorf("EachState gave %v, want %v", got, want)
+	if want := r.Names(); !slices.Equal(names, want) {
+		t.Errorf("Each gave %v, want %v", names, want)
 	}
-	if got[0] != "libc6" {
-		t.Errorf("first package %s, want libc6", got[0])
+	// libgcc-s1 keeps its place and takes the Ref of its higher version.
+	if want := []int{100, 104, 102, 103}; !slices.Equal(refs, want) {
+		t.Errorf("Each gave refs %v, want %v", refs, want)
 	}
 }
