@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ type PackageState struct {
 // section that has no row yet, and an error for a state without package,
 // version or state, or a package given twice; then nothing is changed.
 func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Time, states []PackageState) error {
-	ranks, err := checkStates(states)
+	order, ranks, err := checkStates(states)
 	if err != nil {
 		return fmt.Errorf("set states of %s: %w", quote(section), err)
 	}
@@ -51,7 +52,7 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 		// The stored states are read in one value and compared here;
 		// only the rows that changed go to SQLite, as one JSON array
 		// ([[package, version, state], ...]) through json_each.
-		changed, gone, all, err := diffStates(ctx, tx, id, states)
+		changed, gone, all, err := diffStates(ctx, tx, id, states, order)
 		if err != nil {
 			return err
 		}
@@ -92,26 +93,34 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 	return nil
 }
 
-// checkStates checks states and encodes the ranked ones as a JSON array
-// [[package, rank], ...].
-func checkStates(states []PackageState) (ranks string, err error) {
-	seen := make(map[string]struct{}, len(states))
+// checkStates checks states and returns their indices in the order of
+// their packages (the order of the stored rows; a list given in that
+// order, as a Packages file is, is only checked), and the ranked ones
+// encoded as a JSON array [[package, rank], ...].
+func checkStates(states []PackageState) (order []int32, ranks string, err error) {
+	order = make([]int32, len(states))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if !slices.IsSortedFunc(states, func(a, b PackageState) int { return strings.Compare(a.Package, b.Package) }) {
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(states[a].Package, states[b].Package) })
+	}
 	ranked := make(map[int]struct{})
 	r := []byte{'['}
-	for i, s := range states {
+	for k, i := range order {
+		s := &states[i]
 		if s.Package == "" || s.Version == "" || s.State == "" {
-			return "", fmt.Errorf("state %d (%s): empty package, version or state", i, quote(s.Package))
+			return nil, "", fmt.Errorf("state %d (%s): empty package, version or state", i, quote(s.Package))
 		}
-		if _, dup := seen[s.Package]; dup {
-			return "", fmt.Errorf("state of %s: given twice", quote(s.Package))
+		if k > 0 && states[order[k-1]].Package == s.Package {
+			return nil, "", fmt.Errorf("state of %s: given twice", quote(s.Package))
 		}
-		seen[s.Package] = struct{}{}
 		switch {
 		case s.Rank < 0:
-			return "", fmt.Errorf("state of %s: negative rank %d", quote(s.Package), s.Rank)
+			return nil, "", fmt.Errorf("state of %s: negative rank %d", quote(s.Package), s.Rank)
 		case s.Rank > 0:
 			if _, dup := ranked[s.Rank]; dup {
-				return "", fmt.Errorf("state of %s: rank %d given twice", quote(s.Package), s.Rank)
+				return nil, "", fmt.Errorf("state of %s: rank %d given twice", quote(s.Package), s.Rank)
 			}
 			ranked[s.Rank] = struct{}{}
 			if len(r) > 1 {
@@ -124,7 +133,7 @@ func checkStates(states []PackageState) (ranks string, err error) {
 			r = append(r, ']')
 		}
 	}
-	return string(append(r, ']')), nil
+	return order, string(append(r, ']')), nil
 }
 
 // stateBatch is how many rows one statement of SetStates writes at most:
@@ -133,47 +142,61 @@ func checkStates(states []PackageState) (ranks string, err error) {
 // memory, tens of megabytes on all of Debian.
 const stateBatch = 4096
 
-// diffStates compares states with the stored states of section id and
-// returns, as JSON arrays, the rows to write ([[package, version, state],
-// ...], in batches of at most stateBatch rows; none when nothing changed)
-// and the packages whose rows are to go (["package", ...]), or all when
-// every stored row is to go.
-func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState) (changed []string, gone string, all bool, err error) {
+// diffStates compares states, taken in order (by package), with the stored
+// states of section id and returns, as JSON arrays, the rows to write
+// ([[package, version, state], ...], in batches of at most stateBatch
+// rows; none when nothing changed) and the packages whose rows are to go
+// (["package", ...]), or all when every stored row is to go.
+func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState, order []int32) (changed []string, gone string, all bool, err error) {
 	// The stored rows come as one value, the fields separated by NUL
-	// bytes, instead of a row per package (a tenth of the time). A field
-	// holding a NUL byte shows in the count of fields; then every state
-	// is written.
+	// bytes and the rows ordered by package, instead of a row per package
+	// (a tenth of the time); both lists in that order, one pass compares
+	// them. A field holding a NUL byte shows in the count of fields; then
+	// every state is written.
 	var (
 		n      int
 		stored string
 	)
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(group_concat(
-			package || char(0) || version || char(0) || state, char(0)), '')
+			package || char(0) || version || char(0) || state, char(0) ORDER BY package), '')
 		FROM states WHERE section_id = ?`, id).Scan(&n, &stored); err != nil {
 		return nil, "", false, err
 	}
-	type row struct{ version, state string }
-	old := make(map[string]row, len(states))
-	if n > 0 && strings.Count(stored, "\x00") == 3*n-1 {
-		for rest := stored; rest != ""; {
-			var f [3]string
-			for i := range f {
-				f[i], rest, _ = strings.Cut(rest, "\x00")
-			}
-			old[f[0]] = row{f[1], f[2]}
+	readable := n == 0 || strings.Count(stored, "\x00") == 3*n-1
+	if !readable {
+		stored = ""
+	}
+	// next returns the next stored row.
+	next := func() (row [3]string, ok bool) {
+		if stored == "" {
+			return row, false
 		}
-	} else if n > 0 {
-		old = nil
+		for i := range row {
+			row[i], stored, _ = strings.Cut(stored, "\x00")
+		}
+		return row, true
 	}
 	var c []byte
+	g := []byte{'['}
 	n = 0
-	for _, s := range states {
-		o, ok := old[s.Package]
-		if ok && o.version == s.Version && o.state == s.State {
-			delete(old, s.Package)
-			continue
+	old, haveOld := next()
+	for _, i := range order {
+		s := &states[i]
+		for haveOld && old[0] < s.Package {
+			// Stored, no longer computed.
+			if len(g) > 1 {
+				g = append(g, ',')
+			}
+			g = appendJSONString(g, old[0])
+			old, haveOld = next()
 		}
-		delete(old, s.Package)
+		if haveOld && old[0] == s.Package {
+			same := old[1] == s.Version && old[2] == s.State
+			old, haveOld = next()
+			if same {
+				continue
+			}
+		}
 		if n == stateBatch {
 			changed = append(changed, string(append(c, ']')))
 			c, n = c[:0], 0
@@ -192,19 +215,18 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 		c = appendJSONString(c, s.State)
 		c = append(c, ']')
 	}
-	if n > 0 {
-		changed = append(changed, string(append(c, ']')))
-	}
-	if old == nil {
-		// Unreadable: every stored row goes, every state is written.
-		return changed, "", true, nil
-	}
-	g := []byte{'['}
-	for p := range old {
+	for ; haveOld; old, haveOld = next() {
 		if len(g) > 1 {
 			g = append(g, ',')
 		}
-		g = appendJSONString(g, p)
+		g = appendJSONString(g, old[0])
+	}
+	if n > 0 {
+		changed = append(changed, string(append(c, ']')))
+	}
+	if !readable {
+		// Every stored row goes, every state is written.
+		return changed, "", true, nil
 	}
 	return changed, string(append(g, ']')), false, nil
 }
