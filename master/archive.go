@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -108,6 +109,42 @@ type loaded struct {
 	// testVersion maps a package to its version in the final distro, or
 	// "None"; nil when the section tests no upgrade.
 	testVersion map[string]string
+	// byName holds the indices of pkgs sorted by name, the order the
+	// store keeps; it is set when sorted is closed (see startSort).
+	byName []int32
+	sorted chan struct{}
+}
+
+// startSort sorts the packages by name on another goroutine, while the
+// states are computed; sortedByName waits for it.
+func (l *loaded) startSort() {
+	l.sorted = make(chan struct{})
+	go func() {
+		defer close(l.sorted)
+		order := make([]int32, len(l.pkgs))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(l.pkgs[a].Name, l.pkgs[b].Name) })
+		l.byName = order
+	}()
+}
+
+// sortedByName returns the indices of l.pkgs sorted by name, once
+// startSort's goroutine has them.
+func (l *loaded) sortedByName() []int32 {
+	<-l.sorted
+	return l.byName
+}
+
+// entries returns what res says of each package, indexed by Ref, the
+// package's index in l.pkgs; of several stanzas of a name only the one
+// the states were computed from has an entry (the others are zero). res
+// must have been computed from l.statePackages().
+func (l *loaded) entries(res *state.Result) []state.Entry {
+	byRef := make([]state.Entry, len(l.pkgs))
+	res.Each(func(e state.Entry) { byRef[e.Ref] = e })
+	return byRef
 }
 
 // loadIndexes parses the Packages files at urls and returns their packages
@@ -184,14 +221,18 @@ func (l *loaded) statePackages() ([]state.Package, error) {
 
 // storePackages converts the loaded packages for store.ReplacePackages:
 // one per name, the stanza the states were computed from (the highest
-// version winning), with the dependencies as res resolved them; res must
-// have been computed from l.statePackages(). The raw relationship fields
-// are left out: nothing reads them back (the states are computed from the
-// Packages files).
-func (l *loaded) storePackages(res *state.Result) []store.Package {
+// version winning), with the dependencies as the states resolved them,
+// sorted by name (the order the store keeps). byRef is l.entries(res).
+// The raw relationship fields are left out: nothing reads them back (the
+// states are computed from the Packages files).
+func (l *loaded) storePackages(byRef []state.Entry) []store.Package {
 	out := make([]store.Package, 0, len(l.pkgs))
-	res.Each(func(e state.Entry) {
-		p := l.pkgs[e.Ref]
+	for _, i := range l.sortedByName() {
+		e := &byRef[i]
+		if e.Name == "" {
+			continue // a stanza the states do not use
+		}
+		p := l.pkgs[i]
 		sp := store.Package{
 			Name: p.Name, Version: p.Version, Source: p.Source, SourceVersion: p.SourceVersion,
 			Maintainer: p.Maintainer, Uploaders: p.Uploaders, Dependencies: e.Dependencies(),
@@ -200,8 +241,27 @@ func (l *loaded) storePackages(res *state.Result) []store.Package {
 			sp.TestVersion = e.TestVersion
 		}
 		out = append(out, sp)
-	})
+	}
 	return out
+}
+
+// storeStates lists the states of the section's packages for the store,
+// sorted by name (the order the store keeps), with their rank in cands
+// (best first). byRef is l.entries(res).
+func (l *loaded) storeStates(byRef []state.Entry, cands []string) []store.PackageState {
+	rank := make(map[string]int, len(cands))
+	for i, n := range cands {
+		rank[n] = i + 1
+	}
+	states := make([]store.PackageState, 0, len(l.pkgs))
+	for _, i := range l.sortedByName() {
+		e := &byRef[i]
+		if e.Name == "" {
+			continue
+		}
+		states = append(states, store.PackageState{Package: e.Name, Version: e.TestVersion, State: e.State, Rank: rank[e.Name]})
+	}
+	return states
 }
 
 // contentKey identifies the contents of a section's Packages files: a hash

@@ -445,6 +445,7 @@ func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archi
 		go func() {
 			defer close(l.done)
 			if l.data, l.err = loadArchive(ctx, in.urls, in.final); l.err == nil {
+				l.data.startSort()
 				l.pkgs, l.err = l.data.statePackages()
 			}
 			if l.err != nil {
@@ -459,6 +460,9 @@ func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archi
 	return loads, func() {
 		for _, l := range loads {
 			<-l.done
+			if l.data != nil && l.data.sorted != nil {
+				<-l.data.sorted
+			}
 		}
 	}
 }
@@ -548,25 +552,15 @@ func (c *conn) computeStates(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
 		return err
 	}
-	// The package list for the store is prepared on another core while
-	// this one orders the candidates: both only read res.
-	fp := in.archiveFingerprint()
-	var storePkgs chan []store.Package
-	if row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
-		storePkgs = make(chan []store.Package, 1)
-		go func() { storePkgs <- data.storePackages(res) }()
-	}
 	cands, err := c.candidates(ctx, res)
 	if err != nil {
-		if storePkgs != nil {
-			<-storePkgs
-		}
 		return err
 	}
-	states := c.packageStates(res, cands)
+	byRef := data.entries(res)
+	states := data.storeStates(byRef, cands)
 	tCandidates = time.Now()
-	if storePkgs != nil {
-		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, <-storePkgs); err != nil {
+	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
+		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages(byRef)); err != nil {
 			return err
 		}
 		in.touched = false
@@ -583,20 +577,6 @@ func (c *conn) computeStates(ctx context.Context) error {
 	}
 	s.res, s.after = res, 0
 	return nil
-}
-
-// packageStates lists the states of the section's packages for the store,
-// with their rank in cands (best first).
-func (c *conn) packageStates(res *state.Result, cands []string) []store.PackageState {
-	rank := make(map[string]int, len(cands))
-	for i, n := range cands {
-		rank[n] = i + 1
-	}
-	var states []store.PackageState
-	res.Each(func(e state.Entry) {
-		states = append(states, store.PackageState{Package: e.Name, Version: e.TestVersion, State: e.State, Rank: rank[e.Name]})
-	})
-	return states
 }
 
 // candidates returns the names to try for reserve, best first: the
