@@ -80,7 +80,10 @@
 // (store.DB.SetPackagesFingerprint). When the key matches, status and
 // reserve read the stored states and touch no Packages file; otherwise one
 // connection computes them (others wait for it on SECTION/.compute.lock) and
-// stores them with the new key. A computation lists each log directory
+// stores them with the new key. A computation decompresses and parses the
+// Packages files on other goroutines while it reconciles the log index
+// with the tree, and sorts the packages by name (the store's order) while
+// the states are computed. It lists each log directory
 // once (for the index check and the algorithm) and writes only what
 // changed: the chunks of the package list that hold changed packages, the
 // rows of changed states, and the reserve order, which is new every time.

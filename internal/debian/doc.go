@@ -18,16 +18,19 @@
 // [LoadPackages] and [LoadSources] read an index from a path, a file:// URL
 // or an http(s):// URL. Like piupartslib they try the location with ".xz",
 // ".bz2" and ".gz" appended and then as given, and use the first that
-// exists ([OpenIndex]); ".xz" goes through the xz command when one is
-// installed (about twice as fast as the Go decoder, which is used
-// otherwise); when a name occurs more than once the higher version
+// exists ([OpenIndex]); ".xz" is decoded by liblzma in this process when
+// the build has it (-tags liblzma), else by the xz command when one is
+// installed, else by the Go decoder, about half as fast ([XZDecoderEnv]
+// chooses one); when a name occurs more than once the higher version
 // wins and, on a tie, the first. [Package.Order] keeps the order in which
 // names first appear, which piupartslib's state computation depends on.
 // [ReadPackages] parses 1 MB blocks on every CPU and merges them in file
 // order, so the result, line numbers in errors included, is the sequential
 // one. [Package] and [Source] carry the fields the master needs and keep
 // every field in their Paragraph ([LoadPackagesCompact] keeps only the named
-// fields, so the file's text can be freed). The loaders do not check names: callers
+// fields, so the file's text can be freed, and parses the relationship
+// fields the package states need into [ParsedRelations] while the file is
+// still being decompressed). The loaders do not check names: callers
 // that make file names from them use [ValidPackageName], [ValidVersion] or
 // [PathSafe] first.
 //
