@@ -552,17 +552,29 @@ func (c *conn) computeStates(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
 		return err
 	}
+	// A new package list is written on another core while this one
+	// orders the candidates (SQLite lets them read while it writes).
+	byRef := data.entries(res)
+	var replaced chan error
+	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
+		replaced = make(chan error, 1)
+		go func() { replaced <- c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages(byRef)) }()
+	}
+	var states []store.PackageState
 	cands, err := c.candidates(ctx, res)
+	if err == nil {
+		states = data.storeStates(byRef, cands)
+	}
+	tCandidates = time.Now()
+	if replaced != nil {
+		if rerr := <-replaced; err == nil {
+			err = rerr
+		}
+	}
 	if err != nil {
 		return err
 	}
-	byRef := data.entries(res)
-	states := data.storeStates(byRef, cands)
-	tCandidates = time.Now()
-	if fp := in.archiveFingerprint(); row.Packages.SHA256 != fp.SHA256 || row.PackagesUpdatedAt.IsZero() {
-		if err := c.cfg.DB.ReplacePackages(ctx, s.name, fp, now, data.storePackages(byRef)); err != nil {
-			return err
-		}
+	if replaced != nil {
 		in.touched = false
 		c.log.Info().Str("section", s.name).Int("packages", len(data.pkgs)).Msg("packages loaded")
 		if row, err = c.cfg.DB.Section(ctx, s.name); err != nil {
