@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // LogTree is piuparts' log directory layout under a master directory:
@@ -121,7 +123,7 @@ func (t *LogTree) writeLog(ctx context.Context, rel string, r io.Reader, maxSize
 	}
 	// Make the new name durable; the temporary name's removal needs no
 	// sync, it is harmless if a crash resurrects it.
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return LogFile{}, err
 	}
 	return LogFile{Path: rel, Size: n, SHA256: hexSum(h)}, nil
@@ -169,7 +171,7 @@ func (t *LogTree) createMarker(section string, kind Kind, pkg, version string, s
 	if !sync {
 		return nil
 	}
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return fmt.Errorf("create marker %s: %w", rel, err)
 	}
 	return nil
@@ -186,7 +188,7 @@ func (t *LogTree) SyncKind(section string, kind Kind) error {
 	if !kind.Valid() {
 		return fmt.Errorf("sync %s: %w", quote(string(kind)), ErrUnknownKind)
 	}
-	if err := syncDir(filepath.Join(t.root, section, string(kind))); err != nil {
+	if err := fsutil.SyncDir(filepath.Join(t.root, section, string(kind))); err != nil {
 		return fmt.Errorf("sync %s/%s: %w", section, kind, err)
 	}
 	return nil
@@ -244,7 +246,7 @@ func (t *LogTree) RemoveLog(section string, kind Kind, pkg, version string) erro
 		}
 		return fmt.Errorf("remove log %s: %w", rel, err)
 	}
-	if err := syncDir(filepath.Dir(full)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(full)); err != nil {
 		return fmt.Errorf("remove log %s: %w", rel, err)
 	}
 	return nil
@@ -284,19 +286,6 @@ func (t *LogTree) AppendSubmission(section string, epoch int64, result Kind, pkg
 		return fmt.Errorf("append submission to %s: %w", section, err)
 	}
 	return nil
-}
-
-// syncDir fsyncs a directory so that names created or removed in it persist.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }

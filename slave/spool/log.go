@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // Log is the log of one test being written into new/NAME_VERSION.log. It
@@ -113,10 +115,10 @@ func (l *Log) commit(result string) error {
 		return err
 	}
 	// The new name first: once it is durable, the log will be shipped.
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(final)); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(l.path)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(l.path)); err != nil {
 		return err
 	}
 	if err := s.step("dirsynced"); err != nil {
@@ -142,7 +144,7 @@ func (l *Log) Abort() error {
 	if rerr := os.Remove(l.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		err = errors.Join(err, rerr)
 	} else if rerr == nil {
-		err = errors.Join(err, syncDir(filepath.Dir(l.path)))
+		err = errors.Join(err, fsutil.SyncDir(filepath.Dir(l.path)))
 	}
 	if err != nil {
 		return fmt.Errorf("abort %s: %w", LogName(l.name, l.version), err)

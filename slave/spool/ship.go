@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // Ship gives the finished logs, oldest first, one at a time to send, which
@@ -120,7 +122,7 @@ func (s *Spool) shipOne(ctx context.Context, e Entry, send func(context.Context,
 	if err := os.Remove(e.Path); err != nil {
 		return false, err
 	}
-	if err := syncDir(filepath.Dir(e.Path)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(e.Path)); err != nil {
 		return true, err
 	}
 	if err := s.step("removed"); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // Options configures a Spool. The zero value is usable: no shipping log.
@@ -109,7 +111,7 @@ func Open(dir string, o Options) (*Spool, error) {
 	// New directories must survive a crash before files are made durable
 	// in them.
 	if created {
-		if err := syncDir(dir); err != nil {
+		if err := fsutil.SyncDir(dir); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
 		}
 	}
@@ -171,7 +173,7 @@ func (s *Spool) reserve(name, version string) error {
 	default:
 		return err
 	}
-	return syncDir(filepath.Dir(p))
+	return fsutil.SyncDir(filepath.Dir(p))
 }
 
 // Reserved returns the reservations still to test, oldest first. A
@@ -209,7 +211,7 @@ func (s *Spool) reserved() ([]Entry, error) {
 		removed = true
 	}
 	if removed {
-		if err := syncDir(filepath.Join(s.dir, KindReserved)); err != nil {
+		if err := fsutil.SyncDir(filepath.Join(s.dir, KindReserved)); err != nil {
 			return nil, err
 		}
 	}
@@ -258,7 +260,7 @@ func (s *Spool) remove(sub, name, version string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(p))
+	return fsutil.SyncDir(filepath.Dir(p))
 }
 
 // Unfinished returns the package versions reserved and not yet finished,
@@ -398,18 +400,4 @@ func sortEntries(es []Entry) {
 		}
 		return strings.Compare(a.Version, b.Version)
 	})
-}
-
-// syncDir fsyncs a directory so that names created or removed in it
-// persist.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
