@@ -116,7 +116,8 @@ type loaded struct {
 }
 
 // startSort sorts the packages by name on another goroutine, while the
-// states are computed; sortedByName waits for it.
+// states are computed; sortedByName waits for it, and so does waitSort,
+// which the caller must call before it returns.
 func (l *loaded) startSort() {
 	l.sorted = make(chan struct{})
 	go func() {
@@ -133,9 +134,12 @@ func (l *loaded) startSort() {
 // sortedByName returns the indices of l.pkgs sorted by name, once
 // startSort's goroutine has them.
 func (l *loaded) sortedByName() []int32 {
-	<-l.sorted
+	l.waitSort()
 	return l.byName
 }
+
+// waitSort waits for startSort's goroutine.
+func (l *loaded) waitSort() { <-l.sorted }
 
 // entries returns what res says of each package, indexed by Ref, the
 // package's index in l.pkgs; of several stanzas of a name only the one

@@ -445,7 +445,6 @@ func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archi
 		go func() {
 			defer close(l.done)
 			if l.data, l.err = loadArchive(ctx, in.urls, in.final); l.err == nil {
-				l.data.startSort()
 				l.pkgs, l.err = l.data.statePackages()
 			}
 			if l.err != nil {
@@ -460,9 +459,6 @@ func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archi
 	return loads, func() {
 		for _, l := range loads {
 			<-l.done
-			if l.data != nil && l.data.sorted != nil {
-				<-l.data.sorted
-			}
 		}
 	}
 }
@@ -533,6 +529,9 @@ func (c *conn) computeStates(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The store's order, sorted on another core while this one computes.
+	data.startSort()
+	defer data.waitSort()
 	t1 := time.Now()
 	res, err := state.Compute(root)
 	if err != nil {
