@@ -32,6 +32,16 @@ func validVersion(s string) bool {
 	return len(s) <= maxPackageOrVersion && (s == testVersionNone || debian.ValidVersion(s))
 }
 
+// ValidPackageVersion reports whether name and version are what the
+// protocol accepts for a package and its version (see [Command.Validate]):
+// a Debian package name and a Debian version or "None", at most 125 bytes
+// each, so that NAME_VERSION.log is a safe file name of at most 255 bytes.
+// A slave checks with it what it makes file names of, and what it will
+// submit.
+func ValidPackageVersion(name, version string) bool {
+	return validPackageName(name) && validVersion(version)
+}
+
 // testVersionNone is the test version piupartslib gives a package that the
 // final distribution of an upgrade test does not have.
 const testVersionNone = "None"

@@ -38,10 +38,8 @@ func parseReserve(resp protocol.Response) (name, version string, ok, valid bool)
 	case resp.Keyword != protocol.StatusOK || len(resp.Args) != 2:
 		return "", "", false, false
 	}
-	// Why: the slave makes file names of them (reserved/NAME_VERSION.log);
-	// the unreserve command takes and checks the same two arguments.
-	check := protocol.Command{Keyword: protocol.CmdUnreserve, Args: resp.Args}
-	if check.Validate() != nil {
+	// Why: the slave makes file names of them (reserved/NAME_VERSION.log).
+	if !protocol.ValidPackageVersion(resp.Args[0], resp.Args[1]) {
 		return "", "", false, false
 	}
 	return resp.Args[0], resp.Args[1], true, true

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"piuparts-server/internal/debian"
+	"piuparts-server/protocol"
 )
 
 // The results a finished log can have, named as piuparts names the
@@ -21,14 +21,6 @@ const (
 	KindNew      = "new"
 )
 
-// versionNone is the test version piupartslib gives a package missing from
-// the final distribution of an upgrade test; the master hands it out and
-// the slave submits its log under it.
-const versionNone = "None"
-
-// maxFileName is NAME_MAX of Linux file systems.
-const maxFileName = 255
-
 // resultDirs are the result directories, in Debian's shipping order.
 var resultDirs = [...]string{ResultPass, ResultFail, ResultUntestable}
 
@@ -42,16 +34,13 @@ func ValidResult(result string) bool {
 }
 
 // ValidName reports whether name and version can make a spool file name:
-// name is a Debian package name ([debian.ValidPackageName]), version a
-// Debian version ([debian.ValidVersion]) or "None" (the version piuparts
-// gives a package missing from an upgrade test's final distribution), and
-// NAME_VERSION.log fits in 255 bytes. Neither can hold '_', '/' or a
-// control character, so the file name stays in its directory and parses
-// back with [ParseLogName].
+// what the protocol accepts ([protocol.ValidPackageVersion]: a Debian
+// package name, a Debian version or "None", at most 125 bytes each), so
+// that a log the spool keeps is one the master can be sent. Neither can
+// hold '_', '/' or a control character, so NAME_VERSION.log stays in its
+// directory, fits in 255 bytes and parses back with [ParseLogName].
 func ValidName(name, version string) bool {
-	return debian.ValidPackageName(name) &&
-		(version == versionNone || debian.ValidVersion(version)) &&
-		len(name)+len(version)+len("_.log") <= maxFileName
+	return protocol.ValidPackageVersion(name, version)
 }
 
 // LogName returns the spool file name of a package version,

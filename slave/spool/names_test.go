@@ -121,3 +121,23 @@ func TestValidResult(t *testing.T) {
 		}
 	}
 }
+
+// TestValidName_WhatTheMasterTakes checks that the spool keeps no log the
+// protocol would refuse to submit: a name of 126 bytes is a valid Debian
+// name, but the master takes at most 125, and such a log would block
+// every shipment after it.
+func TestValidName_WhatTheMasterTakes(t *testing.T) {
+	long := "a" + strings.Repeat("b", 124)
+	if !spool.ValidName(long, "1.0-1") {
+		t.Errorf("ValidName(125-byte name) = false, want true")
+	}
+	if spool.ValidName(long+"c", "1.0-1") {
+		t.Errorf("ValidName(126-byte name) = true, want false: the protocol refuses it")
+	}
+	if _, _, ok := spool.ParseLogName(long + "c_1.0-1.log"); ok {
+		t.Errorf("ParseLogName accepts a 126-byte name")
+	}
+	if !spool.ValidName("bc", "None") {
+		t.Errorf(`ValidName("bc", "None") = false, want true`)
+	}
+}
