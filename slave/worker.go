@@ -269,7 +269,10 @@ func (w *worker) drained() (bool, error) {
 		if s.sec == nil || s.sec.TarballOnly() || s.sec.Disabled() {
 			continue
 		}
-		fin, err := s.spool.Finished()
+		if s.trouble != nil {
+			return false, fmt.Errorf("section %s: %w", s.name, s.trouble)
+		}
+		fin, err := s.spool.Pending()
 		if err != nil {
 			return false, err
 		}
@@ -277,10 +280,7 @@ func (w *worker) drained() (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if s.trouble != nil {
-			return false, fmt.Errorf("section %s: %w", s.name, s.trouble)
-		}
-		if s.busy || len(fin)+len(res) > 0 {
+		if s.busy || fin+len(res) > 0 {
 			return false, nil
 		}
 	}
@@ -387,12 +387,11 @@ func (w *worker) runSection(ctx context.Context, s *section, process, recycle bo
 // submittable counts the logs waiting to be shipped and, when stopping,
 // the reservations to give back.
 func (w *worker) submittable(s *section, stopping bool) int {
-	fin, err := s.spool.Finished()
+	n, err := s.spool.Pending()
 	if err != nil {
 		w.log.Error().Err(err).Str("section", s.name).Msg("read spool")
 		return 0
 	}
-	n := len(fin)
 	if stopping {
 		un, err := s.spool.Unfinished()
 		if err == nil {
