@@ -43,7 +43,6 @@ type Client struct {
 	t           transport
 	r           *protocol.Reader
 	w           *protocol.Writer
-	stopKA      func() // stops the keepalives; nil without them
 	timer       *time.Timer
 
 	mu     sync.Mutex
@@ -105,9 +104,6 @@ func (c *Client) Close() error {
 	c.closed = true
 	broken := c.reason != nil
 	c.mu.Unlock()
-	if c.stopKA != nil {
-		c.stopKA()
-	}
 	err := c.t.close(DefaultCloseWait)
 	if broken || err == nil {
 		return nil

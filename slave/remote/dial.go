@@ -58,7 +58,6 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	}
 	if st, ok := t.(*sshTransport); ok && o.keepAlive() > 0 {
 		st.keepAlive(o.keepAlive(), c.abort)
-		c.stopKA = st.stopKeepAlive
 	}
 	return c, nil
 }
