@@ -13,7 +13,7 @@ FUZZTIME ?= 15s
 # command. Evaluated when a recipe runs, so that test-deps can install liblzma-dev first;
 # every go command of a recipe (and those the tests start) sees it through GOFLAGS.
 LIBLZMA = $(shell test -f /usr/include/lzma.h && echo -tags=liblzma)
-export GOFLAGS ?= $(LIBLZMA)
+export GOFLAGS += $(LIBLZMA)
 
 # Debian packages the tests use: gcc for cgo (mattn/go-sqlite3), liblzma-dev (see LIBLZMA), dpkg as the version-comparison
 # oracle, lz4 to read apt's compressed lists, xz/bzip2 for the loader tests, openssh-server for

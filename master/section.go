@@ -702,8 +702,10 @@ func (c *conn) ensureResult(ctx context.Context) (*state.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	loads, wait := startLoads(ctx, in)
+	loadCtx, cancel := context.WithCancel(ctx)
+	loads, wait := startLoads(loadCtx, in)
 	root, _, err := c.buildSections(in, s.recycle, make(listing), loads)
+	cancel()
 	wait()
 	if err != nil {
 		return nil, err

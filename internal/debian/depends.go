@@ -137,8 +137,8 @@ func (d Depends) Names() []string {
 	return names
 }
 
-// ParseDependsNames is ParseDepends(s) reduced to [Depends.AlternativeNames],
-// without building the relations.
+// ParseDependsNames is ParseDepends(s) reduced to the names of each item's
+// alternatives, without building the relations.
 func ParseDependsNames(s string) ([][]string, error) {
 	var names []string
 	var ends []int
@@ -158,28 +158,6 @@ func ParseDependsNames(s string) ([][]string, error) {
 		start = end
 	}
 	return out, nil
-}
-
-// AlternativeNames returns, for each item of d, the names of its
-// alternatives; nil for an empty d. The names share one allocation.
-func (d Depends) AlternativeNames() [][]string {
-	if len(d) == 0 {
-		return nil
-	}
-	n := 0
-	for _, a := range d {
-		n += len(a)
-	}
-	all := make([]string, 0, n)
-	out := make([][]string, len(d))
-	for i, a := range d {
-		start := len(all)
-		for _, r := range a {
-			all = append(all, r.Name)
-		}
-		out[i] = all[start:len(all):len(all)]
-	}
-	return out
 }
 
 // ParseDepends parses a relationship field. It accepts what piupartslib's

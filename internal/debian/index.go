@@ -291,7 +291,7 @@ type Package struct {
 // the parsed fields.
 type ParsedRelations struct {
 	// Depends and PreDepends hold, for each item of the field, the names
-	// of its alternatives (see [Depends.AlternativeNames]).
+	// of its alternatives (see [ParseDependsNames]).
 	Depends, PreDepends [][]string
 	// Provides holds the first name of each item (see [Depends.Names]).
 	Provides                               []string
@@ -779,17 +779,27 @@ func LoadPackages(ctx context.Context, loc string) (map[string]*Package, error) 
 // fields are copies, so the text of the Packages file (mostly
 // descriptions, about 100 MB for a Debian release) is not kept in memory
 // by the packages: each block of it can be freed as soon as it is parsed.
-// Their Parsed relations are set: the workers parse them while the file is
-// still being read (decompressing it takes longer). It returns the errors
-// LoadPackages does; a malformed relationship field is not one of them
-// (see [ParsedRelations]).
-func LoadPackagesCompact(ctx context.Context, loc string) (map[string]*Package, error) {
+// With relations, their Parsed relations are set too: the workers parse
+// them while the file is still being read (decompressing it takes
+// longer). It returns the errors LoadPackages does; a malformed
+// relationship field is not one of them (see [ParsedRelations]).
+func LoadPackagesCompact(ctx context.Context, loc string, relations bool) (map[string]*Package, error) {
 	rc, opened, err := OpenIndex(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("load packages: %w", err)
 	}
 	defer rc.Close()
-	pkgs, err := readPackagesWith(ctx, rc, DefaultBlockSize, runtime.GOMAXPROCS(0), (*Package).fillCompact)
+	fill := (*Package).fillCompact
+	if relations {
+		fill = func(p *Package, para Paragraph) error {
+			if err := p.fillCompact(para); err != nil {
+				return err
+			}
+			p.Parsed = p.ParseRelations()
+			return nil
+		}
+	}
+	pkgs, err := readPackagesWith(ctx, rc, DefaultBlockSize, runtime.GOMAXPROCS(0), fill)
 	if err != nil {
 		return nil, fmt.Errorf("load packages from %q: %w", cut(opened), err)
 	}
@@ -822,7 +832,6 @@ func (p *Package) fillCompact(para Paragraph) error {
 		*f = all[at : at+l]
 		at += l
 	}
-	p.Parsed = p.ParseRelations()
 	return nil
 }
 

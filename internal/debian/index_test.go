@@ -347,7 +347,8 @@ func TestNewPackage_FieldCase(t *testing.T) {
 }
 
 // TestLoadPackagesCompact checks that the compact load gives the packages
-// LoadPackages does, field for field, without the paragraphs.
+// LoadPackages does, field for field, without the paragraphs, and with
+// their relations parsed when asked.
 func TestLoadPackagesCompact(t *testing.T) {
 	for _, fixture := range []string{"Packages_bookworm_subset", "Packages_bookworm-security_subset"} {
 		t.Run(fixture, func(t *testing.T) {
@@ -356,9 +357,18 @@ func TestLoadPackagesCompact(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadPackages: %v", err)
 			}
-			got, err := debian.LoadPackagesCompact(t.Context(), base)
+			got, err := debian.LoadPackagesCompact(t.Context(), base, true)
 			if err != nil {
 				t.Fatalf("LoadPackagesCompact: %v", err)
+			}
+			bare, err := debian.LoadPackagesCompact(t.Context(), base, false)
+			if err != nil || len(bare) != len(want) {
+				t.Fatalf("LoadPackagesCompact without relations: %d packages, %v; want %d", len(bare), err, len(want))
+			}
+			for name, p := range bare {
+				if p.Parsed != nil {
+					t.Errorf("LoadPackagesCompact without relations: %s has them parsed", name)
+				}
 			}
 			if len(got) != len(want) || len(got) == 0 {
 				t.Fatalf("LoadPackagesCompact got %d packages, LoadPackages %d", len(got), len(want))
@@ -372,35 +382,16 @@ func TestLoadPackagesCompact(t *testing.T) {
 				if len(g.Fields.Fields) != 0 {
 					t.Errorf("%s: compact package keeps %d fields", name, len(g.Fields.Fields))
 				}
-				for _, f := range []struct {
-					name string
-					text string
-					got  [][]string
-					err  error
-				}{
-					{"Depends", w.Depends, g.Parsed.Depends, g.Parsed.DependsErr},
-					{"Pre-Depends", w.PreDepends, g.Parsed.PreDepends, g.Parsed.PreDependsErr},
-				} {
-					d, wantErr := debian.ParseDepends(f.text)
-					want := d.AlternativeNames()
-					if !reflect.DeepEqual(f.got, want) || (f.err == nil) != (wantErr == nil) {
-						t.Errorf("%s: parsed %s = %v, %v; want %v, %v", name, f.name, f.got, f.err, want, wantErr)
-					}
-				}
-				prov, _ := debian.ParseDepends(w.Provides)
-				if want := prov.Names(); len(want) > 0 && !reflect.DeepEqual(g.Parsed.Provides, want) {
-					t.Errorf("%s: parsed Provides = %v, want %v", name, g.Parsed.Provides, want)
-				}
 				wc := *w
 				wc.Fields = debian.Paragraph{Line: w.Fields.Line}
-				wc.Parsed = g.Parsed
+				wc.Parsed = w.ParseRelations()
 				if !reflect.DeepEqual(*g, wc) {
 					t.Errorf("LoadPackagesCompact[%s] = %+v, want %+v", name, *g, wc)
 				}
 			}
 		})
 	}
-	_, err := debian.LoadPackagesCompact(t.Context(), filepath.Join(t.TempDir(), "Packages"))
+	_, err := debian.LoadPackagesCompact(t.Context(), filepath.Join(t.TempDir(), "Packages"), true)
 	if !errors.Is(err, debian.ErrIndexNotFound) {
 		t.Errorf("LoadPackagesCompact(missing) error = %v, want ErrIndexNotFound", err)
 	}

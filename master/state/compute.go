@@ -189,7 +189,7 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 		r.name = e.intern(p.Name)
 		r.version = p.Version
 		r.testVersion = p.testVersion()
-		key = append(append(append(key[:0], p.Name...), '_'), r.testVersion...) // logKey
+		key = appendLogKey(key[:0], p.Name, r.testVersion)
 		r.logs = sec.Logs.m[string(key)]
 		r.db = d
 		r.gid = int32(len(e.pkgs))

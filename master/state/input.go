@@ -93,7 +93,13 @@ type Logs struct {
 	times map[string][2]int64
 }
 
-func logKey(name, version string) string { return name + "_" + version }
+func logKey(name, version string) string { return string(appendLogKey(nil, name, version)) }
+
+// appendLogKey appends the key of logKey to dst, for lookups that need not
+// allocate it.
+func appendLogKey(dst []byte, name, version string) []byte {
+	return append(append(append(dst, name...), '_'), version...)
+}
 
 // Add records that dir holds the log of name at version.
 func (l *Logs) Add(dir Kind, name, version string) {
