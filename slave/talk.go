@@ -251,6 +251,13 @@ func (w *worker) process(ctx context.Context, s *section) int {
 	if !exists(tarballPath) {
 		s.errorWait = w.now().Add(noTarballWait)
 	}
+	// As the reference: a reference chroot's metadata older than 6 hours
+	// goes, so that the next upgrade test saves it anew.
+	if gone, err := runner.ExpireRefchrootMetadata(s.sec, s.spool.Dir(), w.now()); err != nil {
+		log.Error().Err(err).Msg("expire chroot-meta file")
+	} else if gone {
+		log.Info().Str("file", runner.RefchrootMetadata(s.sec)).Msg("old chroot-meta file removed")
+	}
 	lastFlush := w.now()
 	tested := 0
 	for _, e := range reserved {

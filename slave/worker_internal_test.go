@@ -293,3 +293,41 @@ func TestTalk_Busy(t *testing.T) {
 		t.Errorf("reserved %v after the master was no longer busy", res)
 	}
 }
+
+// TestRun_ExpiresRefchrootMetadata: before testing, a section's
+// chroot-meta-auto file older than 6 hours is removed, as the reference
+// does, and a recent one is kept.
+func TestRun_ExpiresRefchrootMetadata(t *testing.T) {
+	meta := t.TempDir()
+	pc := testConfig(t, []string{"old", "fresh"}, fmt.Sprintf(`chroot-meta-directory = %q
+chroot-meta-auto = "meta.yaml"
+[old]
+[fresh]
+`, meta))
+	for name, age := range map[string]time.Duration{"old": 7 * time.Hour, "fresh": time.Hour} {
+		p := filepath.Join(meta, name, "meta.yaml")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("meta\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-age)
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &fakeMaster{queue: map[string][][2]string{"old": {{"bc", "1.07.1-3+b1"}}, "fresh": {{"ed", "1.19-1"}}}}
+	if err := runFake(t, pc, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.submitted) != 2 {
+		t.Errorf("submitted %q, want both packages tested", m.submitted)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "old", "meta.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("7-hour-old chroot-meta file: stat = %v, want it removed", err)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "fresh", "meta.yaml")); err != nil {
+		t.Errorf("1-hour-old chroot-meta file: %v, want it kept", err)
+	}
+}
