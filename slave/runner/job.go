@@ -107,13 +107,7 @@ func Test(ctx context.Context, j Job) (Result, error) {
 	if now == nil {
 		now = time.Now
 	}
-	env := j.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	if p := j.Config.Global.Proxy; p != "" {
-		env = append(env[:len(env):len(env)], "http_proxy="+p)
-	}
+	env := runEnv(j.Config, j.Env)
 	sec := j.Section
 	tarball := j.Tarball
 	if tarball == "" {
@@ -246,4 +240,16 @@ func check(w io.Writer, sec *config.Section, a Archive, name, version string) in
 		}
 	}
 	return ret
+}
+
+// runEnv is the environment piuparts runs in: env (nil: this process's),
+// with http_proxy set from [global] proxy, as piuparts-slave sets it.
+func runEnv(pc *config.Config, env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	if p := pc.Global.Proxy; p != "" {
+		env = append(env[:len(env):len(env)], "http_proxy="+p)
+	}
+	return env
 }

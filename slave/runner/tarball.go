@@ -84,13 +84,7 @@ func EnsureTarball(ctx context.Context, j TarballJob) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("ensure tarball: %w", err)
 		}
 	}
-	env := j.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	if p := j.Config.Global.Proxy; p != "" {
-		env = append(env[:len(env):len(env)], "http_proxy="+p)
-	}
+	env := runEnv(j.Config, j.Env)
 	cmd, err := TarballCommand(j.Config, sec, tarball, lookupEnv(env))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("ensure tarball: %w", err)
