@@ -297,10 +297,18 @@ func TestSlave_LocalMaster(t *testing.T) {
 	}
 	states := f.states(t, f.master, "-c", filepath.Join(f.root, "master.toml"))
 	f.check(t, f.masterDir, states, filepath.Join(f.root, "slave1"), filepath.Join(f.root, "slave2"))
-	// Three workers, and no package was tested twice.
+	// Three workers each tested packages (slave2's two in their own
+	// directories), and no package was tested twice.
+	for i, out := range []string{out1, out2} {
+		for w := 1; w <= i+1; w++ {
+			if !testedBy(out, w) {
+				t.Errorf("slave%d's worker %d tested nothing:\n%s", i+1, w, tail(out, 20))
+			}
+		}
+	}
 	for _, w := range []string{"slave1/1", "slave2/1", "slave2/2"} {
 		if _, err := os.Stat(filepath.Join(f.root, w, farmSection, "slave.lock")); err != nil {
-			t.Errorf("worker %s did not work: %v", w, err)
+			t.Errorf("worker directory %s unused: %v", w, err)
 		}
 	}
 	subs, err := os.ReadFile(filepath.Join(f.masterDir, farmSection, "submissions.txt"))
@@ -409,4 +417,15 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// testedBy reports whether a slave's JSON log has a "tested" line of
+// worker w.
+func testedBy(out string, w int) bool {
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.Contains(line, `"message":"tested"`) && strings.Contains(line, fmt.Sprintf(`"worker":%d,`, w)) {
+			return true
+		}
+	}
+	return false
 }
