@@ -120,15 +120,7 @@ func checkAnswer(t *testing.T, answer string) {
 		refused("Status", err)
 	}
 
-	for _, m := range []struct {
-		name string
-		call func(*remote.Client) error
-	}{
-		{"Section", func(c *remote.Client) error { return c.Section(ctx, "sid") }},
-		{"Recycle", func(c *remote.Client) error { return c.Recycle(ctx) }},
-		{"Unreserve", func(c *remote.Client) error { return c.Unreserve(ctx, "foo", "1.0") }},
-		{"Submit", func(c *remote.Client) error { return c.Submit(ctx, "pass", "foo", "1.0", strings.NewReader("log\n")) }},
-	} {
+	for _, m := range simpleCalls(ctx) {
 		c, end = answerOnce(t, answer)
 		err := m.call(c)
 		end()
@@ -171,6 +163,22 @@ func FuzzAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, answer string) {
 		checkAnswer(t, answer)
 	})
+}
+
+// simpleCalls are the client calls whose only success is "ok".
+func simpleCalls(ctx context.Context) []struct {
+	name string
+	call func(*remote.Client) error
+} {
+	return []struct {
+		name string
+		call func(*remote.Client) error
+	}{
+		{"Section", func(c *remote.Client) error { return c.Section(ctx, "sid") }},
+		{"Recycle", func(c *remote.Client) error { return c.Recycle(ctx) }},
+		{"Unreserve", func(c *remote.Client) error { return c.Unreserve(ctx, "foo", "1.0") }},
+		{"Submit", func(c *remote.Client) error { return c.Submit(ctx, "pass", "foo", "1.0", strings.NewReader("log\n")) }},
+	}
 }
 
 func TestClient_Answers(t *testing.T) {
@@ -229,12 +237,17 @@ func TestClient_Answers(t *testing.T) {
 			if st != tt.status {
 				t.Errorf("Status = %q, %v; want %q", st, err, tt.status)
 			}
+			for _, m := range simpleCalls(ctx) {
+				c, end = answerOnce(t, tt.answer)
+				err := m.call(c)
+				end()
+				if (err == nil) != tt.simple {
+					t.Errorf("%s = %v, want success %v", m.name, err, tt.simple)
+				}
+			}
 			c, end = answerOnce(t, tt.answer)
 			err = c.Section(ctx, "sid")
 			end()
-			if (err == nil) != tt.simple {
-				t.Errorf("Section = %v, want success %v", err, tt.simple)
-			}
 			if tt.answer == "busy" && !errors.Is(err, remote.ErrBusy) {
 				t.Errorf("Section on busy = %v, want ErrBusy", err)
 			}

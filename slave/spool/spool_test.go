@@ -35,12 +35,6 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Finished() after reopening = %q, want %q", got, want)
 		}
 	})
-	t.Run("SectionOption", func(t *testing.T) {
-		s := openSpool(t, spool.Options{Section: "bookworm2trixie"})
-		if s.Section() != "bookworm2trixie" {
-			t.Errorf("Section() = %q, want %q", s.Section(), "bookworm2trixie")
-		}
-	})
 	t.Run("SubdirIsFile", func(t *testing.T) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "pass"), nil, 0o644); err != nil {
