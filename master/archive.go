@@ -17,6 +17,7 @@ import (
 
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/store"
 )
@@ -199,7 +200,7 @@ func loadArchive(ctx context.Context, urls, final []string) (*loaded, error) {
 			if v, ok := best[p.Name]; ok {
 				l.testVersion[p.Name] = v
 			} else {
-				l.testVersion[p.Name] = store.TestVersionNone
+				l.testVersion[p.Name] = piuparts.TestVersionNone
 			}
 		}
 	}

@@ -3,8 +3,8 @@ package master
 import (
 	"context"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/protocol"
-	"piuparts-server/store"
 )
 
 // cmdDebug answers the reference's debug commands, from the states
@@ -22,7 +22,7 @@ func (c *conn) cmdDebug(ctx context.Context, keyword, arg string) error {
 		if !found {
 			// piupartslib has no test version for a name that is not a
 			// package of the section (and crashes); answer "None".
-			tv = store.TestVersionNone
+			tv = piuparts.TestVersionNone
 		}
 		return c.ok(res.State(arg), tv)
 	case protocol.CmdDebugDepends:

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/store"
 )
@@ -648,7 +649,7 @@ func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time
 				return err
 			}
 			for _, e := range entries {
-				if present[store.LogName(e.Package, e.Version)] {
+				if present[piuparts.LogName(e.Package, e.Version)] {
 					continue
 				}
 				if _, err := c.cfg.DB.RemoveLog(ctx, section, k, e.Package, e.Version); err != nil {
@@ -664,7 +665,7 @@ func (c *conn) reconcileIndex(ctx context.Context, section string, now time.Time
 			isIndexed[n] = true
 		}
 		for _, n := range names {
-			pkg, version, ok := store.ParseLogName(n)
+			pkg, version, ok := piuparts.ParseLogName(n)
 			if !ok || isIndexed[n] {
 				continue
 			}

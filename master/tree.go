@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/store"
 )
@@ -37,7 +38,7 @@ func (c *conn) kindDir(section string, k store.Kind) string {
 // ensureDirs creates a section's directory and its log directories, as
 // piupartslib's PackagesDB does.
 func (c *conn) ensureDirs(section string) error {
-	for _, k := range store.Kinds() {
+	for _, k := range piuparts.Kinds() {
 		if err := os.MkdirAll(c.kindDir(section, k), 0o755); err != nil {
 			return fmt.Errorf("create directories of %s: %w", section, err)
 		}
@@ -51,7 +52,7 @@ func (c *conn) ensureDirs(section string) error {
 func (c *conn) treeStamp(section string) (string, time.Time, error) {
 	var b strings.Builder
 	var latest time.Time
-	for _, k := range store.Kinds() {
+	for _, k := range piuparts.Kinds() {
 		st, err := os.Stat(c.kindDir(section, k))
 		if err != nil {
 			return "", time.Time{}, fmt.Errorf("stat log directory: %w", err)
@@ -111,14 +112,14 @@ func (l listing) names(dir string) ([]string, error) {
 func (c *conn) listLogs(section string, ls listing) (state.Logs, []logRef, error) {
 	var logs state.Logs
 	var recycle []logRef
-	for _, k := range store.Kinds() {
+	for _, k := range piuparts.Kinds() {
 		dir := c.kindDir(section, k)
 		names, err := ls.names(dir)
 		if err != nil {
 			return state.Logs{}, nil, fmt.Errorf("list %s: %w", dir, err)
 		}
 		for _, n := range names {
-			name, version, ok := store.ParseLogName(n)
+			name, version, ok := piuparts.ParseLogName(n)
 			if !ok {
 				continue
 			}
@@ -144,7 +145,7 @@ func (c *conn) listLogs(section string, ls listing) (state.Logs, []logRef, error
 // logExists reports whether a section's kind directory holds the log of a
 // package version.
 func (c *conn) logExists(section string, k store.Kind, pkg, version string) bool {
-	_, err := os.Lstat(filepath.Join(c.kindDir(section, k), store.LogName(pkg, version)))
+	_, err := os.Lstat(filepath.Join(c.kindDir(section, k), piuparts.LogName(pkg, version)))
 	return err == nil
 }
 
@@ -172,7 +173,7 @@ func hasAnyLog(dir string) (bool, error) {
 	for {
 		names, err := f.Readdirnames(256)
 		for _, n := range names {
-			if _, _, ok := store.ParseLogName(n); ok {
+			if _, _, ok := piuparts.ParseLogName(n); ok {
 				return true, nil
 			}
 		}

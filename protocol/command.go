@@ -3,6 +3,8 @@ package protocol
 import (
 	"fmt"
 	"strings"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // Command keywords the slave sends. The names starting with "_" are the
@@ -99,7 +101,9 @@ func (c Command) Validate() error {
 	switch c.Keyword {
 	case CmdRecycle, CmdIdle, CmdReserve, CmdStatus:
 		want = 0
-	case CmdSection, CmdDebugList:
+	case CmdSection:
+		want, check, errs = 1, []func(string) bool{piuparts.ValidSectionName}, []error{ErrInvalidToken}
+	case CmdDebugList:
 		want, check, errs = 1, []func(string) bool{validToken}, []error{ErrInvalidToken}
 	case CmdDebugState, CmdDebugDepends, CmdDebugRecDepends, CmdDebugDepCycle:
 		want, check, errs = 1, []func(string) bool{validPackageName}, []error{ErrInvalidPackage}

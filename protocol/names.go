@@ -4,10 +4,12 @@ import (
 	"strings"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/piuparts"
 )
 
-// Package names and versions are checked by internal/debian; section and
-// state names, which have no Debian rule, by validToken here.
+// Package names and versions are checked by internal/debian, section names
+// by internal/piuparts (the rule config and store use too); state names by
+// validToken here.
 
 func isLower(b byte) bool { return b >= 'a' && b <= 'z' }
 func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
@@ -29,7 +31,7 @@ func validPackageName(s string) bool {
 // (dpkg accepts "1..2"), which cannot leave a directory: it never starts
 // with "." and never holds '/'.
 func validVersion(s string) bool {
-	return len(s) <= maxPackageOrVersion && (s == testVersionNone || debian.ValidVersion(s))
+	return len(s) <= maxPackageOrVersion && (s == piuparts.TestVersionNone || debian.ValidVersion(s))
 }
 
 // ValidPackageVersion reports whether name and version are what the
@@ -42,11 +44,7 @@ func ValidPackageVersion(name, version string) bool {
 	return validPackageName(name) && validVersion(version)
 }
 
-// testVersionNone is the test version piupartslib gives a package that the
-// final distribution of an upgrade test does not have.
-const testVersionNone = "None"
-
-// validToken reports whether s is a section or state name that is safe as
+// validToken reports whether s is a state name that is safe as
 // a path component: 1 to 125 of A-Z a-z 0-9 . _ + -, starting with a
 // letter or digit, without "..".
 func validToken(s string) bool {

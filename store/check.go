@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // StaleTempAge is how old a temporary file of [LogTree.WriteLog] must be
@@ -151,7 +153,7 @@ func (db *DB) checkSection(ctx context.Context, tree *LogTree, section string, n
 	for _, r := range rs {
 		held[r.Package+"_"+r.Version] = true
 		if !marked[r.Package+"_"+r.Version] {
-			add(Finding{Path: section + "/" + string(KindReserved) + "/" + LogName(r.Package, r.Version),
+			add(Finding{Path: section + "/" + string(KindReserved) + "/" + piuparts.LogName(r.Package, r.Version),
 				Problem: ProblemReservedNoMarker, Detail: "held by " + r.Holder,
 				Action: "not repaired: the master releases it when its lease ends"})
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"piuparts-server/internal/piuparts"
 )
 
 var (
@@ -54,11 +56,5 @@ func (e *NameError) Error() string {
 // Unwrap returns [ErrUnsafeName].
 func (e *NameError) Unwrap() error { return ErrUnsafeName }
 
-// quote quotes outside input for an error message, cut to its first 80 bytes.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return fmt.Sprintf("%q...", s[:max])
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote quotes outside input for an error message ([piuparts.Quote]).
+func quote(s string) string { return piuparts.Quote(s) }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/store"
 )
 
@@ -152,7 +153,7 @@ func TestDB_LogNames(t *testing.T) {
 		{Kind: store.KindPass, Package: "hello", Version: "2.10-3"},
 		{Kind: store.KindFail, Package: "bash", Version: "5.2.15-2+b2"},
 	} {
-		e.Section, e.Path, e.SubmittedAt = "sid", "sid/"+string(e.Kind)+"/"+store.LogName(e.Package, e.Version), t0
+		e.Section, e.Path, e.SubmittedAt = "sid", "sid/"+string(e.Kind)+"/"+piuparts.LogName(e.Package, e.Version), t0
 		if err := db.AddLog(ctx, e); err != nil {
 			t.Fatalf("AddLog: %v", err)
 		}

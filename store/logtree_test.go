@@ -389,26 +389,3 @@ func TestLogTree_SyncKind_Errors(t *testing.T) {
 		})
 	}
 }
-
-func TestParseLogName(t *testing.T) {
-	tests := []struct {
-		base         string
-		pkg, version string
-		ok           bool
-	}{
-		{store.LogName("libgmp10", "2:6.2.1+dfsg1-1.1"), "libgmp10", "2:6.2.1+dfsg1-1.1", true},
-		{store.LogName("hello", "None"), "hello", "None", true},
-		{"hello_2.10-3.kpr", "", "", false},
-		{".incoming-123", "", "", false},
-		{".hidden_1.log", "", "", false},
-		{"nounderscore.log", "", "", false},
-		{"hello_.log", "", "", false},
-		{"hel lo_1.log", "", "", false},
-	}
-	for _, tt := range tests {
-		pkg, version, ok := store.ParseLogName(tt.base)
-		if pkg != tt.pkg || version != tt.version || ok != tt.ok {
-			t.Errorf("ParseLogName(%q) = %q, %q, %v, want %q, %q, %v", tt.base, pkg, version, ok, tt.pkg, tt.version, tt.ok)
-		}
-	}
-}

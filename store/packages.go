@@ -13,17 +13,13 @@ import (
 	"time"
 )
 
-// TestVersionNone is the test version of a package that is missing from the
-// final distro of an upgrade test, as piuparts writes it.
-const TestVersionNone = "None"
-
 // Package is one binary package of a section, with the fields of its
 // Packages stanza the master and the report need.
 type Package struct {
 	Name    string `json:"n"`
 	Version string `json:"v"`
 	// TestVersion is the version in the final upgrade distro when the
-	// section tests upgrades (TestVersionNone when the package is absent
+	// section tests upgrades (piuparts.TestVersionNone when the package is absent
 	// there); empty when it is the same as Version.
 	TestVersion   string `json:"tv,omitempty"`
 	Source        string `json:"s,omitempty"`

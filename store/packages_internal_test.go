@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // TestEncodePackages_likeMarshal checks that the hand-written encoding of
@@ -21,7 +23,7 @@ func TestEncodePackages_likeMarshal(t *testing.T) {
 	}{
 		{"minimal", []Package{{Name: "a", Version: "1"}}},
 		{"all fields", []Package{{
-			Name: "libc6", Version: "2.36-9+deb12u4", TestVersion: TestVersionNone, Source: "glibc",
+			Name: "libc6", Version: "2.36-9+deb12u4", TestVersion: piuparts.TestVersionNone, Source: "glibc",
 			SourceVersion: "2.36-9", Maintainer: "GNU Libc Maintainers <debian-glibc@lists.debian.org>",
 			Uploaders: "Clément \"x\" <a&b@c>, Tab\there", Depends: "libgcc-s1", PreDepends: "dpkg (>= 1.19)",
 			Provides: "libc6-x", Dependencies: []string{"libgcc-s1", "dpkg"},

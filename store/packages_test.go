@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/store"
 )
 
@@ -17,8 +18,8 @@ func TestDB_ReplacePackages(t *testing.T) {
 	ctx := t.Context()
 	db := openDB(t)
 	pkgs := bookwormPackages()
-	pkgs[4].TestVersion = "2.10-3.1"            // hello in the final distro
-	pkgs[2].TestVersion = store.TestVersionNone // debianutils gone there
+	pkgs[4].TestVersion = "2.10-3.1"               // hello in the final distro
+	pkgs[2].TestVersion = piuparts.TestVersionNone // debianutils gone there
 	fp := store.Fingerprint{Size: 123456, ModTime: time.Date(2024, 4, 30, 8, 1, 2, 345678901, time.UTC), SHA256: "ab12"}
 	if err := db.ReplacePackages(ctx, "sid", fp, t0, pkgs); err != nil {
 		t.Fatalf("ReplacePackages: %v", err)

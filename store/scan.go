@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // diskLog is a log file found in a section's directories.
@@ -46,23 +48,6 @@ type Skip struct {
 	Reason string
 }
 
-// ParseLogName splits a log tree file name NAME_VERSION.log, the inverse of
-// [LogName]. It reports false for anything else: other files
-// (piuparts-report's .kpr and .bug files), hidden and temporary files, and
-// names that [CheckName] refuses. Package names hold no "_", so the first
-// "_" ends the name.
-func ParseLogName(base string) (pkg, version string, ok bool) {
-	stem, isLog := strings.CutSuffix(base, ".log")
-	if !isLog || strings.HasPrefix(base, ".") {
-		return "", "", false
-	}
-	pkg, version, ok = strings.Cut(stem, "_")
-	if !ok || CheckName("package", pkg) != nil || CheckName("version", version) != nil {
-		return "", "", false
-	}
-	return pkg, version, true
-}
-
 // scanSection lists the logs of a section's kind directories without
 // following symbolic links: a directory or .log file that is a link, or not
 // a regular file, or whose name is not a safe NAME_VERSION.log, is skipped
@@ -73,7 +58,7 @@ func (t *LogTree) scanSection(section string) (*sectionScan, error) {
 		return nil, err
 	}
 	sc := &sectionScan{}
-	for _, k := range Kinds() {
+	for _, k := range piuparts.Kinds() {
 		relDir := section + "/" + string(k)
 		dir := filepath.Join(t.root, section, string(k))
 		st, err := os.Lstat(dir)
@@ -103,7 +88,7 @@ func (t *LogTree) scanSection(section string) (*sectionScan, error) {
 			if !strings.HasSuffix(name, ".log") {
 				continue
 			}
-			pkg, version, ok := ParseLogName(name)
+			pkg, version, ok := piuparts.ParseLogName(name)
 			if !ok {
 				sc.skipped = append(sc.skipped, Skip{rel, "not a safe NAME_VERSION.log name"})
 				continue

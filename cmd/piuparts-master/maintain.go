@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/store"
 )
 
@@ -80,7 +81,7 @@ func (m *maintenance) sections() ([]string, error) {
 
 func kindNames() []string {
 	var out []string
-	for _, k := range store.Kinds() {
+	for _, k := range piuparts.Kinds() {
 		out = append(out, string(k))
 	}
 	return out
@@ -123,7 +124,7 @@ func runImport(ctx context.Context, args []string, configPath string, stdout io.
 			fmt.Fprintf(stdout, "%s: skipped %s: %s\n", s, sk.Path, sk.Reason)
 		}
 		var kinds []string
-		for _, k := range store.Kinds() {
+		for _, k := range piuparts.Kinds() {
 			if n := sum.Indexed[k]; n > 0 {
 				kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
 			}

@@ -1,28 +1,30 @@
 package state
 
-// The states of packages, as piupartslib names them. The first fourteen are
-// the states of a section's packages (get_states); the rest only answer
-// [Result.State] for names that are not packages of the section.
-const (
-	SuccessfullyTested                 = "successfully-tested"
-	FailedTesting                      = "failed-testing"
-	CannotBeTested                     = "cannot-be-tested"
-	EssentialRequired                  = "essential-required" // obsolete
-	WaitingToBeTested                  = "waiting-to-be-tested"
-	WaitingForDependencyToBeTested     = "waiting-for-dependency-to-be-tested"
-	DependencyFailedTesting            = "dependency-failed-testing"
-	DependencyCannotBeTested           = "dependency-cannot-be-tested"
-	DependencyDoesNotExist             = "dependency-does-not-exist"
-	CircularDependency                 = "circular-dependency" // obsolete
-	Unknown                            = "unknown"
-	UnknownPreferredAlternative        = "unknown-preferred-alternative"          // obsolete
-	NoDependencyFromAlternativesExists = "no-dependency-from-alternatives-exists" // obsolete
-	Outdated                           = "outdated"
+import "piuparts-server/internal/piuparts"
 
-	ForeignI386        = "foreign:i386"
-	DoesNotExist       = "does-not-exist"
-	IgnoreDoesNotExist = "ignore-does-not-exist"
-	Virtual            = "virtual"
+// The states of packages, as piupartslib names them ([piuparts] defines the
+// names). The first fourteen are the states of a section's packages
+// (get_states); the rest only answer [Result.State] for names that are not
+// packages of the section.
+const (
+	SuccessfullyTested                 = piuparts.SuccessfullyTested
+	FailedTesting                      = piuparts.FailedTesting
+	CannotBeTested                     = piuparts.CannotBeTested
+	EssentialRequired                  = piuparts.EssentialRequired
+	WaitingToBeTested                  = piuparts.WaitingToBeTested
+	WaitingForDependencyToBeTested     = piuparts.WaitingForDependencyToBeTested
+	DependencyFailedTesting            = piuparts.DependencyFailedTesting
+	DependencyCannotBeTested           = piuparts.DependencyCannotBeTested
+	DependencyDoesNotExist             = piuparts.DependencyDoesNotExist
+	CircularDependency                 = piuparts.CircularDependency
+	Unknown                            = piuparts.Unknown
+	UnknownPreferredAlternative        = piuparts.UnknownPreferredAlternative
+	NoDependencyFromAlternativesExists = piuparts.NoDependencyFromAlternativesExists
+	Outdated                           = piuparts.Outdated
+	ForeignI386                        = piuparts.ForeignI386
+	DoesNotExist                       = piuparts.DoesNotExist
+	IgnoreDoesNotExist                 = piuparts.IgnoreDoesNotExist
+	Virtual                            = piuparts.Virtual
 )
 
 // Internal state codes, in the order of piupartslib's PackagesDB._states,

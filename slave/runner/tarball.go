@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/fsutil"
 )
 
 // DefaultTarballRecheck is when a section with max-tgz-age 0 (create the
@@ -141,7 +142,7 @@ func createTarball(ctx context.Context, j TarballJob, cmd []string, tarball stri
 			err = cerr
 		}
 	}()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := fsutil.Flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return ErrTarballBusy
 		}

@@ -2,7 +2,8 @@ package spool
 
 import (
 	"errors"
-	"fmt"
+
+	"piuparts-server/internal/piuparts"
 )
 
 var (
@@ -28,10 +29,4 @@ var (
 
 // quote quotes outside input for an error message, cut to its first 80
 // bytes.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return fmt.Sprintf("%q...", s[:max])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quote(s string) string { return piuparts.Quote(s) }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // LockFile is the name of the lock file in a spool directory, the file
@@ -29,7 +31,7 @@ func (s *Spool) Lock() (release func() error, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", p, err)
 	}
-	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := fsutil.Flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock %s: %w", p, ErrBusy)
@@ -48,34 +50,11 @@ func (s *Spool) Lock() (release func() error, err error) {
 			s.mu.Unlock()
 			// Closing the only descriptor of the open file releases
 			// the lock too; unlock first to say so.
-			err = errors.Join(flock(f, syscall.LOCK_UN), f.Close())
+			err = errors.Join(fsutil.Flock(f, syscall.LOCK_UN), f.Close())
 			if err != nil {
 				err = fmt.Errorf("unlock %s: %w", p, err)
 			}
 		})
 		return err
 	}, nil
-}
-
-// flock calls flock(2) on f, again when interrupted by a signal.
-func flock(f *os.File, how int) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			ferr = syscall.Flock(int(fd), how)
-			if ferr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if ferr != nil {
-		return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
-	}
-	return nil
 }

@@ -2,8 +2,8 @@ package spool
 
 import (
 	"fmt"
-	"strings"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/protocol"
 )
 
@@ -47,18 +47,14 @@ func ValidName(name, version string) bool {
 // NAME_VERSION.log, as piuparts-slave names it. It does not check the
 // names; see [ValidName].
 func LogName(name, version string) string {
-	return name + "_" + version + ".log"
+	return piuparts.LogName(name, version)
 }
 
 // ParseLogName splits a spool file name NAME_VERSION.log into the package
 // name and version, the inverse of [LogName]. It reports false for any
 // other file name, and for names and versions that [ValidName] refuses.
 func ParseLogName(base string) (name, version string, ok bool) {
-	stem, isLog := strings.CutSuffix(base, ".log")
-	if !isLog {
-		return "", "", false
-	}
-	name, version, ok = strings.Cut(stem, "_")
+	name, version, ok = piuparts.ParseLogName(base)
 	if !ok || !ValidName(name, version) {
 		return "", "", false
 	}

@@ -1,0 +1,93 @@
+package piuparts
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxSectionName is the longest section name in bytes: a section name is a
+// directory name (at most 255 bytes on Linux) and a word of a protocol
+// line; 125 leaves room for what is built from it.
+const MaxSectionName = 125
+
+// ValidName reports whether s is safe as one component of a path under the
+// master or slave directory and as one word of a protocol or
+// submissions.txt line: not empty, not "." or "..", valid UTF-8, no '/' or
+// '\\', no NUL, no control character and no white space. ".." inside a
+// name is allowed: dpkg accepts the version "1..2", and "hello_1..2.log"
+// stays in its directory.
+func ValidName(s string) bool {
+	if s == "" || s == "." || s == ".." || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '/' || r == '\\' || r <= ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
+			r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidSectionName reports whether s may name a section: what Debian's
+// piuparts-master accepts (any name of a config section, which it uses as
+// a directory name and reads as one word of a "section" line), limited to
+// what is safe as a directory: [ValidName], at most MaxSectionName bytes,
+// and not starting with '.' (a hidden directory) or '-' (an option to the
+// shell commands of Debian's cron scripts). "sid", "bookworm-pu",
+// "sid2experimental", "sid~exp" and "jessie_lts" are section names; "",
+// "..", ".git", "-x", "a/b", "a b" are not.
+func ValidSectionName(s string) bool {
+	return len(s) <= MaxSectionName && ValidName(s) && s[0] != '.' && s[0] != '-'
+}
+
+// TestVersionNone is the test version piupartslib gives a package that the
+// final distribution of an upgrade test does not have; slaves submit logs
+// under it.
+const TestVersionNone = "None"
+
+// LogName returns the file name piuparts gives the log of a package version,
+// NAME_VERSION.log. The version keeps its epoch colon, as piuparts keeps it:
+// "libgmp10_2:6.2.1+dfsg1-1.1.log". It does not check the names.
+func LogName(pkg, version string) string {
+	return pkg + "_" + version + ".log"
+}
+
+// ParseLogName splits a log file name NAME_VERSION.log, the inverse of
+// [LogName]. It reports false for anything else: other files
+// (piuparts-report's .kpr and .bug files), hidden and temporary files, and
+// names that [ValidName] refuses. Package names hold no "_", so the first
+// "_" ends the name.
+func ParseLogName(base string) (pkg, version string, ok bool) {
+	stem, isLog := strings.CutSuffix(base, ".log")
+	if !isLog || strings.HasPrefix(base, ".") {
+		return "", "", false
+	}
+	pkg, version, ok = strings.Cut(stem, "_")
+	if !ok || !ValidName(pkg) || !ValidName(version) {
+		return "", "", false
+	}
+	return pkg, version, true
+}
+
+// MaxQuoted is how many bytes of outside input [Quote] keeps.
+const MaxQuoted = 80
+
+// Quote quotes outside input for an error or a log line: Go-quoted, cut to
+// its first MaxQuoted bytes with "..." after the quote when it was longer.
+func Quote(s string) string {
+	if len(s) > MaxQuoted {
+		return fmt.Sprintf("%q...", s[:MaxQuoted])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Cut returns the first MaxQuoted bytes of s, for outside input logged as a
+// field rather than quoted in a message.
+func Cut(s string) string {
+	if len(s) > MaxQuoted {
+		return s[:MaxQuoted]
+	}
+	return s
+}
