@@ -81,7 +81,7 @@ func fingerprintIndex(ctx context.Context, loc string) (fingerprint, error) {
 		}
 		return fingerprint{loc: loc + ext, size: st.Size(), mtime: st.ModTime()}, nil
 	}
-	return fingerprint{}, fmt.Errorf("find index %q: %w", cut(loc), debian.ErrIndexNotFound)
+	return fingerprint{}, fmt.Errorf("find index %q: %w", piuparts.Cut(loc), debian.ErrIndexNotFound)
 }
 
 func fingerprintHTTP(ctx context.Context, loc string) (fingerprint, error) {
@@ -101,7 +101,7 @@ func fingerprintHTTP(ctx context.Context, loc string) (fingerprint, error) {
 		mtime, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 		return fingerprint{loc: loc + ext, size: resp.ContentLength, mtime: mtime, tag: resp.Header.Get("ETag")}, nil
 	}
-	return fingerprint{}, fmt.Errorf("find index %q: %w", cut(loc), debian.ErrIndexNotFound)
+	return fingerprint{}, fmt.Errorf("find index %q: %w", piuparts.Cut(loc), debian.ErrIndexNotFound)
 }
 
 // loaded is one section's archive data, parsed.

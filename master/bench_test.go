@@ -65,12 +65,12 @@ func newBookwormBench(b *testing.B) *bookwormBench {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "piuparts-master.db"))
+	db, err := store.OpenMaster(context.Background(), dir, "piuparts-master.db")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	bb.cfg = master.Config{Piuparts: pc, Dir: dir, DB: db, Log: zerolog.Nop(), Holder: "bench",
+	bb.cfg = master.Config{Piuparts: pc, DB: db, Log: zerolog.Nop(), Holder: "bench",
 		Limits: protocol.Limits{MaxLine: 4096, MaxLongPart: 1 << 20}}
 	return bb
 }
@@ -187,7 +187,7 @@ func BenchmarkWarmStatus(b *testing.B) {
 func BenchmarkWarmReserve(b *testing.B) {
 	bb := newBookwormBench(b)
 	bb.serve(b, "section bookworm", "status")
-	tree := store.NewLogTree(bb.cfg.Dir)
+	tree := bb.cfg.DB.Tree()
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -197,7 +197,7 @@ func BenchmarkWarmReserve(b *testing.B) {
 		if len(f) != 3 {
 			b.Fatalf("reserve = %q", got[1])
 		}
-		if _, err := bb.cfg.DB.Unreserve(ctx, "bookworm", f[1], f[2]); err != nil {
+		if _, err := bb.cfg.DB.Unreserve(ctx, "bookworm", f[1], f[2], "", time.Now()); err != nil {
 			b.Fatal(err)
 		}
 		if err := tree.RemoveLog("bookworm", store.KindReserved, f[1], f[2]); err != nil {

@@ -10,10 +10,18 @@ import (
 // cmdDebug answers the reference's debug commands, from the states
 // computed in memory.
 func (c *conn) cmdDebug(ctx context.Context, keyword, arg string) error {
-	res, err := c.ensureResult(ctx)
-	if err != nil {
+	s := c.sec
+	if err := c.ensureStates(ctx); err != nil {
 		return c.answerTrouble(err, keyword)
 	}
+	if s.res == nil {
+		res, err := c.cache.Result(ctx, s.name, s.recycle)
+		if err != nil {
+			return c.answerTrouble(err, keyword)
+		}
+		s.res = res
+	}
+	res := s.res
 	var words []string
 	var ok bool
 	switch keyword {

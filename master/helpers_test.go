@@ -91,7 +91,7 @@ func newEnv(t testing.TB) *env {
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.Context(), filepath.Join(e.dir, "piuparts-master.db"))
+	db, err := store.OpenMaster(t.Context(), e.dir, "piuparts-master.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func (e *env) config(holder string) master.Config {
 	return master.Config{
-		Piuparts: e.pc, Dir: e.dir, DB: e.db,
+		Piuparts: e.pc, DB: e.db,
 		Log:    zerolog.New(lockedWriter{e}).Level(zerolog.DebugLevel),
 		Holder: holder, Now: e.now,
 		Limits: protocol.Limits{MaxLine: 4096, MaxLongPart: 1 << 20},

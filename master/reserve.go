@@ -3,9 +3,9 @@ package master
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 
+	"piuparts-server/internal/config"
 	"piuparts-server/store"
 )
 
@@ -13,6 +13,12 @@ import (
 // tree disagrees with the database (a foreign reserved/ marker, a log the
 // index does not know).
 const maxSkips = 10000
+
+// holderCap is how many reservations one identified slave may hold in a
+// section: its max-reserved-per-slave, else its max-reserved.
+func holderCap(s *config.Section) int {
+	return s.MaxReserved
+}
 
 // cmdReserve reserves the best candidate for the slave and answers
 // "ok NAME TESTVERSION", or error when there is none (reserve_package).
@@ -22,9 +28,17 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 	if err := c.ensureStates(ctx); err != nil {
 		return c.answerTrouble(err, "reserve")
 	}
+	limit := 0
+	if c.cfg.Identified {
+		limit = holderCap(s.conf)
+	}
 	for range maxSkips {
 		now := c.cfg.now()
-		res, ok, err := c.cfg.DB.ReserveNext(ctx, s.name, c.holder, now, s.conf.Lease(), s.after)
+		res, ok, err := c.db.ReserveNext(ctx, s.name, c.holder, now, s.conf.Lease(), s.after, limit)
+		if errors.Is(err, store.ErrHolderCap) {
+			c.log.Warn().Str("section", s.name).Str("slave", c.holder).Int("max", limit).Msg("slave holds its maximum of reservations")
+			return c.fail()
+		}
 		if err != nil {
 			return c.answerTrouble(err, "reserve")
 		}
@@ -37,15 +51,28 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 		// Later reserves of this session start after this candidate: the
 		// ones before it were not available (_remove_unavailable_candidate).
 		s.after = res.Rank
-		taken, err := c.takeInTree(ctx, res.Package, res.Version)
+		taken, recycled, err := c.db.Take(ctx, s.name, res.Package, res.Version, s.recycle)
+		for _, k := range recycled {
+			c.log.Info().Str("section", s.name).Str("kind", string(k)).Str("package", res.Package).Str("version", res.Version).Msg("recycled")
+		}
+		if err != nil || !taken {
+			if _, uerr := c.db.DropReservation(ctx, s.name, res.Package, res.Version); uerr != nil {
+				c.log.Error().Err(uerr).Str("section", s.name).Str("package", res.Package).Msg("cannot drop reservation")
+			}
+		}
 		if err != nil {
-			c.dropReservation(ctx, res.Package, res.Version)
 			return c.answerTrouble(err, "reserve")
 		}
 		if !taken {
-			c.dropReservation(ctx, res.Package, res.Version)
+			c.log.Info().Str("section", s.name).Str("package", res.Package).Str("version", res.Version).Msg("skipping: reserved or tested in the tree")
 			continue
 		}
+		// The reservation is durable in the database already; the marker's
+		// directory is synced once when the connection ends (syncMarkers).
+		if c.unsynced == nil {
+			c.unsynced = make(map[string]bool)
+		}
+		c.unsynced[s.name] = true
 		c.clearIdle(ctx)
 		c.log.Info().Str("section", s.name).Str("package", res.Package).Str("version", res.Version).
 			Str("slave", c.holder).Time("expires", res.ExpiresAt).Msg("reserved")
@@ -55,130 +82,47 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 	return c.fail()
 }
 
-// takeInTree applies a reservation to the log tree as reserve_package does:
-// it reports false for a version that is already reserved there, or
-// (outside recycle mode) already has a log; in recycle mode it removes the
-// version's logs other than pass/; it removes the recycle/ marker and
-// creates the reserved/ marker.
-func (c *conn) takeInTree(ctx context.Context, pkg, version string) (bool, error) {
-	s := c.sec
-	if c.logExists(s.name, store.KindReserved, pkg, version) {
-		c.log.Info().Str("section", s.name).Str("package", pkg).Str("version", version).Msg("skipping: reserved/ marker without reservation")
-		return false, nil
-	}
-	recycled := c.logExists(s.name, store.KindRecycle, pkg, version)
-	switch {
-	case s.recycle && recycled:
-		for _, k := range resultKinds {
-			if k == store.KindPass || !c.logExists(s.name, k, pkg, version) {
-				continue
-			}
-			if err := c.removeLog(ctx, k, pkg, version); err != nil {
-				return false, err
-			}
-			c.log.Info().Str("section", s.name).Str("kind", string(k)).Str("package", pkg).Str("version", version).Msg("recycled")
-		}
-	case c.logExistsIn(s.name, resultKinds, pkg, version):
-		c.log.Info().Str("section", s.name).Str("package", pkg).Str("version", version).Msg("skipping: already tested")
-		return false, nil
-	}
-	if recycled {
-		if err := c.removeLog(ctx, store.KindRecycle, pkg, version); err != nil {
-			return false, err
-		}
-	}
-	// The reservation is durable in the database already; the marker's
-	// directory is synced once when the connection ends (syncMarkers),
-	// not once per reserve.
-	err := c.tree.CreateMarkerNoSync(s.name, store.KindReserved, pkg, version)
-	if errors.Is(err, store.ErrLogExists) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if c.unsynced == nil {
-		c.unsynced = make(map[string]bool)
-	}
-	c.unsynced[s.name] = true
-	return true, nil
-}
-
 // syncMarkers syncs the reserved/ directories in which this connection
 // created markers without syncing them.
 func (c *conn) syncMarkers() {
 	for section := range c.unsynced {
-		if err := c.tree.SyncKind(section, store.KindReserved); err != nil {
+		if err := c.db.Tree().SyncKind(section, store.KindReserved); err != nil {
 			c.log.Error().Err(err).Str("section", section).Msg("cannot sync reserved markers")
 		}
 	}
 	c.unsynced = nil
 }
 
-// removeLog removes a log from the tree and from the index.
-func (c *conn) removeLog(ctx context.Context, k store.Kind, pkg, version string) error {
-	if err := c.tree.RemoveLog(c.sec.name, k, pkg, version); err != nil {
-		return err
-	}
-	if _, err := c.cfg.DB.RemoveLog(ctx, c.sec.name, k, pkg, version); err != nil {
-		return err
-	}
-	return nil
-}
-
-// dropReservation undoes a reservation the tree refused.
-func (c *conn) dropReservation(ctx context.Context, pkg, version string) {
-	if _, err := c.cfg.DB.Unreserve(ctx, c.sec.name, pkg, version); err != nil {
-		c.log.Error().Err(err).Str("section", c.sec.name).Str("package", pkg).Msg("cannot drop reservation")
-	}
-}
-
 // cmdUnreserve gives a reservation back (unreserve_package): the reserved/
 // marker goes, and a recycle/ marker comes back when the version had a log.
+// An identified slave may give back only its own reservations.
 func (c *conn) cmdUnreserve(ctx context.Context, pkg, version string) error {
-	if err := c.unreserve(ctx, c.sec.name, pkg, version); err != nil {
-		return c.answerTrouble(err, "unreserve")
+	holder := ""
+	if c.cfg.Identified {
+		holder = c.holder
 	}
-	if _, err := c.cfg.DB.Unreserve(ctx, c.sec.name, pkg, version); err != nil {
+	_, err := c.db.Unreserve(ctx, c.sec.name, pkg, version, holder, c.cfg.now())
+	if errors.Is(err, store.ErrNotHolder) {
+		c.log.Warn().Err(err).Str("section", c.sec.name).Str("package", pkg).Str("version", version).
+			Str("slave", c.holder).Msg("refused to unreserve another slave's reservation")
+		return c.fail()
+	}
+	if err != nil {
 		return c.answerTrouble(err, "unreserve")
 	}
 	c.log.Info().Str("section", c.sec.name).Str("package", pkg).Str("version", version).Str("slave", c.holder).Msg("unreserved")
 	return c.ok()
 }
 
-// unreserve applies unreserve_package to the tree of a section.
-func (c *conn) unreserve(ctx context.Context, section, pkg, version string) error {
-	if c.logExists(section, store.KindReserved, pkg, version) &&
-		!c.logExists(section, store.KindRecycle, pkg, version) &&
-		c.logExistsIn(section, resultKinds, pkg, version) {
-		err := c.tree.CreateMarker(section, store.KindRecycle, pkg, version)
-		if err != nil && !errors.Is(err, store.ErrLogExists) {
-			return err
-		}
-		if err == nil {
-			if err := c.indexExisting(ctx, section, store.KindRecycle, pkg, version, c.cfg.now()); err != nil && !errors.Is(err, store.ErrDuplicate) {
-				return err
-			}
-		}
-	}
-	return c.tree.RemoveLog(section, store.KindReserved, pkg, version)
-}
-
 // expireLeases releases the reservations whose lease ended, in every
 // section, as unreserve would, and logs each.
 func (c *conn) expireLeases(ctx context.Context) {
-	expired, err := c.cfg.DB.ExpireLeases(ctx, c.cfg.now())
+	expired, err := c.db.ExpireLeases(ctx, c.cfg.now())
 	if err != nil {
-		c.log.Error().Err(err).Msg("cannot expire leases")
-		return
+		c.log.Error().Err(err).Msg("cannot release every expired lease")
 	}
 	for _, r := range expired {
-		err := c.unreserve(ctx, r.Section, r.Package, r.Version)
-		ev := c.log.Info()
-		if err != nil {
-			ev = c.log.Error().Err(fmt.Errorf("release marker: %w", err))
-		}
-		ev.Str("section", r.Section).Str("package", r.Package).Str("version", r.Version).
+		c.log.Info().Str("section", r.Section).Str("package", r.Package).Str("version", r.Version).
 			Str("slave", r.Holder).Time("reserved", r.ReservedAt).Time("expired", r.ExpiresAt).Msg("lease expired")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"piuparts-server/internal/piuparts"
 	"piuparts-server/protocol"
 	"piuparts-server/store"
 )
@@ -22,16 +23,17 @@ var ErrAborted = errors.New("master: connection aborted")
 // conn is one connection: the protocol streams and the chosen section.
 type conn struct {
 	cfg    *Config
-	tree   *store.LogTree
+	db     *store.DB
+	cache  *Cache
 	r      *protocol.Reader
 	w      *protocol.Writer
 	log    zerolog.Logger
 	logC   io.Closer // the section's log file, if open
 	sec    *session  // nil until a section was chosen
 	holder string
-	// contents memoizes content keys by stat key (see contentKeys): a
-	// cold start looks for cached states and then computes them.
-	contents map[string]string
+	// ownCache says the cache is this connection's (Config.Cache was
+	// nil): its log follows the connection's.
+	ownCache bool
 	// unsynced holds the sections whose reserved/ directory got markers
 	// that are not synced yet (see syncMarkers).
 	unsynced map[string]bool
@@ -46,12 +48,14 @@ type conn struct {
 // the storage that made it impossible to answer. Nothing is ever written to
 // out but the protocol.
 func Serve(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
-	if cfg.Piuparts == nil || cfg.DB == nil || cfg.Dir == "" {
-		return errors.New("serve: config needs Piuparts, DB and Dir")
+	if cfg.Piuparts == nil || cfg.DB == nil || cfg.DB.Tree() == nil {
+		return errors.New("serve: config needs Piuparts and a DB opened with its master directory")
 	}
-	c := &conn{cfg: &cfg, tree: cfg.Tree, log: cfg.Log, holder: cfg.Holder}
-	if c.tree == nil {
-		c.tree = store.NewLogTree(cfg.Dir)
+	c := &conn{cfg: &cfg, db: cfg.DB, cache: cfg.Cache, log: cfg.Log, holder: cfg.Holder}
+	if c.cache == nil {
+		// The connection's own: it logs where the connection logs.
+		c.cache = &Cache{Piuparts: cfg.Piuparts, DB: cfg.DB, Log: cfg.Log, Now: cfg.Now}
+		c.ownCache = true
 	}
 	if c.holder == "" {
 		c.holder = DefaultHolder
@@ -77,18 +81,18 @@ func Serve(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
 		if err != nil {
 			return c.abort(fmt.Errorf("read command: %w", err))
 		}
-		c.log.Debug().Str("command", cut(cmd.String())).Msg(">>")
+		c.log.Debug().Str("command", piuparts.Cut(cmd.String())).Msg(">>")
 		if err := cmd.Validate(); err != nil {
 			return c.abort(err)
 		}
 		if c.sec == nil && cmd.Keyword != protocol.CmdSection {
-			return c.abort(fmt.Errorf("expected section command, got %q", cut(cmd.Keyword)))
+			return c.abort(fmt.Errorf("expected section command, got %q", piuparts.Cut(cmd.Keyword)))
 		}
 		if err := c.dispatch(ctx, cmd); err != nil {
 			if errors.Is(err, ErrAborted) {
 				return c.abort(err)
 			}
-			c.log.Error().Err(err).Str("command", cut(cmd.String())).Msg("ABORT")
+			c.log.Error().Err(err).Str("command", piuparts.Cut(cmd.String())).Msg("ABORT")
 			return err
 		}
 	}
@@ -129,7 +133,7 @@ func (c *conn) dispatch(ctx context.Context, cmd protocol.Command) error {
 		return c.cmdDebug(ctx, cmd.Keyword, cmd.Args[0])
 	}
 	// Validate knows no other command.
-	return fmt.Errorf("%w: unknown command %q", ErrAborted, cut(cmd.Keyword))
+	return fmt.Errorf("%w: unknown command %q", ErrAborted, piuparts.Cut(cmd.Keyword))
 }
 
 // ok, fail and busy write an answer and log it.
@@ -158,7 +162,7 @@ func (c *conn) switchLog(path string) {
 		return
 	}
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(c.cfg.Dir, path)
+		path = filepath.Join(c.db.Tree().Root(), path)
 	}
 	l, closer, err := c.cfg.OpenLog(path)
 	if err != nil {
@@ -167,6 +171,9 @@ func (c *conn) switchLog(path string) {
 	}
 	c.closeLog()
 	c.log, c.logC = l, closer
+	if c.ownCache {
+		c.cache.Log = l
+	}
 }
 
 func (c *conn) closeLog() {
@@ -174,13 +181,8 @@ func (c *conn) closeLog() {
 		c.logC.Close()
 		c.logC = nil
 		c.log = c.cfg.Log
+		if c.ownCache {
+			c.cache.Log = c.log
+		}
 	}
-}
-
-// cut returns the first 80 bytes of s, for quoting outside input.
-func cut(s string) string {
-	if len(s) > 80 {
-		return s[:80]
-	}
-	return s
 }

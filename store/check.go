@@ -31,6 +31,9 @@ const (
 	ProblemTempFile         Problem = "leftover-temp-file" // from a crash while writing a log
 	ProblemUnsafeFile       Problem = "unsafe-file"        // a link, or an unsafe name: left alone
 	ProblemUnreadable       Problem = "unreadable-file"
+	// ProblemSubmissionMissing is an indexed submission whose line is not
+	// in submissions.txt yet (a master died between the two).
+	ProblemSubmissionMissing Problem = "submission-not-in-submissions.txt"
 )
 
 // Finding is one disagreement found by [DB.CheckSection], and what was done
@@ -66,7 +69,8 @@ func (f Finding) String() string {
 // alone because they are links or have unsafe names. With repair it drops
 // the rows of missing files, indexes the logs it lacks (modification time
 // as submission time), and removes temporary files older than
-// [StaleTempAge] at now; the other findings are only reported. It returns
+// [StaleTempAge] at now, and appends to submissions.txt the lines of
+// indexed submissions it lacks; the other findings are only reported. It returns
 // the findings sorted by path, and a *NameError for an unsafe section name
 // or the error of reading the tree or the database.
 func (db *DB) CheckSection(ctx context.Context, tree *LogTree, section string, now time.Time, repair bool) ([]Finding, error) {
@@ -162,6 +166,22 @@ func (db *DB) checkSection(ctx context.Context, tree *LogTree, section string, n
 		if !held[m.pkg+"_"+m.version] {
 			add(Finding{Path: m.rel, Problem: ProblemMarkerNoReserve,
 				Action: "not repaired: it blocks the package as in piuparts; remove it or import it"})
+		}
+	}
+	var pending int
+	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM submissions
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0`, section).Scan(&pending); err != nil {
+		return out, err
+	}
+	if pending > 0 {
+		f := &out[add(Finding{Path: section + "/" + submissionsFile, Problem: ProblemSubmissionMissing,
+			Detail: fmt.Sprintf("%d indexed submissions", pending), Action: "would append their lines"})]
+		if repair {
+			if _, err := db.writeSubmissions(ctx, tree, section, 0); err != nil {
+				f.Action = "cannot append: " + err.Error()
+			} else {
+				f.Action, f.Repaired = "appended their lines", true
+			}
 		}
 	}
 	for _, tmp := range sc.temps {

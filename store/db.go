@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	// The driver registers itself as "sqlite3"; store is its only user.
@@ -33,6 +34,44 @@ type DB struct {
 	// time out ("database is locked") while others win again and again.
 	// Serialising them here leaves one waiter per process.
 	wsem chan struct{}
+	// tree is the log tree under the master directory, when the DB was
+	// opened with [OpenMaster].
+	tree *LogTree
+	// stepHook, when set (by tests), runs between the durable steps of a
+	// submission; an error stops it there, as a crash would.
+	stepHook func(step string) error
+}
+
+// ErrNoTree means the DB was opened without a master directory ([Open]
+// rather than [OpenMaster]) and cannot touch the log tree.
+var ErrNoTree = errors.New("store: database opened without its master directory")
+
+// OpenMaster opens the database at dbPath (relative paths are taken under
+// dir) as [Open] does, together with the log tree of the master directory
+// dir, which the DB then owns: every file under dir is touched through it.
+// It returns the errors of Open.
+func OpenMaster(ctx context.Context, dir, dbPath string) (*DB, error) {
+	if !filepath.IsAbs(dbPath) {
+		dbPath = filepath.Join(dir, dbPath)
+	}
+	db, err := Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	db.tree = NewLogTree(dir)
+	return db, nil
+}
+
+// Tree returns the log tree of the master directory, nil when the DB was
+// opened with [Open].
+func (db *DB) Tree() *LogTree { return db.tree }
+
+// logTree returns the tree or ErrNoTree.
+func (db *DB) logTree() (*LogTree, error) {
+	if db.tree == nil {
+		return nil, ErrNoTree
+	}
+	return db.tree, nil
 }
 
 // dsn turns a file path into a go-sqlite3 data source name with dsnParams.

@@ -44,7 +44,7 @@ type ImportSummary struct {
 // pass/, fail/, untestable/, bugged/, affected/ and recycle/ is indexed
 // with its size, SHA-256 and modification time as submission time; each
 // reserved/ marker becomes a reservation held by [ImportHolder] from the
-// marker's modification time for lease (DefaultLeaseDuration if lease <= 0);
+// marker's modification time for lease (which must be positive);
 // each line of submissions.txt is recorded. Running it again changes
 // nothing: what is already there is counted as kept. Symbolic links are
 // never followed; files with names that are not safe NAME_VERSION.log
@@ -55,7 +55,7 @@ type ImportSummary struct {
 func (db *DB) ImportSection(ctx context.Context, tree *LogTree, section string, lease time.Duration) (ImportSummary, error) {
 	sum := ImportSummary{Section: section, Indexed: make(map[Kind]int)}
 	if lease <= 0 {
-		lease = DefaultLeaseDuration
+		return sum, fmt.Errorf("import %s: lease %v is not positive", quote(section), lease)
 	}
 	sc, err := tree.scanSection(section)
 	if err != nil {

@@ -31,10 +31,10 @@ type Submission struct {
 	Version string
 }
 
-// AddLog indexes a log in one transaction. For a result (pass, fail,
-// untestable) it also records the submission and drops the reservation of
-// that package version. It creates the section if needed and bumps its
-// generation. It returns an error wrapping [ErrDuplicate], and changes
+// AddLog indexes a log file that is in the tree (an imported log, a
+// recycle/ marker another program made) in one transaction; a submitted
+// log is indexed by [DB.Submit]. It creates the section if needed and bumps
+// its generation. It returns an error wrapping [ErrDuplicate], and changes
 // nothing, when the index already holds a log of that kind for that package
 // version; a *NameError or an error wrapping [ErrUnknownKind] for unsafe names.
 func (db *DB) AddLog(ctx context.Context, e LogEntry) error {
@@ -58,16 +58,6 @@ func (db *DB) AddLog(ctx context.Context, e LogEntry) error {
 			return err
 		} else if n == 0 {
 			return ErrDuplicate
-		}
-		if e.Kind.IsResult() {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version)
-				VALUES (?, ?, ?, ?, ?)`, unix(e.SubmittedAt), id, string(e.Kind), e.Package, e.Version); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM reservations
-				WHERE section_id = ? AND package = ? AND version = ?`, id, e.Package, e.Version); err != nil {
-				return err
-			}
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE sections SET generation = generation + 1 WHERE id = ?", id)
 		return err

@@ -3,17 +3,20 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"piuparts-server/internal/piuparts"
 )
 
-// DefaultLeaseDuration is how long a reservation lasts when [DB.Reserve] is
-// given no lease: long enough for a slave to work through a batch of
-// reservations, short enough that a dead slave's packages come back the
-// next day.
-const DefaultLeaseDuration = 24 * time.Hour
+// ErrNotHolder means a reservation is held by another slave than the one
+// that asked to give it back; nothing was changed.
+var ErrNotHolder = errors.New("store: reservation held by another slave")
+
+// ErrHolderCap means the slave already holds as many reservations in the
+// section as it may; nothing was reserved.
+var ErrHolderCap = errors.New("store: slave holds its maximum of reservations")
 
 // Reservation is a package version handed to a slave for testing.
 type Reservation struct {
@@ -44,44 +47,21 @@ const eligibleSQL = `s.state = 'waiting-to-be-tested'
 			WHERE l.section_id = s.section_id AND l.package = s.package
 			AND l.version = s.version AND l.kind = 'recycle'))`
 
-// Reserve atomically reserves for holder the first of candidates (package
-// names, in order of preference) that may be tested: in state
-// waiting-to-be-tested, not reserved, and without a log of its tested version
-// (unless a recycle marker asks to test it again). With nil candidates the
-// first such package by name is taken. A reservation whose lease expired at
-// now counts as absent and is replaced. The lease lasts lease from now, or
-// [DefaultLeaseDuration] if lease <= 0. Nothing is reserved while the
-// section's states are stale (see [DB.ReplacePackages]). It returns ok false
-// when no candidate may be reserved, and a *NameError for an unsafe section
-// name.
-func (db *DB) Reserve(ctx context.Context, section, holder string, now time.Time, lease time.Duration, candidates []string) (res Reservation, ok bool, err error) {
-	return db.reserve(ctx, section, holder, now, lease, func(tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
-		if candidates == nil {
-			return firstEligible(ctx, tx, id, now)
-		}
-		return firstEligibleOf(ctx, tx, id, now, candidates)
-	})
-}
-
 // ReserveNext atomically reserves for holder the package that may be
-// tested (as for [DB.Reserve]) with the lowest rank above after, as
-// [DB.SetStates] ranked them; packages without a rank are never offered.
-// The returned reservation carries the rank, which the caller passes as
-// after to continue past it. It returns ok false when no such package may
-// be reserved, and a *NameError for an unsafe section name.
-func (db *DB) ReserveNext(ctx context.Context, section, holder string, now time.Time, lease time.Duration, after int) (res Reservation, ok bool, err error) {
-	return db.reserve(ctx, section, holder, now, lease, func(tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
-		return firstEligibleRanked(ctx, tx, id, now, after)
-	})
-}
-
-// pickFunc chooses the package to reserve in section id at now.
-type pickFunc func(tx *sql.Tx, id, now int64) (pkg, version string, rank int, ok bool, err error)
-
-// reserve runs one reservation transaction with pick choosing the package.
-func (db *DB) reserve(ctx context.Context, section, holder string, now time.Time, lease time.Duration, pick pickFunc) (res Reservation, ok bool, err error) {
+// tested with the lowest rank above after, as [DB.SetStates] ranked it: in
+// state waiting-to-be-tested, not reserved (a reservation whose lease
+// expired at now counts as absent and is replaced), and without a log of
+// its tested version unless a recycle marker asks to test it again;
+// packages without a rank are never offered, and nothing is reserved while
+// the section has no computed states. The lease lasts lease from now. With
+// limit > 0, a holder that already holds limit unexpired reservations in
+// the section gets nothing: the error wraps [ErrHolderCap]. The returned
+// reservation carries the rank, which the caller passes as after to
+// continue past it. It returns ok false when no package may be reserved,
+// and a *NameError for an unsafe section name.
+func (db *DB) ReserveNext(ctx context.Context, section, holder string, now time.Time, lease time.Duration, after, limit int) (res Reservation, ok bool, err error) {
 	if lease <= 0 {
-		lease = DefaultLeaseDuration
+		return Reservation{}, false, fmt.Errorf("reserve in %s: lease %v is not positive", quote(section), lease)
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := CheckName("section", section); err != nil {
@@ -99,8 +79,28 @@ func (db *DB) reserve(ctx context.Context, section, holder string, now time.Time
 		if err != nil {
 			return err
 		}
-		pkg, version, rank, found, err := pick(tx, id, unix(now))
-		if err != nil || !found {
+		if limit > 0 {
+			var held int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reservations
+				WHERE section_id = ? AND holder = ? AND expires_at > ?`, id, holder, unix(now)).Scan(&held); err != nil {
+				return err
+			}
+			if held >= limit {
+				return fmt.Errorf("%s holds %d: %w", quote(holder), held, ErrHolderCap)
+			}
+		}
+		var (
+			pkg, version string
+			rank         int
+		)
+		err = tx.QueryRowContext(ctx, `SELECT s.package, s.version, k.rank
+			FROM candidates k JOIN states s ON s.section_id = k.section_id AND s.package = k.package
+			WHERE k.section_id = :sid AND k.rank > :after AND `+eligibleSQL+` ORDER BY k.rank LIMIT 1`,
+			sql.Named("sid", id), sql.Named("now", unix(now)), sql.Named("after", after)).Scan(&pkg, &version, &rank)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		ok = true
@@ -121,68 +121,41 @@ func (db *DB) reserve(ctx context.Context, section, holder string, now time.Time
 	return res, ok, nil
 }
 
-// scanPick reads one (package, version, rank) row; no row is ok false.
-func scanPick(row *sql.Row) (pkg, version string, rank int, ok bool, err error) {
-	err = row.Scan(&pkg, &version, &rank)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", 0, false, nil
-	}
-	return pkg, version, rank, err == nil, err
-}
-
-// firstEligible returns the first package by name that may be reserved.
-func firstEligible(ctx context.Context, tx *sql.Tx, id, now int64) (string, string, int, bool, error) {
-	return scanPick(tx.QueryRowContext(ctx, `SELECT s.package, s.version, 0 FROM states s
-		WHERE s.section_id = :sid AND `+eligibleSQL+` ORDER BY s.package LIMIT 1`,
-		sql.Named("sid", id), sql.Named("now", now)))
-}
-
-// firstEligibleRanked returns the package of lowest rank above after that
-// may be reserved.
-func firstEligibleRanked(ctx context.Context, tx *sql.Tx, id, now int64, after int) (string, string, int, bool, error) {
-	return scanPick(tx.QueryRowContext(ctx, `SELECT s.package, s.version, k.rank
-		FROM candidates k JOIN states s ON s.section_id = k.section_id AND s.package = k.package
-		WHERE k.section_id = :sid AND k.rank > :after AND `+eligibleSQL+` ORDER BY k.rank LIMIT 1`,
-		sql.Named("sid", id), sql.Named("now", now), sql.Named("after", after)))
-}
-
-// candidateBatch is how many candidates one query checks: most reserves
-// take one of the first few, and a batch costs one call into SQLite instead
-// of one per candidate.
-const candidateBatch = 64
-
-// firstEligibleOf returns the first of candidates that may be reserved,
-// checking them in batches given to SQLite as JSON arrays.
-func firstEligibleOf(ctx context.Context, tx *sql.Tx, id, now int64, candidates []string) (string, string, int, bool, error) {
-	// CROSS JOIN keeps json_each the outer loop: the batch is small, the
-	// states table is not.
-	stmt, err := tx.PrepareContext(ctx, `SELECT s.package, s.version, 0
-		FROM json_each(:cands) c
-		CROSS JOIN states s ON s.section_id = :sid AND s.package = c.value
-		WHERE `+eligibleSQL+` ORDER BY c.key LIMIT 1`)
+// Unreserve gives back the reservation of a package version in a section
+// as piupartslib's unreserve_package does: the reserved/ marker goes, and a
+// recycle/ marker comes back (and is indexed) when the version has a log.
+// With holder "", whoever holds the reservation may give it back (the
+// reference's behaviour, for slaves without an identity); otherwise a
+// reservation held by another slave is refused with an error wrapping
+// [ErrNotHolder], and nothing changes. It reports whether there was a
+// reservation row.
+func (db *DB) Unreserve(ctx context.Context, section, pkg, version, holder string, now time.Time) (bool, error) {
+	found, err := db.unreserve(ctx, section, pkg, version, holder, now)
 	if err != nil {
-		return "", "", 0, false, err
+		return false, fmt.Errorf("unreserve %s %s in %s: %w", quote(pkg), quote(version), quote(section), err)
 	}
-	defer stmt.Close()
-	for len(candidates) > 0 {
-		batch := candidates[:min(candidateBatch, len(candidates))]
-		candidates = candidates[len(batch):]
-		cands, err := json.Marshal(batch)
-		if err != nil {
-			return "", "", 0, false, err
-		}
-		pkg, version, rank, ok, err := scanPick(stmt.QueryRowContext(ctx, sql.Named("sid", id), sql.Named("now", now),
-			sql.Named("cands", string(cands))))
-		if err != nil || ok {
-			return pkg, version, rank, ok, err
-		}
-	}
-	return "", "", 0, false, nil
+	return found, nil
 }
 
-// Unreserve drops the reservation of a package version in a section,
-// whoever holds it, and reports whether there was one.
-func (db *DB) Unreserve(ctx context.Context, section, pkg, version string) (bool, error) {
+func (db *DB) unreserve(ctx context.Context, section, pkg, version, holder string, now time.Time) (bool, error) {
+	if err := checkLogNames(section, KindReserved, pkg, version); err != nil {
+		return false, err
+	}
+	if holder != "" {
+		var held string
+		err := db.db.QueryRowContext(ctx, `SELECT holder FROM reservations
+			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND package = ? AND version = ?`,
+			section, pkg, version).Scan(&held)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		if err == nil && held != holder {
+			return false, fmt.Errorf("held by %s: %w", quote(held), ErrNotHolder)
+		}
+	}
+	if err := db.releaseMarker(ctx, section, pkg, version, now); err != nil {
+		return false, err
+	}
 	var n int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM reservations
@@ -194,10 +167,108 @@ func (db *DB) Unreserve(ctx context.Context, section, pkg, version string) (bool
 		n, err = r.RowsAffected()
 		return err
 	})
-	if err != nil {
-		return false, fmt.Errorf("unreserve %s %s in %s: %w", quote(pkg), quote(version), quote(section), err)
+	return n > 0, err
+}
+
+// releaseMarker applies unreserve_package to the tree, when the DB has one.
+func (db *DB) releaseMarker(ctx context.Context, section, pkg, version string, now time.Time) error {
+	t := db.tree
+	if t == nil {
+		return nil
 	}
-	return n > 0, nil
+	if t.LogExists(section, KindReserved, pkg, version) &&
+		!t.LogExists(section, KindRecycle, pkg, version) &&
+		t.LogExistsIn(section, piuparts.TestedKinds(), pkg, version) {
+		err := t.CreateMarker(section, KindRecycle, pkg, version)
+		if err != nil && !errors.Is(err, ErrLogExists) {
+			return err
+		}
+		if err == nil {
+			if err := db.IndexFile(ctx, section, KindRecycle, pkg, version, now); err != nil && !errors.Is(err, ErrDuplicate) {
+				return err
+			}
+		}
+	}
+	return t.RemoveLog(section, KindReserved, pkg, version)
+}
+
+// Take applies a reservation made by [DB.ReserveNext] to the log tree as
+// reserve_package does. It reports false, changing nothing, for a version
+// that is already reserved there (a reserved/ marker without a
+// reservation: another program's) or, outside recycle mode, already has a
+// log; in recycle mode it removes the version's logs other than pass/ (and
+// their rows) when a recycle/ marker asks for a retest, and returns their
+// kinds; it removes the recycle/ marker and creates the reserved/ marker
+// without syncing its directory ([LogTree.SyncKind] syncs it once for
+// many: the reservation row is what is durable).
+func (db *DB) Take(ctx context.Context, section, pkg, version string, recycle bool) (taken bool, recycled []Kind, err error) {
+	t, err := db.logTree()
+	if err != nil {
+		return false, nil, err
+	}
+	if t.LogExists(section, KindReserved, pkg, version) {
+		return false, nil, nil
+	}
+	hasRecycle := t.LogExists(section, KindRecycle, pkg, version)
+	switch {
+	case recycle && hasRecycle:
+		for _, k := range piuparts.TestedKinds() {
+			if k == KindPass || !t.LogExists(section, k, pkg, version) {
+				continue
+			}
+			if err := db.RemoveLogFile(ctx, section, k, pkg, version); err != nil {
+				return false, recycled, err
+			}
+			recycled = append(recycled, k)
+		}
+	case t.LogExistsIn(section, piuparts.TestedKinds(), pkg, version):
+		return false, nil, nil
+	}
+	if hasRecycle {
+		if err := db.RemoveLogFile(ctx, section, KindRecycle, pkg, version); err != nil {
+			return false, recycled, err
+		}
+	}
+	err = t.CreateMarkerNoSync(section, KindReserved, pkg, version)
+	if errors.Is(err, ErrLogExists) {
+		return false, recycled, nil
+	}
+	if err != nil {
+		return false, recycled, err
+	}
+	return true, recycled, nil
+}
+
+// RemoveLogFile removes a log from the tree and then from the index.
+func (db *DB) RemoveLogFile(ctx context.Context, section string, kind Kind, pkg, version string) error {
+	t, err := db.logTree()
+	if err != nil {
+		return err
+	}
+	if err := t.RemoveLog(section, kind, pkg, version); err != nil {
+		return err
+	}
+	_, err = db.RemoveLog(ctx, section, kind, pkg, version)
+	return err
+}
+
+// IndexFile adds a log (or marker) that is in the tree to the index, e.g.
+// a recycle/ marker another program made. It returns an error wrapping
+// [ErrDuplicate] when the index has it, and one wrapping fs.ErrNotExist
+// when the file is not there.
+func (db *DB) IndexFile(ctx context.Context, section string, kind Kind, pkg, version string, now time.Time) error {
+	t, err := db.logTree()
+	if err != nil {
+		return err
+	}
+	lf, err := t.StatLog(section, kind, pkg, version)
+	if err != nil {
+		return err
+	}
+	return db.AddLog(ctx, LogEntry{
+		Section: section, Kind: kind, Package: pkg, Version: version,
+		Path: lf.Path, Size: lf.Size, SHA256: lf.SHA256, SubmittedAt: now,
+	})
 }
 
 const reservationColumns = `s.name, r.package, r.version, r.holder, r.reserved_at, r.expires_at`
@@ -237,7 +308,9 @@ func (db *DB) Reservations(ctx context.Context, section string) ([]Reservation, 
 }
 
 // ExpireLeases drops, in every section, the reservations whose lease ended
-// at or before now, and returns them by section and package.
+// at or before now, removes their reserved/ markers as [DB.Unreserve]
+// would, and returns them by section and package, with the joined errors
+// of the markers it could not release.
 func (db *DB) ExpireLeases(ctx context.Context, now time.Time) ([]Reservation, error) {
 	var rs []Reservation
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -256,5 +329,14 @@ func (db *DB) ExpireLeases(ctx context.Context, now time.Time) ([]Reservation, e
 	if err != nil {
 		return nil, fmt.Errorf("expire leases: %w", err)
 	}
-	return rs, nil
+	// The markers go as unreserve would remove them; a failure is
+	// reported once all were tried (the rows are gone: the next reserve
+	// skips a marker it does not know).
+	var errs []error
+	for _, r := range rs {
+		if err := db.releaseMarker(ctx, r.Section, r.Package, r.Version, now); err != nil {
+			errs = append(errs, fmt.Errorf("release marker of %s %s in %s: %w", quote(r.Package), quote(r.Version), quote(r.Section), err))
+		}
+	}
+	return rs, errors.Join(errs...)
 }

@@ -35,13 +35,15 @@ type Section struct {
 
 	StatesInputs     string    // as given to [DB.SetStates]
 	StatesComputedAt time.Time // zero until [DB.SetStates] ran
+	StatesSeq        int64     // how many times [DB.SetStates] ran
+	StatesRecycle    bool      // the states were computed in recycle mode
 
 	IdleAt        time.Time // piuparts' idle.stamp; zero when not idle
 	RecycleIdleAt time.Time // piuparts' recycle.stamp; zero when not idle
 }
 
 const sectionColumns = `name, config_hash, packages_size, packages_mtime, packages_sha256,
-	packages_stat, packages_updated_at, generation, states_inputs, states_computed_at, idle_at, recycle_idle_at`
+	packages_stat, packages_updated_at, generation, states_inputs, states_computed_at, states_seq, states_recycle, idle_at, recycle_idle_at`
 
 // scanSection reads one row of sectionColumns.
 func scanSection(row interface{ Scan(...any) error }) (Section, error) {
@@ -51,7 +53,7 @@ func scanSection(row interface{ Scan(...any) error }) (Section, error) {
 		updated, computed, idle, recycleIdle sql.NullInt64
 	)
 	err := row.Scan(&s.Name, &s.ConfigHash, &s.Packages.Size, &mtime, &s.Packages.SHA256, &s.Packages.Stat,
-		&updated, &s.Generation, &s.StatesInputs, &computed, &idle, &recycleIdle)
+		&updated, &s.Generation, &s.StatesInputs, &computed, &s.StatesSeq, &s.StatesRecycle, &idle, &recycleIdle)
 	if err != nil {
 		return Section{}, err
 	}

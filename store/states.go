@@ -31,12 +31,13 @@ type PackageState struct {
 
 // SetStates replaces the computed states of a section with states in one
 // transaction, and records inputs (a fingerprint of what they were computed
-// from, e.g. including [Section.Generation]) and now. Only the rows that
+// from, e.g. including [Section.Generation]), whether they were computed in
+// recycle mode, and now; it counts the computation ([Section.StatesSeq]). Only the rows that
 // changed are written: a recomputation after a new log or a new Packages
 // file touches few of them. It returns an error wrapping ErrNoSection for a
 // section that has no row yet, and an error for a state without package,
 // version or state, or a package given twice; then nothing is changed.
-func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Time, states []PackageState) error {
+func (db *DB) SetStates(ctx context.Context, section, inputs string, recycle bool, now time.Time, states []PackageState) error {
 	order, ranks, err := checkStates(states)
 	if err != nil {
 		return fmt.Errorf("set states of %s: %w", quote(section), err)
@@ -83,8 +84,8 @@ func (db *DB) SetStates(ctx context.Context, section, inputs string, now time.Ti
 			SELECT ?, value->>1, value->>0 FROM json_each(?)`, id, ranks); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE sections SET states_inputs = ?, states_computed_at = ? WHERE id = ?",
-			inputs, unix(now), id)
+		_, err = tx.ExecContext(ctx, `UPDATE sections SET states_inputs = ?, states_computed_at = ?,
+			states_seq = states_seq + 1, states_recycle = ? WHERE id = ?`, inputs, unix(now), recycle, id)
 		return err
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,10 +21,9 @@ var errProblems = errors.New("problems remain")
 // maintenance is what import and fsck work on: the master directory, its
 // database and its sections.
 type maintenance struct {
-	cfg  *config.Config
-	dir  string
-	db   *store.DB
-	tree *store.LogTree
+	cfg *config.Config
+	dir string
+	db  *store.DB
 }
 
 // openMaintenance loads the config and opens the database of the master
@@ -48,43 +46,11 @@ func openMaintenance(ctx context.Context, configPath, dir string) (*maintenance,
 	if !st.IsDir() {
 		return nil, fmt.Errorf("master directory %s: not a directory", dir)
 	}
-	db, err := store.Open(ctx, under(dir, cfg.Global.DB))
+	db, err := store.OpenMaster(ctx, dir, cfg.Global.DB)
 	if err != nil {
 		return nil, err
 	}
-	return &maintenance{cfg: cfg, dir: dir, db: db, tree: store.NewLogTree(dir)}, nil
-}
-
-// sections returns the section directories of the master directory, by
-// name: directories (not links) with a safe name holding a log directory
-// or submissions.txt.
-func (m *maintenance) sections() ([]string, error) {
-	entries, err := os.ReadDir(m.dir)
-	if err != nil {
-		return nil, fmt.Errorf("list sections: %w", err)
-	}
-	var names []string
-	for _, e := range entries {
-		if !e.IsDir() || store.CheckName("section", e.Name()) != nil {
-			continue
-		}
-		for _, sub := range append(kindNames(), "submissions.txt") {
-			if _, err := os.Lstat(filepath.Join(m.dir, e.Name(), sub)); err == nil {
-				names = append(names, e.Name())
-				break
-			}
-		}
-	}
-	sort.Strings(names)
-	return names, nil
-}
-
-func kindNames() []string {
-	var out []string
-	for _, k := range piuparts.Kinds() {
-		out = append(out, string(k))
-	}
-	return out
+	return &maintenance{cfg: cfg, dir: dir, db: db}, nil
 }
 
 // lease is the reserved-expire of a section, or the default for a section
@@ -93,7 +59,7 @@ func (m *maintenance) lease(section string) time.Duration {
 	if s, err := m.cfg.Section(section); err == nil {
 		return s.Lease()
 	}
-	return config.DefaultReservedExpire * time.Second
+	return time.Duration(config.DefaultReservedExpire) * time.Second
 }
 
 // runImport adopts an existing piuparts master directory: "import [DIR]".
@@ -110,13 +76,13 @@ func runImport(ctx context.Context, args []string, configPath string, stdout io.
 		return fmt.Errorf("import: %w", err)
 	}
 	defer m.db.Close()
-	sections, err := m.sections()
+	sections, err := m.db.Tree().Sections()
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	for _, s := range sections {
 		start := time.Now()
-		sum, err := m.db.ImportSection(ctx, m.tree, s, m.lease(s))
+		sum, err := m.db.ImportSection(ctx, m.db.Tree(), s, m.lease(s))
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -158,13 +124,13 @@ func runFsck(ctx context.Context, args []string, configPath string, stdout io.Wr
 		return fmt.Errorf("fsck: %w", err)
 	}
 	defer m.db.Close()
-	sections, err := m.sections()
+	sections, err := m.db.Tree().Sections()
 	if err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
 	remaining := 0
 	for _, s := range sections {
-		found, err := m.db.CheckSection(ctx, m.tree, s, time.Now(), repair)
+		found, err := m.db.CheckSection(ctx, m.db.Tree(), s, time.Now(), repair)
 		if err != nil {
 			return fmt.Errorf("fsck: %w", err)
 		}

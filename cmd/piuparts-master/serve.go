@@ -63,8 +63,7 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 		// the request is only recorded.
 		log.Info().Str("slave", holder).Str("ssh_original_command", cut(oc, 200)).Msg("ignoring the client's command")
 	}
-	dbPath := under(dir, cfg.Global.DB)
-	db, err := store.Open(ctx, dbPath)
+	db, err := store.OpenMaster(ctx, dir, cfg.Global.DB)
 	if err != nil {
 		log.Error().Err(err).Msg("ABORT")
 		return err
@@ -79,7 +78,6 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 	defer restore()
 	err = master.Serve(ctx, master.Config{
 		Piuparts: cfg,
-		Dir:      dir,
 		DB:       db,
 		Log:      log,
 		OpenLog: func(path string) (zerolog.Logger, io.Closer, error) {
@@ -92,8 +90,9 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 			}
 			return newLogger(f), f, nil
 		},
-		Limits: limits,
-		Holder: holder,
+		Limits:     limits,
+		Holder:     holder,
+		Identified: opts.slaveID != "",
 	}, in, stdout)
 	if err != nil {
 		log.Error().Err(err).Str("slave", holder).Msg("connection ended")

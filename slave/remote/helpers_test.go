@@ -381,7 +381,7 @@ func newMasterEnv(t testing.TB) *masterEnv {
 		t.Fatal(err)
 	}
 	e.pc = pc
-	db, err := store.Open(t.Context(), filepath.Join(e.dir, "piuparts-master.db"))
+	db, err := store.OpenMaster(t.Context(), e.dir, "piuparts-master.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func newMasterEnv(t testing.TB) *masterEnv {
 
 // serve is a sessionHandler running our master.
 func (e *masterEnv) serve(ctx context.Context, _ string, ch ssh.Channel) uint32 {
-	cfg := master.Config{Piuparts: e.pc, Dir: e.dir, DB: e.db, Log: zerolog.Nop(), Holder: "test-slave"}
+	cfg := master.Config{Piuparts: e.pc, DB: e.db, Log: zerolog.Nop(), Holder: "test-slave"}
 	if err := master.Serve(ctx, cfg, ch, ch); err != nil {
 		fmt.Fprintf(ch.Stderr(), "master: %v\n", err)
 		return 1

@@ -1,0 +1,499 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"piuparts-server/internal/fsutil"
+	"piuparts-server/internal/piuparts"
+)
+
+// ErrReadLog is wrapped by the error of [DB.Submit] when reading the log
+// from its source failed (a connection dropped or a protocol error in the
+// long part): nothing was stored, and the source is out of step.
+var ErrReadLog = errors.New("store: reading the log failed")
+
+// Incoming is a log a slave submits.
+type Incoming struct {
+	Section string
+	Result  Kind // pass, fail or untestable
+	Package string
+	Version string
+	By      string    // the slave, as the master names it
+	At      time.Time // when it arrived: submissions.txt's EPOCH
+}
+
+// Received is what [DB.Submit] did with a log.
+type Received struct {
+	LogFile
+	// Duplicate says the log was stored and indexed before: the
+	// submission changed nothing (piuparts ignores it too).
+	Duplicate bool
+	// Recovered says the log was on disk but not indexed (a master died
+	// between the two): this submission completed the earlier one.
+	Recovered bool
+	// Replaced lists the kinds of the version's older logs that were
+	// removed because the version was reserved (a retest).
+	Replaced []Kind
+	// Holder is the holder of the reservation the log ended, "" if none.
+	Holder string
+}
+
+// Submit stores a submitted log and everything that acknowledging it takes,
+// in an order that loses nothing: the log is read whole into a temporary
+// file and synced; then, for a reserved version (a retest), it replaces a
+// log of the same name atomically (rename), otherwise it is linked under
+// its name without replacing one (a log already there makes the submission
+// a duplicate); the directory is synced. Only then are the version's older
+// logs (in the other result directories) and its reserved/ marker removed,
+// the log indexed, the submission recorded and the reservation dropped (one
+// transaction), the known-problem report of the name's older log removed,
+// and the line appended to SECTION/submissions.txt and synced. When Submit
+// returns nil all of it is durable and the master may answer ok; a failure
+// or a crash at any step leaves the previous acknowledged state whole, and
+// the same submission sent again completes what was left.
+//
+// The source r is read to its end even when storing fails, so that a
+// stream it is part of stays in step. It returns an error wrapping
+// [ErrReadLog] when r fails (nothing is stored), a *NameError or an error
+// wrapping [ErrUnknownKind] for unsafe names or a kind that is not a
+// result, ctx.Err(), or the error of the step that failed.
+func (db *DB) Submit(ctx context.Context, in Incoming, r io.Reader) (Received, error) {
+	rcv, err := db.submit(ctx, in, r)
+	if err != nil {
+		return Received{}, fmt.Errorf("submit %s log of %s %s in %s: %w", in.Result, quote(in.Package), quote(in.Version), quote(in.Section), err)
+	}
+	return rcv, nil
+}
+
+func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Received, err error) {
+	drain := func() error {
+		if _, derr := io.Copy(io.Discard, r); derr != nil {
+			return fmt.Errorf("%w: %w", ErrReadLog, derr)
+		}
+		return nil
+	}
+	if err := checkLogNames(in.Section, in.Result, in.Package, in.Version); err != nil {
+		return rcv, errors.Join(err, drain())
+	}
+	if !in.Result.IsResult() {
+		return rcv, errors.Join(fmt.Errorf("%w %s", ErrUnknownKind, quote(string(in.Result))), drain())
+	}
+	t, err := db.logTree()
+	if err != nil {
+		return rcv, errors.Join(err, drain())
+	}
+	rel, _ := LogPath(in.Section, in.Result, in.Package, in.Version)
+	final := filepath.Join(t.root, filepath.FromSlash(rel))
+	dir := filepath.Dir(final)
+
+	// The log, whole and synced, under a temporary name.
+	temp, lf, err := t.receive(ctx, dir, r)
+	if temp != "" {
+		defer os.Remove(temp)
+	}
+	if err != nil {
+		if !errors.Is(err, ErrReadLog) {
+			err = errors.Join(err, drain())
+		}
+		return rcv, err
+	}
+	lf.Path = rel
+	if err := db.step("written"); err != nil {
+		return rcv, err
+	}
+
+	// Under its name: a retest replaces the older log of the same name in
+	// one rename; otherwise an existing log is never replaced.
+	reserved := t.LogExists(in.Section, KindReserved, in.Package, in.Version)
+	if reserved {
+		err = os.Rename(temp, final)
+	} else if err = os.Link(temp, final); errors.Is(err, fs.ErrExist) {
+		return db.resubmitted(ctx, t, in)
+	}
+	if err != nil {
+		return rcv, err
+	}
+	if err := fsutil.SyncDir(dir); err != nil {
+		return rcv, err
+	}
+	if err := db.step("linked"); err != nil {
+		return rcv, err
+	}
+
+	// The new log is durable: now the older ones may go
+	// (_remove_logs_if_reserved).
+	if reserved {
+		for _, k := range piuparts.TestedKinds() {
+			if k == in.Result || !t.LogExists(in.Section, k, in.Package, in.Version) {
+				continue
+			}
+			p, _ := t.logFile(in.Section, k, in.Package, in.Version)
+			if err := removeFile(p); err != nil {
+				return rcv, err
+			}
+			rcv.Replaced = append(rcv.Replaced, k)
+		}
+		if err := db.step("replaced"); err != nil {
+			return rcv, err
+		}
+		p, _ := t.logFile(in.Section, KindReserved, in.Package, in.Version)
+		if err := removeFile(p); err != nil {
+			return rcv, err
+		}
+		if err := db.step("unmarked"); err != nil {
+			return rcv, err
+		}
+	}
+	// A cache of the report's: no sync needed.
+	if err := os.Remove(kprPath(final)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return rcv, err
+	}
+	rcv.LogFile = lf
+	id, holder, err := db.indexSubmission(ctx, in, lf, rcv.Replaced)
+	if err != nil {
+		return rcv, err
+	}
+	rcv.Holder = holder
+	if err := db.step("indexed"); err != nil {
+		return rcv, err
+	}
+	if _, err := db.writeSubmissions(ctx, t, in.Section, id); err != nil {
+		return rcv, err
+	}
+	return rcv, nil
+}
+
+// receive copies r into a new temporary file in dir and syncs it. It
+// returns the temporary file's name (to be removed by the caller) and the
+// log's size and SHA-256; an error of r wraps ErrReadLog.
+func (t *LogTree) receive(ctx context.Context, dir string, r io.Reader) (string, LogFile, error) {
+	if err := ctx.Err(); err != nil {
+		return "", LogFile{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", LogFile{}, err
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return "", LogFile{}, err
+	}
+	temp := f.Name()
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	// Logs are read by the report and by people; CreateTemp makes 0600.
+	if err := f.Chmod(0o644); err != nil {
+		return temp, LogFile{}, err
+	}
+	h := sha256.New()
+	var n int64
+	buf := make([]byte, 64<<10)
+	src := ctxReader{ctx: ctx, r: r}
+	for {
+		m, rerr := src.Read(buf)
+		if m > 0 {
+			if _, werr := f.Write(buf[:m]); werr != nil {
+				return temp, LogFile{}, werr
+			}
+			h.Write(buf[:m])
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			if ctx.Err() != nil {
+				return temp, LogFile{}, rerr
+			}
+			return temp, LogFile{}, fmt.Errorf("%w: %w", ErrReadLog, rerr)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return temp, LogFile{}, err
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return temp, LogFile{}, err
+	}
+	return temp, LogFile{Size: n, SHA256: hexSum(h)}, nil
+}
+
+// resubmitted handles a log whose file is already there: a duplicate when
+// the index knows it, else the completion of a submission a crash
+// interrupted between the file and the index.
+func (db *DB) resubmitted(ctx context.Context, t *LogTree, in Incoming) (Received, error) {
+	var rcv Received
+	lf, err := t.StatLog(in.Section, in.Result, in.Package, in.Version)
+	if err != nil {
+		return rcv, err
+	}
+	rcv.LogFile = lf
+	indexed, err := db.hasLog(ctx, in.Section, in.Result, in.Package, in.Version)
+	if err != nil {
+		return rcv, err
+	}
+	var id int64
+	if indexed {
+		rcv.Duplicate = true
+		holder, err := db.DropReservation(ctx, in.Section, in.Package, in.Version)
+		if err != nil {
+			return rcv, err
+		}
+		rcv.Holder = holder
+	} else {
+		// The older logs a retest removed are gone from disk; their rows go
+		// with this one.
+		var gone []Kind
+		for _, k := range piuparts.TestedKinds() {
+			if k != in.Result && !t.LogExists(in.Section, k, in.Package, in.Version) {
+				gone = append(gone, k)
+			}
+		}
+		rcv.Recovered = true
+		if id, rcv.Holder, err = db.indexSubmission(ctx, in, lf, gone); err != nil {
+			return rcv, err
+		}
+	}
+	// A crash may also have come after the index and before the line.
+	if _, err := db.writeSubmissions(ctx, t, in.Section, id); err != nil {
+		return rcv, err
+	}
+	return rcv, nil
+}
+
+// hasLog reports whether the index holds a log.
+func (db *DB) hasLog(ctx context.Context, section string, kind Kind, pkg, version string) (bool, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM logs WHERE section_id = (SELECT id FROM sections WHERE name = ?)
+		AND kind = ? AND package = ? AND version = ?`, section, string(kind), pkg, version).Scan(&n)
+	return n > 0, err
+}
+
+// indexSubmission indexes a submitted log in one transaction: the log's
+// row (replacing one of the same name), the rows of the kinds in gone
+// dropped, the submission recorded as not yet written to submissions.txt,
+// the reservation dropped and the generation bumped. It returns the
+// submission's id and the reservation's holder ("" if none).
+func (db *DB) indexSubmission(ctx context.Context, in Incoming, lf LogFile, gone []Kind) (subID int64, holder string, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := ensureSection(ctx, tx, in.Section)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO logs
+			(section_id, kind, package, version, path, size, sha256, submitted_at, submitted_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (section_id, package, version, kind) DO UPDATE SET path = excluded.path,
+			size = excluded.size, sha256 = excluded.sha256, submitted_at = excluded.submitted_at,
+			submitted_by = excluded.submitted_by`,
+			id, string(in.Result), in.Package, in.Version, lf.Path, lf.Size, lf.SHA256, unix(in.At), in.By); err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM logs WHERE section_id = ? AND kind = ? AND package = ? AND version = ?`,
+				id, string(k), in.Package, in.Version); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version, written)
+			VALUES (?, ?, ?, ?, ?, 0) RETURNING id`, unix(in.At), id, string(in.Result), in.Package, in.Version).Scan(&subID); err != nil {
+			return err
+		}
+		if holder, err = deleteReservation(ctx, tx, id, in.Package, in.Version); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE sections SET generation = generation + 1 WHERE id = ?", id)
+		return err
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("index: %w", err)
+	}
+	return subID, holder, nil
+}
+
+// deleteReservation drops the reservation of a package version and
+// returns its holder, "" if there was none.
+func deleteReservation(ctx context.Context, tx *sql.Tx, sectionID int64, pkg, version string) (string, error) {
+	var holder string
+	err := tx.QueryRowContext(ctx, `DELETE FROM reservations WHERE section_id = ? AND package = ? AND version = ?
+		RETURNING holder`, sectionID, pkg, version).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return holder, err
+}
+
+// DropReservation drops the reservation row of a package version, leaving
+// the tree alone (for a reservation the tree refused: see [DB.Take]), and
+// returns its holder, "" if there was none.
+func (db *DB) DropReservation(ctx context.Context, section, pkg, version string) (holder string, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		id, ok, err := lookupSection(ctx, tx, section)
+		if err != nil || !ok {
+			return err
+		}
+		holder, err = deleteReservation(ctx, tx, id, pkg, version)
+		return err
+	})
+	return holder, err
+}
+
+// submissionsTail is how much of the end of submissions.txt is searched for
+// the line of a submission that a crash left marked unwritten: it was
+// appended just before the crash, so it is among the last lines.
+const submissionsTail = 64 << 10
+
+// WriteSubmissions appends to SECTION/submissions.txt the lines of the
+// section's indexed submissions that are not there yet (a master died
+// between the index and the line) and returns how many it wrote. A
+// session's start and fsck call it; [DB.Submit] does it for every log.
+func (db *DB) WriteSubmissions(ctx context.Context, section string) (int, error) {
+	t, err := db.logTree()
+	if err != nil {
+		return 0, err
+	}
+	n, err := db.writeSubmissions(ctx, t, section, 0)
+	if err != nil {
+		return n, fmt.Errorf("write submissions of %s: %w", quote(section), err)
+	}
+	return n, nil
+}
+
+// writeSubmissions writes the unwritten submissions of a section under an
+// exclusive lock of submissions.txt, so that two masters never write one
+// line twice. own is the id of a submission this process indexed and has
+// not written (0 for none); the line of any other is first looked for at
+// the end of the file, where a crash after the write and before the mark
+// left it.
+func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, own int64) (int, error) {
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return 0, err
+	}
+	if own == 0 {
+		// Most calls find nothing to do: say so without touching the file.
+		var pending bool
+		if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM submissions
+			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0)`, section).Scan(&pending); err != nil || !pending {
+			return 0, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, submissionsFile), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := fsutil.Flock(f, syscall.LOCK_EX); err != nil {
+		return 0, err
+	}
+	type row struct {
+		id   int64
+		line string
+	}
+	var rows []row
+	q, err := db.db.QueryContext(ctx, `SELECT u.id, u.at, u.result, u.package, u.version FROM submissions u
+		WHERE u.section_id = (SELECT id FROM sections WHERE name = ?) AND u.written = 0 ORDER BY u.id`, section)
+	if err != nil {
+		return 0, err
+	}
+	for q.Next() {
+		var (
+			r                    row
+			at                   int64
+			result, pkg, version string
+		)
+		if err := q.Scan(&r.id, &at, &result, &pkg, &version); err != nil {
+			q.Close()
+			return 0, err
+		}
+		r.line = strconv.FormatInt(at, 10) + " " + result + " " + pkg + " " + version + "\n"
+		rows = append(rows, r)
+	}
+	if err := q.Close(); err != nil {
+		return 0, err
+	}
+	if err := q.Err(); err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	var tail []byte
+	for _, r := range rows {
+		if r.id != own {
+			if tail, err = readTail(f, submissionsTail); err != nil {
+				return 0, err
+			}
+			break
+		}
+	}
+	var buf strings.Builder
+	ids := make([]string, 0, len(rows))
+	written := 0
+	for _, r := range rows {
+		ids = append(ids, strconv.FormatInt(r.id, 10))
+		if r.id != own && (bytes.HasPrefix(tail, []byte(r.line)) || bytes.Contains(tail, []byte("\n"+r.line))) {
+			continue
+		}
+		buf.WriteString(r.line)
+		written++
+	}
+	if buf.Len() > 0 {
+		// One write: with O_APPEND, Debian's scripts' lines do not mix in.
+		if _, err := f.WriteString(buf.String()); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+	}
+	if err := db.step("appended"); err != nil {
+		return 0, err
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE submissions SET written = 1 WHERE id IN ("+strings.Join(ids, ",")+")")
+		return err
+	})
+	return written, err
+}
+
+// readTail returns the last n bytes of f (all of it when shorter).
+func readTail(f *os.File, n int64) ([]byte, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := max(st.Size()-n, 0)
+	b := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return b, nil
+}
+
+// step runs the test hook between two durable steps of a submission.
+func (db *DB) step(name string) error {
+	if db.stepHook == nil {
+		return nil
+	}
+	return db.stepHook(name)
+}
