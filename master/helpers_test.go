@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/testutil"
 	"piuparts-server/master"
 	"piuparts-server/protocol"
 	"piuparts-server/store"
@@ -77,8 +78,8 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	root := t.TempDir()
 	e := &env{t: t, dir: filepath.Join(root, "master"), mirror: filepath.Join(root, "mirror")}
-	copyFile(t, filepath.Join("testdata", "Packages_bookworm_closure"), e.packagesPath("sid"))
-	copyFile(t, filepath.Join("testdata", "Packages_bookworm-security_subset"), e.packagesPath("bookworm"))
+	copyFile(t, testutil.Fixture(t, "Packages_bookworm_closure"), e.packagesPath("sid"))
+	copyFile(t, testutil.Fixture(t, "Packages_bookworm-security_for_closure"), e.packagesPath("bookworm"))
 	conf := filepath.Join(root, "piuparts.toml")
 	if err := os.WriteFile(conf, fmt.Appendf(nil, testConfig, e.dir, "file://"+e.mirror), 0o644); err != nil {
 		t.Fatal(err)

@@ -82,7 +82,7 @@ func TestDebianSlave_OverSSH(t *testing.T) {
 	const section, distro = "bookworm", "bookworm"
 
 	// The archive: one file:// mirror that master and slave both read.
-	pkgs, err := os.ReadFile(filepath.Join("..", "..", "master", "testdata", "Packages_bookworm_closure"))
+	pkgs, err := os.ReadFile(testutil.Fixture(t, "Packages_bookworm_closure"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/testutil"
 )
 
 const (
@@ -354,14 +355,14 @@ func refSmallFarm(t testing.TB, bin string) *refFarm {
 	f := &refFarm{root: t.TempDir()}
 	f.template = filepath.Join(f.root, "template")
 	read := func(name string) []refStanza {
-		data, err := os.ReadFile(filepath.Join("testdata", "reference", name))
+		data, err := os.ReadFile(testutil.Fixture(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return refStanzas(t, data)
 	}
 	base := read("Packages_bookworm_closure")
-	sec := read("Packages_bookworm-security_subset")
+	sec := read("Packages_bookworm-security_for_closure")
 
 	// bookworm-final: bookworm with the security updates, minus one package
 	// that others depend on.

@@ -17,7 +17,7 @@ import (
 func forcedEnv(t *testing.T) (root, conf string) {
 	t.Helper()
 	root = t.TempDir()
-	pkgs, err := os.ReadFile(filepath.Join("..", "..", "master", "testdata", "Packages_bookworm_closure"))
+	pkgs, err := os.ReadFile(testutil.Fixture(t, "Packages_bookworm_closure"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,9 +101,6 @@ func NewParser(r io.Reader) *Parser {
 	return &Parser{r: r, block: DefaultBlockSize}
 }
 
-// Line returns the number of lines parsed so far.
-func (p *Parser) Line() int { return p.line }
-
 func isBlank[S ~string | ~[]byte](line S) bool {
 	for i := 0; i < len(line); i++ {
 		if c := line[i]; c != ' ' && c != '\t' && c != '\r' {

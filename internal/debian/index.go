@@ -418,8 +418,8 @@ func (p *Package) set(name, value string) {
 	}
 }
 
-// foldKey returns the canonical spelling of a field name that NewPackage or
-// NewSource picks out, given in any case, or "".
+// foldKey returns the canonical spelling of a field name that a Package or
+// a Source picks out, given in any case, or "".
 func foldKey(name string) string {
 	for _, k := range [...]string{
 		"Package", "Version", "Architecture", "Source", "Maintainer", "Uploaders",
@@ -484,18 +484,8 @@ type Source struct {
 	Fields            Paragraph
 }
 
-// NewSource builds a Source from a paragraph of a Sources file. It returns
-// a *SyntaxError (at the paragraph's line) when the Package or Version field
-// is missing or empty.
-func NewSource(para Paragraph) (*Source, error) {
-	s := new(Source)
-	if err := s.fill(para); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// fill sets s from para, as NewSource describes.
+// fill sets s from para. It returns a *SyntaxError (at the paragraph's
+// line) when the Package or Version field is missing or empty.
 func (s *Source) fill(para Paragraph) error {
 	*s = Source{Fields: para}
 	for _, f := range para.Fields {
@@ -606,8 +596,8 @@ func readPackagesWith(ctx context.Context, r io.Reader, block, workers int,
 // ReadSources parses a Sources file from r into a map from source package
 // name to source package; of several versions the highest wins, and of
 // equal versions the first. It returns the same errors as [ReadPackages],
-// with [NewSource]'s instead of [NewPackage]'s, and parses in parallel in
-// the same way.
+// except that a stanza's *SyntaxError is for a missing or empty Package or
+// Version field only, and parses in parallel in the same way.
 func ReadSources(ctx context.Context, r io.Reader) (map[string]*Source, error) {
 	srcs := make(map[string]*Source)
 	err := parseParallel(ctx, r, DefaultBlockSize, runtime.GOMAXPROCS(0), (*Source).fill, func(blk []Source, _ bool) {

@@ -6,4 +6,8 @@
 // and an "ssh" wrapper) that verifies the host key strictly. Tests that use
 // it need root and /usr/sbin/sshd (make test-deps installs openssh-server);
 // without them they skip with a message saying so.
+//
+// [Fixture] gives the path of an archive fixture shared by the tests of
+// several packages (master/state, master, cmd/piuparts-master): one copy,
+// in internal/testutil/testdata.
 package testutil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/testutil"
 )
 
 func loadFixture(t *testing.T, path string) []Package {
@@ -45,7 +46,7 @@ func loadFixture(t *testing.T, path string) []Package {
 // _get_dependency_cycle after every change.
 func TestGraph_OnCycle(t *testing.T) {
 	t.Run("Bookworm", func(t *testing.T) {
-		checkOnCycle(t, &Section{Name: "bookworm", Packages: loadFixture(t, "testdata/base.Packages")})
+		checkOnCycle(t, &Section{Name: "bookworm", Packages: loadFixture(t, testutil.Fixture(t, "Packages_bookworm_closure"))})
 	})
 	// Random graphs of a few dozen packages, whose alternatives open and
 	// close cycles all the time; some names are provided, some missing.

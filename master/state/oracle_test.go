@@ -10,22 +10,15 @@ import (
 	"testing"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/testutil"
 	"piuparts-server/master/state"
 )
 
+// The shared fixtures, in internal/testutil/testdata.
 const (
-	baseFixture     = "testdata/base.Packages"
-	securityFixture = "testdata/security.Packages"
+	baseFixture     = "Packages_bookworm_closure"
+	securityFixture = "Packages_bookworm-security_for_closure"
 )
-
-func abs(t testing.TB, p string) string {
-	t.Helper()
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 // allNames returns every name the packages of files mention: packages,
 // dependencies (all alternatives), provided names, and some that exist
@@ -117,8 +110,8 @@ func runCase(t *testing.T, sc scenario, candidates bool) {
 }
 
 func TestCompute_Oracle(t *testing.T) {
-	base := abs(t, baseFixture)
-	security := abs(t, securityFixture)
+	base := testutil.Fixture(t, baseFixture)
+	security := testutil.Fixture(t, securityFixture)
 	names := allNames(t, base, security)
 	baseNames := allNames(t, base)
 	baseTV := testVersions(t, sectionSpec{Name: "bookworm", Packages: []string{base}})
@@ -225,8 +218,8 @@ func randomLogs(rng *rand.Rand, tv map[string]string) []logEntry {
 }
 
 func TestCompute_OracleRandom(t *testing.T) {
-	base := abs(t, baseFixture)
-	security := abs(t, securityFixture)
+	base := testutil.Fixture(t, baseFixture)
+	security := testutil.Fixture(t, securityFixture)
 	names := allNames(t, base, security)
 	baseTV := testVersions(t, sectionSpec{Name: "bookworm", Packages: []string{base}})
 	secTV := testVersions(t, sectionSpec{Name: "security", Packages: []string{security}})

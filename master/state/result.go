@@ -49,22 +49,6 @@ func (r *Result) Names() []string {
 	return out
 }
 
-// Has reports whether name is a package of the section (has_package).
-func (r *Result) Has(name string) bool {
-	_, ok := r.own(name)
-	return ok
-}
-
-// Version returns the version of package name, and false when the section
-// has no such package.
-func (r *Result) Version(name string) (string, bool) {
-	p, ok := r.own(name)
-	if !ok {
-		return "", false
-	}
-	return p.version, true
-}
-
 // TestVersion returns the version of package name that is tested and whose
 // logs count (get_test_versions), and false when the section has no such
 // package.

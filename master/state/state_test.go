@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/testutil"
 	"piuparts-server/master/state"
 )
 
@@ -65,7 +66,7 @@ func TestCompute_Errors(t *testing.T) {
 
 func exampleResult(t *testing.T, recycle bool) *state.Result {
 	t.Helper()
-	sec := &state.Section{Name: "bookworm", Packages: readPackages(t, baseFixture), Recycle: recycle}
+	sec := &state.Section{Name: "bookworm", Packages: readPackages(t, testutil.Fixture(t, baseFixture)), Recycle: recycle}
 	for i, p := range sec.Packages {
 		if i%3 == 0 {
 			sec.Logs.Add(state.Pass, p.Name, p.Version)

@@ -109,10 +109,7 @@ func dialSSH(ctx context.Context, o *Options) (*sshTransport, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuth(ctx, o)
-	if err != nil {
-		return nil, err
-	}
+	auth := newAuth(ctx, o)
 	defer auth.close()
 
 	var d net.Dialer
@@ -309,7 +306,7 @@ type auth struct {
 // newAuth loads the identities and connects to the agent. Unreadable or
 // passphrase-protected keys and an unreachable agent are noted, not
 // errors: they matter only if authentication fails.
-func newAuth(ctx context.Context, o *Options) (*auth, error) {
+func newAuth(ctx context.Context, o *Options) *auth {
 	a := &auth{}
 	for _, f := range o.identities() {
 		b, err := os.ReadFile(f)
@@ -338,7 +335,7 @@ func newAuth(ctx context.Context, o *Options) (*auth, error) {
 			a.conn, a.agent = conn, agent.NewClient(conn)
 		}
 	}
-	return a, nil
+	return a
 }
 
 func (a *auth) close() {

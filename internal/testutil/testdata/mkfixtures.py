@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""Regenerates the Packages fixtures of this directory from bookworm's lists.
+"""Regenerates the shared Packages fixtures of this directory from bookworm's lists.
 
 Usage: mkfixtures.py MAIN_PACKAGES SECURITY_PACKAGES  (both uncompressed)
 
-base.Packages: the dependency closure (all alternatives and providers) of a
-few seeds from bookworm main, with some packages dropped so that dependencies
-are missing; stanzas are kept verbatim and in archive order.
-security.Packages: bookworm-security stanzas for packages in base (newer
-versions: "outdated" when base depends on it) and a few whose dependencies
-are all in base.
+Packages_bookworm_closure: the dependency closure (all alternatives and
+providers) of a few seeds from bookworm main, with some packages dropped so
+that dependencies are missing; stanzas are kept verbatim and in archive order.
+Packages_bookworm-security_for_closure: bookworm-security stanzas for packages
+in the closure (newer versions: "outdated" when the closure depends on it) and
+a few whose dependencies are all in the closure.
 """
 
 import re
@@ -68,7 +68,7 @@ def main():
             keep.add(c)
             b = by_name[c]
             queue += names(field(b, "Depends")) + names(field(b, "Pre-Depends"))
-    with open("base.Packages", "w", encoding="utf-8") as out:
+    with open("Packages_bookworm_closure", "w", encoding="utf-8") as out:
         out.write("\n".join(b for b in blocks if field(b, "Package") in keep))
     sec = []
     extra = 0
@@ -80,7 +80,7 @@ def main():
         elif extra < 12 and all(d in keep for d in deps):
             sec.append(b)
             extra += 1
-    with open("security.Packages", "w", encoding="utf-8") as out:
+    with open("Packages_bookworm-security_for_closure", "w", encoding="utf-8") as out:
         out.write("\n".join(sec))
     print(len(keep), "base,", len(sec), "security")
 
