@@ -37,28 +37,31 @@
 //
 // # Storage
 //
-// Logs are written in piuparts' layout through [store.LogTree] (temporary
-// file, fsync, link under SECTION/KIND/NAME_VERSION.log, directory fsync),
-// then indexed with [store.DB.AddLog], then recorded in
-// SECTION/submissions.txt; only then does the master answer ok. The marker
-// files keep piuparts' meaning, so Debian's cron scripts and
-// piuparts-report keep working on the tree:
+// The store owns the master directory ([store.DB], opened with
+// store.OpenMaster): master/ touches no file under it itself. A submitted
+// log crosses from master to store once: cmdSubmit hands the long part's
+// reader to [store.DB.Submit], which writes the log durably (temporary
+// file, fsync, link or, for a retest of a reserved version, rename;
+// directory fsync) before it removes the version's older logs and its
+// reserved/ marker, then indexes it, drops the reservation and appends the
+// submissions.txt line (the index is the truth: a line a crash left out is
+// written by the next submission, a session's start or fsck); only when it
+// returns does the master answer ok. The marker files keep piuparts'
+// meaning, so Debian's cron scripts and piuparts-report keep working on the
+// tree:
 //
 //   - reserve creates an empty SECTION/reserved/NAME_VERSION.log, as the
-//     reference does, besides the reservation row with its lease (the
-//     database is what makes reservations atomic and lets them expire; the
-//     marker is what report_stale_reserved_packages and people look at). A
-//     marker the database does not know (left by another program, or moved
-//     back by hand) blocks its package, as in piuparts. In recycle mode,
-//     reserve removes the package version's logs other than pass/ and its
-//     recycle/ marker; it always removes the recycle/ marker of what it
-//     reserves.
+//     reference does, besides the reservation row with its lease
+//     ([store.DB.ReserveNext], [store.DB.Take]). A marker the database does
+//     not know (left by another program, or moved back by hand) blocks its
+//     package, as in piuparts. In recycle mode, reserve removes the
+//     package version's logs other than pass/ and its recycle/ marker; it
+//     always removes the recycle/ marker of what it reserves.
 //   - unreserve removes the reserved marker and the reservation, and puts
 //     back a recycle/ marker when the version had a log (piupartslib's
-//     unreserve_package).
-//   - a submission for a reserved version first removes that version's
-//     older logs and the reserved marker (_remove_logs_if_reserved), once
-//     the whole long part has arrived.
+//     unreserve_package). With an identity (Config.Identified, from
+//     --slave-id) a slave may give back only its own reservations and
+//     holds at most the section's max-reserved of them.
 //   - an expired lease (reserved-expire) releases the reservation and its
 //     marker; the master logs it.
 //   - SECTION/idle.stamp and SECTION/recycle.stamp are written and removed
@@ -69,7 +72,8 @@
 // Parsing Packages files and computing states is what makes the reference
 // slow. The master keeps the parsed package list and the computed states
 // (with the reserve order as ranks) in the database, keyed by the inputs
-// they came from: the contents of the Packages files (of the section and of
+// they came from ([Cache], which any program can use: a connection holds
+// one): the contents of the Packages files (of the section and of
 // its depends-sections, and of the final distro of an upgrade test), the
 // modification times of the log directories (pass, fail, untestable,
 // bugged, affected, recycle) of those sections, the section's generation in
@@ -79,8 +83,11 @@
 // unchanged Packages file costs one hash and keeps the states
 // (store.DB.SetPackagesFingerprint). When the key matches, status and
 // reserve read the stored states and touch no Packages file; otherwise one
-// connection computes them (others wait for it on SECTION/.compute.lock) and
-// stores them with the new key. A computation decompresses and parses the
+// process computes them (holding SECTION/.compute.lock) and stores them
+// with the new key, and the others wait for that one computation and take
+// its states, even when a log arrived meanwhile (reserve checks logs and
+// reservations itself): a connection never waits for more than the
+// computation in progress. A computation decompresses and parses the
 // Packages files on other goroutines while it reconciles the log index
 // with the tree, and sorts the packages by name (the store's order) while
 // the states are computed. It lists each log directory

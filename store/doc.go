@@ -1,5 +1,9 @@
 // Package store keeps the piuparts master's durable state: an SQLite
-// database ([DB]) and piuparts' log tree ([LogTree]).
+// database ([DB]) and piuparts' log tree ([LogTree]). It is the one owner of
+// every file under the master directory (logs, markers, stamps, .kpr
+// reports, submissions.txt, the compute lock, the section directories):
+// [OpenMaster] opens both, and the rest of the program acts through its
+// verbs.
 //
 // # Database
 //
@@ -30,10 +34,11 @@
 //     read in one value and compared in Go, and only the rows that changed
 //     are written, as one JSON array through json_each; the reserve order
 //     has a table of its own ([PackageState.Rank], [DB.ReserveNext]);
-//   - reservations with leases ([DB.Reserve], [DB.ReserveNext],
+//   - reservations with leases and holders ([DB.ReserveNext], [DB.Take],
 //     [DB.Unreserve], [DB.ExpireLeases]);
-//   - the index of the log tree ([LogEntry], [DB.AddLog], [DB.Logs]) and the
-//     history of submissions (what submissions.txt records, [DB.Submissions]);
+//   - the index of the log tree ([LogEntry], [DB.Submit], [DB.AddLog],
+//     [DB.Logs]) and the history of submissions (what submissions.txt
+//     records, [DB.Submissions]), each marked once its line is written;
 //   - state counts over time for the report's chart ([DB.RecordStateCounts]).
 //
 // Methods take the current time as an argument rather than reading the
@@ -53,13 +58,18 @@
 //	SECTION/submissions.txt              "EPOCH RESULT NAME VERSION" lines
 //
 // The version in a file name keeps its epoch colon, as piuparts writes it
-// (libgmp10_2:6.2.1+dfsg1-1.1.log). [LogTree.WriteLog] makes a log appear
-// complete under its name or not at all. To accept a submitted log, the
-// master writes the file, then indexes it with [DB.AddLog], appends to
-// submissions.txt, and only then answers ok. A log file that exists without
-// its index row (a crash between the two steps: WriteLog returns
-// [ErrLogExists] and [DB.Logs] has no entry) is indexed from
-// [LogTree.StatLog].
+// (libgmp10_2:6.2.1+dfsg1-1.1.log). A submitted log is accepted by one
+// call, [DB.Submit], whose return means "durable, say ok": the new log is
+// synced and linked (a retest of a reserved version replaces the older log
+// of the same name by rename) before any older log of the version and its
+// reserved/ marker are removed; then one transaction indexes it, records
+// the submission and drops the reservation; then the submissions.txt line
+// is appended and synced, under a lock of the file, and the submission
+// marked written. A crash between any two steps leaves the previous
+// acknowledged state whole, and the resent log completes what was left: a
+// log on disk without its row is indexed, a submission without its line
+// gets it ([DB.WriteSubmissions], which a session's start and fsck run
+// too). Directory fsyncs make each name durable.
 //
 // # Import and check
 //
