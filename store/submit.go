@@ -162,7 +162,17 @@ func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Receive
 		return rcv, err
 	}
 	rcv.LogFile = lf
-	id, holder, err := db.indexSubmission(ctx, in, lf, rcv.Replaced)
+	// The rows of the version's other logs that are gone from the tree go
+	// too: those removed now, and those a crashed retest removed.
+	var gone []Kind
+	if reserved {
+		for _, k := range piuparts.TestedKinds() {
+			if k != in.Result && !t.LogExists(in.Section, k, in.Package, in.Version) {
+				gone = append(gone, k)
+			}
+		}
+	}
+	id, holder, err := db.indexSubmission(ctx, in, lf, gone)
 	if err != nil {
 		return rcv, err
 	}
