@@ -143,39 +143,39 @@ func BenchmarkPackages(b *testing.B) {
 	}
 }
 
-func BenchmarkReserve(b *testing.B) {
+// BenchmarkReserveNext reserves as the master does, in a section of the
+// size of bookworm ranked by name.
+func BenchmarkReserveNext(b *testing.B) {
 	pkgs := archivePackages(b)
-	names := make([]string, len(pkgs))
-	for i, p := range pkgs {
-		names[i] = p.Name
-	}
 	ctx := context.Background()
 	for _, bm := range []struct {
-		name       string
-		candidates func(i int) []string
+		name string
+		// next returns the after argument of the next reserve, given the
+		// rank of the last reservation.
+		next func(rank int) int
 	}{
-		{"FirstByName", func(int) []string { return nil }},
-		// The master's ordered candidate list, from which it drops what it
-		// handed out; a few entries at its head were taken by other slaves.
-		{"Candidates", func(i int) []string {
-			lo := i % len(names)
-			return names[lo:min(lo+50, len(names))]
-		}},
+		// Every reserve starts at the first rank (a new session each
+		// time) and skips what is reserved already.
+		{"FromStart", func(int) int { return 0 }},
+		// A session continues after the last candidate it got.
+		{"Continue", func(rank int) int { return rank }},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			db := openDB(b)
 			loadSection(b, db, "sid", pkgs, store.StateWaitingToBeTested)
-			now := t0
+			now, after := t0, 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				_, ok, err := db.Reserve(ctx, "sid", "slave1", now, time.Hour, bm.candidates(i))
+				res, ok, err := db.ReserveNext(ctx, "sid", "slave1", now, time.Hour, after, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if !ok {
 					// Everything is reserved: let the leases run out.
-					now = now.Add(2 * time.Hour)
+					now, after = now.Add(2*time.Hour), 0
+					continue
 				}
+				after = bm.next(res.Rank)
 			}
 		})
 	}

@@ -52,7 +52,8 @@ func TestDB_CheckSection(t *testing.T) {
 	})
 	young := now.Add(-time.Minute)
 	os.Chtimes(filepath.Join(root, "sid", "fail", ".incoming-456"), young, young)
-	if _, err := db.Unreserve(ctx, "sid", "libc6", "2.36-9"); err != nil {
+	// The row goes, the marker stays (this DB has no tree).
+	if _, err := db.DropReservation(ctx, "sid", "libc6", "2.36-9"); err != nil {
 		t.Fatal(err)
 	}
 	mustReserveIn := func(pkg, version string) {
@@ -60,11 +61,11 @@ func TestDB_CheckSection(t *testing.T) {
 		if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, now, []store.Package{{Name: pkg, Version: version}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetStates(ctx, "sid", "x", now, []store.PackageState{{Package: pkg, Version: version, State: store.StateWaitingToBeTested}}); err != nil {
+		if err := db.SetStates(ctx, "sid", "x", false, now, []store.PackageState{{Package: pkg, Version: version, State: store.StateWaitingToBeTested, Rank: 1}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, err := db.Reserve(ctx, "sid", "s1", now, time.Hour, nil); err != nil || !ok {
-			t.Fatalf("Reserve(%s) = %v, %v", pkg, ok, err)
+		if _, ok, err := db.ReserveNext(ctx, "sid", "s1", now, time.Hour, 0, 0); err != nil || !ok {
+			t.Fatalf("ReserveNext(%s) = %v, %v", pkg, ok, err)
 		}
 	}
 	mustReserveIn("vim", "2:9.0.1378-2")

@@ -64,7 +64,9 @@ func bookwormPackages() []store.Package {
 	}
 }
 
-// loadSection stores pkgs in section with every package in state.
+// loadSection stores pkgs in section with every package in state, ranked
+// in the order of pkgs (see [store.PackageState.Rank]): [store.DB.ReserveNext]
+// offers them in that order.
 func loadSection(t testing.TB, db *store.DB, section string, pkgs []store.Package, state string) {
 	t.Helper()
 	ctx := context.Background()
@@ -73,11 +75,48 @@ func loadSection(t testing.TB, db *store.DB, section string, pkgs []store.Packag
 	}
 	states := make([]store.PackageState, len(pkgs))
 	for i, p := range pkgs {
-		states[i] = store.PackageState{Package: p.Name, Version: p.TestedVersion(), State: state}
+		states[i] = store.PackageState{Package: p.Name, Version: p.TestedVersion(), State: state, Rank: i + 1}
 	}
-	if err := db.SetStates(ctx, section, "test", t0, states); err != nil {
+	if err := db.SetStates(ctx, section, "test", false, t0, states); err != nil {
 		t.Fatalf("SetStates: %v", err)
 	}
+}
+
+// rankOrder sets the states of section anew with only the packages of
+// order ranked, 1, 2, ... in that order, as the master ranks its candidates:
+// [store.DB.ReserveNext] offers them in that order and no other package.
+// Names without a state are left out.
+func rankOrder(t testing.TB, db *store.DB, section string, order []string) {
+	t.Helper()
+	ctx := context.Background()
+	states, err := db.States(ctx, section)
+	if err != nil {
+		t.Fatalf("States: %v", err)
+	}
+	index := make(map[string]int, len(states))
+	for i := range states {
+		states[i].Rank = 0
+		index[states[i].Package] = i
+	}
+	rank := 0
+	for _, name := range order {
+		if i, ok := index[name]; ok && states[i].Rank == 0 {
+			rank++
+			states[i].Rank = rank
+		}
+	}
+	if err := db.SetStates(ctx, section, "test", false, t0, states); err != nil {
+		t.Fatalf("SetStates: %v", err)
+	}
+}
+
+// reserveFirst ranks candidates as rankOrder does and reserves in section
+// the first of them that may be reserved, as a master with that candidate
+// list does.
+func reserveFirst(t testing.TB, db *store.DB, section, holder string, now time.Time, lease time.Duration, candidates []string) (store.Reservation, bool, error) {
+	t.Helper()
+	rankOrder(t, db, section, candidates)
+	return db.ReserveNext(context.Background(), section, holder, now, lease, 0, 0)
 }
 
 // syntheticPackages returns n packages named pkg00000, pkg00001, ...

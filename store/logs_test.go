@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,20 +27,26 @@ func TestDB_AddLog(t *testing.T) {
 	if got, err := db.Logs(ctx, "sid", store.KindPass); err != nil || !reflect.DeepEqual(got, []store.LogEntry{e}) {
 		t.Errorf("Logs(sid, pass) = %+v, %v, want %+v", got, err, e)
 	}
-	wantSub := store.Submission{At: e.SubmittedAt, Section: "sid", Result: store.KindPass, Package: "libgmp10", Version: "2:6.2.1+dfsg1-1.1"}
-	if got, err := db.Submissions(ctx, t0); err != nil || !reflect.DeepEqual(got, []store.Submission{wantSub}) {
-		t.Errorf("Submissions(t0) = %+v, %v, want %+v", got, err, wantSub)
+	// Indexing a file is not a submission (DB.Submit records those) and
+	// leaves the reservation alone.
+	if got, err := db.Submissions(ctx, time.Time{}); err != nil || len(got) != 0 {
+		t.Errorf("Submissions after AddLog = %+v, %v, want none", got, err)
 	}
-	if rs, err := db.Reservations(ctx, "sid"); err != nil || len(rs) != 0 {
-		t.Errorf("Reservations after the log = %+v, %v, want none", rs, err)
+	stored := res
+	stored.Rank = 0
+	if rs, err := db.Reservations(ctx, "sid"); err != nil || !reflect.DeepEqual(rs, []store.Reservation{stored}) {
+		t.Errorf("Reservations after AddLog = %+v, %v, want still %+v", rs, err, stored)
 	}
 	if s, _ := db.Section(ctx, "sid"); s.Generation != 2 {
 		t.Errorf("Generation after ReplacePackages and AddLog = %d, want 2", s.Generation)
 	}
-	// The tested version is not handed out again, even before the states
-	// are computed anew.
-	if res, ok, err := db.Reserve(ctx, "sid", "slave2", t0, time.Hour, []string{"libgmp10"}); err != nil || ok {
-		t.Errorf("Reserve(libgmp10) after its log = %+v, %v, %v, want nothing", res, ok, err)
+	// Once the reservation is gone, the tested version is not handed out
+	// again, even before the states are computed anew.
+	if _, err := db.DropReservation(ctx, "sid", res.Package, res.Version); err != nil {
+		t.Fatal(err)
+	}
+	if res, ok, err := db.ReserveNext(ctx, "sid", "slave2", t0, time.Hour, 0, 0); err != nil || ok {
+		t.Errorf("ReserveNext(libgmp10) after its log = %+v, %v, %v, want nothing", res, ok, err)
 	}
 
 	// A duplicate is reported and changes nothing.
@@ -51,9 +58,6 @@ func TestDB_AddLog(t *testing.T) {
 	if got, _ := db.Logs(ctx, "sid", store.KindPass); !reflect.DeepEqual(got, []store.LogEntry{e}) {
 		t.Errorf("Logs after duplicate = %+v, want only the first %+v", got, e)
 	}
-	if got, _ := db.Submissions(ctx, time.Time{}); len(got) != 1 {
-		t.Errorf("Submissions after duplicate = %+v, want one", got)
-	}
 	if s, _ := db.Section(ctx, "sid"); s.Generation != 2 {
 		t.Errorf("Generation after duplicate = %d, want 2", s.Generation)
 	}
@@ -63,8 +67,8 @@ func TestDB_AddLog(t *testing.T) {
 		Version: res.Version, Path: "sid/recycle/libgmp10_2:6.2.1+dfsg1-1.1.log", SubmittedAt: t0}); err != nil {
 		t.Errorf("AddLog(recycle marker) = %v", err)
 	}
-	if got, _ := db.Submissions(ctx, time.Time{}); len(got) != 1 {
-		t.Errorf("Submissions after a recycle marker = %+v, want still one: markers are not submissions", got)
+	if got, _ := db.Submissions(ctx, time.Time{}); len(got) != 0 {
+		t.Errorf("Submissions after a recycle marker = %+v, want none: markers are not submissions", got)
 	}
 }
 
@@ -94,9 +98,9 @@ func TestDB_AddLog_Invalid(t *testing.T) {
 
 func TestDB_RemoveLog(t *testing.T) {
 	ctx := t.Context()
-	db := openDB(t)
-	addLog(t, db, store.KindFail, "hello", "2.10-3")
-	addLog(t, db, store.KindFail, "bash", "5.2.15-2+b13")
+	db, _ := openMaster(t)
+	submitLog(t, db, store.KindFail, "hello", "2.10-3", t0)
+	submitLog(t, db, store.KindFail, "bash", "5.2.15-2+b13", t0)
 	if ok, err := db.RemoveLog(ctx, "sid", store.KindFail, "hello", "2.10-3"); err != nil || !ok {
 		t.Errorf("RemoveLog(hello) = %v, %v, want true", ok, err)
 	}
@@ -111,7 +115,7 @@ func TestDB_RemoveLog(t *testing.T) {
 		t.Errorf("Logs(sid, fail) = %+v, %v, want only bash", got, err)
 	}
 	if s, _ := db.Section(ctx, "sid"); s.Generation != 3 {
-		t.Errorf("Generation after two AddLog and one RemoveLog = %d, want 3", s.Generation)
+		t.Errorf("Generation after two Submit and one RemoveLog = %d, want 3", s.Generation)
 	}
 	// The submission history keeps what was submitted.
 	if subs, _ := db.Submissions(ctx, time.Time{}); len(subs) != 2 {
@@ -121,23 +125,29 @@ func TestDB_RemoveLog(t *testing.T) {
 
 func TestDB_Submissions_Since(t *testing.T) {
 	ctx := t.Context()
-	db := openDB(t)
+	db, _ := openMaster(t)
 	for i, name := range []string{"a", "b", "c"} {
-		if err := db.AddLog(ctx, store.LogEntry{Section: "sid", Kind: store.KindUntestable, Package: name,
-			Version: "1", SubmittedAt: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
+		submitLog(t, db, store.KindUntestable, name, "1", t0.Add(time.Duration(i)*time.Hour))
 	}
 	got, err := db.Submissions(ctx, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, s := range got {
-		names = append(names, s.Package)
+	want := []store.Submission{
+		{At: t0.Add(time.Hour), Section: "sid", Result: store.KindUntestable, Package: "b", Version: "1"},
+		{At: t0.Add(2 * time.Hour), Section: "sid", Result: store.KindUntestable, Package: "c", Version: "1"},
 	}
-	if !reflect.DeepEqual(names, []string{"b", "c"}) {
-		t.Errorf("Submissions(since t0+1h) = %v, want b, c", names)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Submissions(since t0+1h) = %+v, want %+v", got, want)
+	}
+}
+
+// submitLog submits a log of sid as a slave does, through DB.Submit.
+func submitLog(t *testing.T, db *store.DB, kind store.Kind, pkg, version string, at time.Time) {
+	t.Helper()
+	if _, err := db.Submit(t.Context(), store.Incoming{Section: "sid", Result: kind, Package: pkg, Version: version,
+		By: "slave1", At: at}, strings.NewReader("log of "+pkg+"\n")); err != nil {
+		t.Fatalf("Submit(%s %s %s): %v", kind, pkg, version, err)
 	}
 }
 

@@ -151,7 +151,7 @@ func TestOpen_MigratesFromEveryVersion(t *testing.T) {
 				if s, err := db.Section(ctx, "sid"); err != nil || s.StatesInputs != "key" {
 					t.Errorf("Section(sid) after migration = %+v, %v, want states inputs %q", s, err, "key")
 				}
-				res, ok, err := db.ReserveNext(ctx, "sid", "s1", time.Unix(1700000000, 0), time.Hour, 0)
+				res, ok, err := db.ReserveNext(ctx, "sid", "s1", time.Unix(1700000000, 0), time.Hour, 0, 0)
 				if err != nil || !ok || res.Package != "libc6" || res.Version != "2.36-10" || res.Rank != 1 {
 					t.Errorf("ReserveNext after migration = %+v, %v, %v, want libc6 2.36-10 of rank 1", res, ok, err)
 				}

@@ -49,7 +49,7 @@ func TestDB_ReplacePackages(t *testing.T) {
 	}
 
 	// Replacing drops packages no longer there and the computed states.
-	if err := db.SetStates(ctx, "sid", "gen1", t0, []store.PackageState{{Package: "hello", Version: "2.10-3.1", State: "waiting-to-be-tested"}}); err != nil {
+	if err := db.SetStates(ctx, "sid", "gen1", false, t0, []store.PackageState{{Package: "hello", Version: "2.10-3.1", State: "waiting-to-be-tested"}}); err != nil {
 		t.Fatalf("SetStates: %v", err)
 	}
 	if err := db.ReplacePackages(ctx, "sid", fp, t0.Add(time.Hour), pkgs[:2]); err != nil {
@@ -101,7 +101,7 @@ func TestDB_ReplacePackages_Invalid(t *testing.T) {
 func TestDB_States(t *testing.T) {
 	ctx := t.Context()
 	db := openDB(t)
-	if err := db.SetStates(ctx, "sid", "x", t0, nil); !errors.Is(err, store.ErrNoSection) {
+	if err := db.SetStates(ctx, "sid", "x", false, t0, nil); !errors.Is(err, store.ErrNoSection) {
 		t.Errorf("SetStates(unknown section) = %v, want ErrNoSection", err)
 	}
 	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, bookwormPackages()); err != nil {
@@ -113,7 +113,7 @@ func TestDB_States(t *testing.T) {
 		{Package: "libc6", Version: "2.36-9+deb12u13", State: "successfully-tested"},
 		{Package: "libgcc-s1", Version: "12.2.0-14+deb12u1", State: "successfully-tested"},
 	}
-	if err := db.SetStates(ctx, "sid", "generation=1", t0, states); err != nil {
+	if err := db.SetStates(ctx, "sid", "generation=1", false, t0, states); err != nil {
 		t.Fatalf("SetStates: %v", err)
 	}
 	if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, states) {
@@ -135,7 +135,7 @@ func TestDB_States(t *testing.T) {
 		"NegativeRank": {Package: "zsh", Version: "1", State: "unknown", Rank: -1},
 	} {
 		list := append(states[:1:1], bad)
-		if err := db.SetStates(ctx, "sid", "bad", t0, list); err == nil {
+		if err := db.SetStates(ctx, "sid", "bad", false, t0, list); err == nil {
 			t.Errorf("SetStates(%s) succeeded, want an error", name)
 		}
 	}
@@ -151,7 +151,7 @@ func TestDB_States(t *testing.T) {
 		{Package: "hello", Version: "2.10-3", State: "waiting-to-be-tested"},
 		{Package: "libc6", Version: "2.36-9+deb12u13", State: "successfully-tested"},
 	}
-	if err := db.SetStates(ctx, "sid", "generation=2", t0, next); err != nil {
+	if err := db.SetStates(ctx, "sid", "generation=2", false, t0, next); err != nil {
 		t.Fatalf("SetStates(next): %v", err)
 	}
 	if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, next) {
@@ -172,7 +172,7 @@ func TestDB_States(t *testing.T) {
 		},
 		next,
 	} {
-		if err := db.SetStates(ctx, "sid", "odd", t0, list); err != nil {
+		if err := db.SetStates(ctx, "sid", "odd", false, t0, list); err != nil {
 			t.Fatalf("SetStates(odd %d): %v", i, err)
 		}
 		want := slices.Clone(list)
@@ -236,7 +236,7 @@ func TestDB_States_Many(t *testing.T) {
 		states[i] = store.PackageState{Package: fmt.Sprintf("pkg%05d", i), Version: "1.0-1", State: "successfully-tested"}
 	}
 	for _, step := range []string{"first", "again"} {
-		if err := db.SetStates(ctx, "sid", step, t0, states); err != nil {
+		if err := db.SetStates(ctx, "sid", step, false, t0, states); err != nil {
 			t.Fatalf("%s SetStates: %v", step, err)
 		}
 		if got, err := db.States(ctx, "sid"); err != nil || !reflect.DeepEqual(got, states) {
@@ -272,6 +272,45 @@ func TestDB_StateCountHistory(t *testing.T) {
 	}
 	if got, err := db.StateCountHistory(ctx, "bookworm"); err != nil || len(got) != 0 {
 		t.Errorf("StateCountHistory(bookworm) = %v, %v, want nothing", got, err)
+	}
+}
+
+func TestDB_SetStates_SeqAndRecycle(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t)
+	if err := db.ReplacePackages(ctx, "sid", store.Fingerprint{}, t0, bookwormPackages()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := db.Section(ctx, "sid"); err != nil || s.StatesSeq != 0 || s.StatesRecycle {
+		t.Errorf("Section(sid) before SetStates = %+v, %v, want StatesSeq 0, not recycle", s, err)
+	}
+	states := []store.PackageState{{Package: "hello", Version: "2.10-3", State: store.StateWaitingToBeTested, Rank: 1}}
+	steps := []struct {
+		recycle bool
+		at      time.Time
+	}{
+		{false, t0},
+		{true, t0.Add(time.Minute)},
+		{true, t0.Add(2 * time.Minute)}, // same states: still counted
+		{false, t0.Add(3 * time.Minute)},
+	}
+	for i, st := range steps {
+		if err := db.SetStates(ctx, "sid", "x", st.recycle, st.at, states); err != nil {
+			t.Fatalf("SetStates %d: %v", i+1, err)
+		}
+		s, err := db.Section(ctx, "sid")
+		if err != nil || s.StatesSeq != int64(i+1) || s.StatesRecycle != st.recycle || !s.StatesComputedAt.Equal(st.at) {
+			t.Errorf("Section(sid) after SetStates %d (recycle %v) = seq %d, recycle %v, computed %v, %v; want seq %d, recycle %v, computed %v",
+				i+1, st.recycle, s.StatesSeq, s.StatesRecycle, s.StatesComputedAt, err, i+1, st.recycle, st.at)
+		}
+	}
+	// A refused computation is not counted.
+	bad := append(states, store.PackageState{Package: "hello", Version: "1", State: "unknown"})
+	if err := db.SetStates(ctx, "sid", "bad", true, t0, bad); err == nil {
+		t.Fatal("SetStates(hello twice) succeeded, want an error")
+	}
+	if s, err := db.Section(ctx, "sid"); err != nil || s.StatesSeq != int64(len(steps)) || s.StatesRecycle {
+		t.Errorf("Section(sid) after a refused SetStates = seq %d, recycle %v, %v; want seq %d, not recycle", s.StatesSeq, s.StatesRecycle, err, len(steps))
 	}
 }
 
@@ -338,14 +377,14 @@ func BenchmarkSetStates(b *testing.B) {
 						b.Fatal(err)
 					}
 					if bm.name == "Changed" {
-						if err := db.SetStates(ctx, "sid", "x", t0, states(7)); err != nil {
+						if err := db.SetStates(ctx, "sid", "x", false, t0, states(7)); err != nil {
 							b.Fatal(err)
 						}
 					}
 				}
 				ss := bm.next(i)
 				b.StartTimer()
-				if err := db.SetStates(ctx, "sid", "x", t0, ss); err != nil {
+				if err := db.SetStates(ctx, "sid", "x", false, t0, ss); err != nil {
 					b.Fatal(err)
 				}
 			}

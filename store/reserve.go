@@ -125,10 +125,11 @@ func (db *DB) ReserveNext(ctx context.Context, section, holder string, now time.
 // as piupartslib's unreserve_package does: the reserved/ marker goes, and a
 // recycle/ marker comes back (and is indexed) when the version has a log.
 // With holder "", whoever holds the reservation may give it back (the
-// reference's behaviour, for slaves without an identity); otherwise a
-// reservation held by another slave is refused with an error wrapping
-// [ErrNotHolder], and nothing changes. It reports whether there was a
-// reservation row.
+// reference's behaviour, for slaves without an identity); otherwise an
+// unexpired reservation held by another slave is refused with an error
+// wrapping [ErrNotHolder], and nothing changes, and a marker without a
+// reservation (another program's) is left alone. It reports whether there
+// was a reservation row.
 func (db *DB) Unreserve(ctx context.Context, section, pkg, version, holder string, now time.Time) (bool, error) {
 	found, err := db.unreserve(ctx, section, pkg, version, holder, now)
 	if err != nil {
@@ -141,33 +142,40 @@ func (db *DB) unreserve(ctx context.Context, section, pkg, version, holder strin
 	if err := checkLogNames(section, KindReserved, pkg, version); err != nil {
 		return false, err
 	}
-	if holder != "" {
-		var held string
-		err := db.db.QueryRowContext(ctx, `SELECT holder FROM reservations
-			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND package = ? AND version = ?`,
-			section, pkg, version).Scan(&held)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return false, err
-		}
-		if err == nil && held != holder {
-			return false, fmt.Errorf("held by %s: %w", quote(held), ErrNotHolder)
-		}
-	}
-	if err := db.releaseMarker(ctx, section, pkg, version, now); err != nil {
-		return false, err
-	}
-	var n int64
+	// The holder is checked and the row dropped in one transaction, so a
+	// reservation that changes hands meanwhile is not given back.
+	var found bool
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM reservations
+		var held string
+		var expires int64
+		err := tx.QueryRowContext(ctx, `SELECT holder, expires_at FROM reservations
 			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND package = ? AND version = ?`,
-			section, pkg, version)
+			section, pkg, version).Scan(&held, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		n, err = r.RowsAffected()
+		// An expired lease is nobody's any more.
+		if holder != "" && held != holder && expires > unix(now) {
+			return fmt.Errorf("held by %s: %w", quote(held), ErrNotHolder)
+		}
+		found = true
+		_, err = tx.ExecContext(ctx, `DELETE FROM reservations
+			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND package = ? AND version = ?`,
+			section, pkg, version)
 		return err
 	})
-	return n > 0, err
+	if err != nil {
+		return false, err
+	}
+	// A slave with an identity gives back only what it holds: a marker
+	// without a reservation is another program's.
+	if holder != "" && !found {
+		return false, nil
+	}
+	return found, db.releaseMarker(ctx, section, pkg, version, now)
 }
 
 // releaseMarker applies unreserve_package to the tree, when the DB has one.
