@@ -93,7 +93,7 @@ func (m *maintenance) lease(section string) time.Duration {
 	if s, err := m.cfg.Section(section); err == nil {
 		return s.Lease()
 	}
-	return config.DefaultReservedExpire * time.Second
+	return config.DefaultReservedExpire
 }
 
 // runImport adopts an existing piuparts master directory: "import [DIR]".

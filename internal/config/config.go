@@ -20,15 +20,22 @@ const (
 	// to recycle/, so a reservation lives as long as it did there. A
 	// slave's batch (max-reserved packages, each limited to 90 minutes
 	// by piuparts-slave) fits easily for any sensible max-reserved.
-	DefaultReservedExpire = 2 * 24 * 60 * 60
-	// DefaultConnectTimeout is connect-timeout in seconds.
-	DefaultConnectTimeout = 60
-	// DefaultUnreachableWait is unreachable-wait in seconds: the
-	// reference's piuparts-slave waits 15 minutes after a failed connection.
-	DefaultUnreachableWait = 15 * 60
-	// DefaultPiupartsTimeout is piuparts-timeout in seconds: the
-	// reference's MAX_WAIT_TEST_RUN, 90 minutes.
-	DefaultPiupartsTimeout = 90 * 60
+	DefaultReservedExpire = 48 * time.Hour
+	// DefaultConnectTimeout is connect-timeout.
+	DefaultConnectTimeout = 60 * time.Second
+	// DefaultUnreachableWait is unreachable-wait: the reference's
+	// piuparts-slave waits 15 minutes after a failed connection.
+	DefaultUnreachableWait = 15 * time.Minute
+	// DefaultPiupartsTimeout is piuparts-timeout: the reference's
+	// MAX_WAIT_TEST_RUN, 90 minutes.
+	DefaultPiupartsTimeout = 90 * time.Minute
+	// DefaultIdleSleep is idle-sleep, as in piuparts-slave.
+	DefaultIdleSleep = 5 * time.Minute
+	// DefaultMaxTgzAge is max-tgz-age, as in piuparts-slave: 30 days.
+	DefaultMaxTgzAge = 30 * 24 * time.Hour
+	// DefaultMinTgzRetryDelay is min-tgz-retry-delay, as in
+	// piuparts-slave: 6 hours.
+	DefaultMinTgzRetryDelay = 6 * time.Hour
 	// DefaultMasterPort is master-port, ssh's port.
 	DefaultMasterPort = 22
 	// DefaultMaxCommandLine is max-command-line in bytes: ample for
@@ -37,10 +44,10 @@ const (
 	// DefaultMaxLogSize is max-log-size in bytes (100 MiB): larger than
 	// any piuparts log, small enough to stop a runaway sender.
 	DefaultMaxLogSize = 100 << 20
-	// DefaultReadIdleTimeout is read-idle-timeout in seconds: the
-	// reference runs each master session under `timeout 15m`, so a slave
-	// that works with it never waits longer than this for an answer.
-	DefaultReadIdleTimeout = 15 * 60
+	// DefaultReadIdleTimeout is read-idle-timeout: the reference runs
+	// each master session under `timeout 15m`, so a slave that works
+	// with it never waits longer than this for an answer.
+	DefaultReadIdleTimeout = 15 * time.Minute
 	// DefaultDB is db, relative to master-directory.
 	DefaultDB = "piuparts-master.db"
 	// MaxFileSize bounds a configuration file: Parse and ImportINI refuse
@@ -84,14 +91,15 @@ type Global struct {
 	DB                       string   // db
 	MaxCommandLine           int      // max-command-line, bytes
 	MaxLogSize               int      // max-log-size, bytes
-	ReadIdleTimeout          int      // read-idle-timeout, seconds
+	ReadIdleTimeout          time.Duration // read-idle-timeout
 
 	Section
 }
 
 // Section is the resolved settings of one section: for every key the
 // section's own value, else the [global] value, else the builtin default.
-// Durations are in seconds, as in piuparts.conf.
+// Durations are time.Duration; the file gives them in seconds (an
+// integer, as in piuparts.conf) or as a string such as "90m" or "2d".
 type Section struct {
 	Name string // the table's name, "global" for Global's defaults
 
@@ -101,13 +109,13 @@ type Section struct {
 	MasterPort           int      // master-port
 	SSHIdentity          string   // ssh-identity
 	SSHKnownHosts        string   // ssh-known-hosts
-	ConnectTimeout       int      // connect-timeout, seconds
-	UnreachableWait      int      // unreachable-wait, seconds
-	PiupartsTimeout      int      // piuparts-timeout, seconds
-	ReservedExpire       int      // reserved-expire, seconds
-	IdleSleep            int      // idle-sleep, seconds
-	MaxTgzAge            int      // max-tgz-age, seconds
-	MinTgzRetryDelay     int      // min-tgz-retry-delay, seconds
+	ConnectTimeout       time.Duration      // connect-timeout
+	UnreachableWait      time.Duration      // unreachable-wait
+	PiupartsTimeout      time.Duration      // piuparts-timeout
+	ReservedExpire       time.Duration      // reserved-expire
+	IdleSleep            time.Duration      // idle-sleep
+	MaxTgzAge            time.Duration      // max-tgz-age
+	MinTgzRetryDelay     time.Duration      // min-tgz-retry-delay
 	LogFile              string   // log-file
 	Setarch              Args     // setarch
 	PiupartsCommand      Args     // piuparts-command
@@ -140,7 +148,7 @@ type Section struct {
 	JSONSections         []string // json-sections
 	ExcludeKnownProblems []string // exclude-known-problems
 	SlaveLoadMax         float64  // slave-load-max
-	SlaveFlushInterval   int      // slave-flush-interval, seconds
+	SlaveFlushInterval   time.Duration      // slave-flush-interval
 }
 
 // Host holds what the reference computes from the machine it runs on when
@@ -430,6 +438,8 @@ func set(d *keyDef, g *Global, s *Section, v any) {
 		*f = slices.Clone(v.(Args))
 	case *Days:
 		*f = v.(Days)
+	case *time.Duration:
+		*f = v.(time.Duration)
 	default:
 		panic(fmt.Sprintf("config: key %s has field type %T", d.name, field))
 	}
@@ -542,11 +552,11 @@ func (g *Global) ErrorLogFile() string {
 	return "master-error.log"
 }
 
-// ReadIdle returns read-idle-timeout as a duration.
-func (g *Global) ReadIdle() time.Duration { return time.Duration(g.ReadIdleTimeout) * time.Second }
+// ReadIdle returns read-idle-timeout.
+func (g *Global) ReadIdle() time.Duration { return g.ReadIdleTimeout }
 
-// Lease returns reserved-expire as a duration.
-func (s *Section) Lease() time.Duration { return time.Duration(s.ReservedExpire) * time.Second }
+// Lease returns reserved-expire: how long a reservation lasts.
+func (s *Section) Lease() time.Duration { return s.ReservedExpire }
 
 // Distros returns upgrade-test-distros (the reference's get_distros).
 func (s *Section) Distros() []string { return s.UpgradeTestDistros }

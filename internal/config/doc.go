@@ -33,7 +33,10 @@
 // piuparts-command, piuparts-flags and setarch) a string is accepted and
 // split the same way; an array lets a command word hold spaces.
 // expire-old-days and expire-fail-days take a number or a string "+N"
-// ([Days]). Keys this implementation adds: master-port, ssh-identity,
+// ([Days]). Durations (timeouts, waits, ages) are time.Duration: an
+// integer is seconds, as in piuparts.conf, and a string is Go's duration
+// syntax with a leading number of days allowed ("45s", "90m", "1h30m",
+// "2d", "1.5d", "1d12h"). Keys this implementation adds: master-port, ssh-identity,
 // ssh-known-hosts, reserved-expire (the reservation lease), db,
 // max-command-line, max-log-size and read-idle-timeout. [KnownKeys] lists
 // them all with their defaults; deploy/piuparts.toml is the annotated

@@ -365,7 +365,7 @@ func (f *iniFile) writeTOML(b *bytes.Buffer) error {
 				}
 				continue
 			}
-			if e.value == "" && (d.kind == kindInt || d.kind == kindFloat || d.kind == kindBool || d.kind == kindDays) {
+			if e.value == "" && (d.kind == kindInt || d.kind == kindFloat || d.kind == kindBool || d.kind == kindDays || d.kind == kindDuration) {
 				fmt.Fprintf(b, "# %s was empty in %s: left unset, so the default applies.\n", d.name, commentText(f.name))
 				continue
 			}
@@ -433,6 +433,13 @@ func iniValue(d *keyDef, s string) (any, *valueError) {
 			return nil, invalid(`want a number of days or "+N", have %s`, quote(s))
 		}
 		return days, nil
+	case kindDuration:
+		// piuparts.conf gives these keys in seconds, read as Python's int().
+		n, ok := parseInt(s)
+		if !ok {
+			return nil, invalid("want an integer (seconds), have %s", quote(s))
+		}
+		return convert(d, n)
 	}
 	panic("config: unknown kind")
 }
