@@ -73,24 +73,24 @@ type Config struct {
 // holds the defaults of every section key, as the reference's
 // Config(section="global") sees them.
 type Global struct {
-	SectionNames             []string // sections
-	BasetgzSections          []string // basetgz-sections
-	MasterDirectory          string   // master-directory
-	SlaveDirectory           string   // slave-directory
-	SlaveCount               int      // slave-count
-	OutputDirectory          string   // output-directory
-	BackupDirectory          string   // backup-directory
-	WebHost                  string   // web-host
-	DocRoot                  string   // doc-root
-	URLBase                  string   // urlbase
-	KnownProblemDirectory    string   // known-problem-directory
-	Proxy                    string   // proxy
-	PythonPath               string   // PYTHONPATH
-	TestingSuite             string   // testing-suite
-	RescheduleUntestableDays int      // reschedule-untestable-days
-	DB                       string   // db
-	MaxCommandLine           int      // max-command-line, bytes
-	MaxLogSize               int      // max-log-size, bytes
+	SectionNames             []string      // sections
+	BasetgzSections          []string      // basetgz-sections
+	MasterDirectory          string        // master-directory
+	SlaveDirectory           string        // slave-directory
+	SlaveCount               int           // slave-count
+	OutputDirectory          string        // output-directory
+	BackupDirectory          string        // backup-directory
+	WebHost                  string        // web-host
+	DocRoot                  string        // doc-root
+	URLBase                  string        // urlbase
+	KnownProblemDirectory    string        // known-problem-directory
+	Proxy                    string        // proxy
+	PythonPath               string        // PYTHONPATH
+	TestingSuite             string        // testing-suite
+	RescheduleUntestableDays int           // reschedule-untestable-days
+	DB                       string        // db
+	MaxCommandLine           int           // max-command-line, bytes
+	MaxLogSize               int           // max-log-size, bytes
 	ReadIdleTimeout          time.Duration // read-idle-timeout
 
 	Section
@@ -103,52 +103,52 @@ type Global struct {
 type Section struct {
 	Name string // the table's name, "global" for Global's defaults
 
-	MasterHost           string   // master-host
-	MasterUser           string   // master-user
-	MasterCommand        string   // master-command
-	MasterPort           int      // master-port
-	SSHIdentity          string   // ssh-identity
-	SSHKnownHosts        string   // ssh-known-hosts
-	ConnectTimeout       time.Duration      // connect-timeout
-	UnreachableWait      time.Duration      // unreachable-wait
-	PiupartsTimeout      time.Duration      // piuparts-timeout
-	ReservedExpire       time.Duration      // reserved-expire
-	IdleSleep            time.Duration      // idle-sleep
-	MaxTgzAge            time.Duration      // max-tgz-age
-	MinTgzRetryDelay     time.Duration      // min-tgz-retry-delay
-	LogFile              string   // log-file
-	Setarch              Args     // setarch
-	PiupartsCommand      Args     // piuparts-command
-	PiupartsFlags        Args     // piuparts-flags
-	Tmpdir               string   // tmpdir
-	Description          string   // description
-	Mirror               string   // mirror; "" until Config.ApplyHost
-	Distro               string   // distro
-	Area                 string   // area
-	Components           []string // components
-	Arch                 string   // arch; "" until Config.ApplyHost
-	ChrootTgz            string   // chroot-tgz
-	BasetgzDirectory     string   // basetgz-directory
-	ChrootMetaAuto       string   // chroot-meta-auto
-	ChrootMetaDirectory  string   // chroot-meta-directory
-	UpgradeTestDistros   []string // upgrade-test-distros
-	MaxReserved          int      // max-reserved
-	KeepSourcesList      bool     // keep-sources-list
-	Precedence           int      // precedence
-	DependsSections      []string // depends-sections
-	Debug                bool     // debug
-	RescheduleOldDays    int      // reschedule-old-days
-	RescheduleOldCount   int      // reschedule-old-count
-	ExpireOldDays        Days     // expire-old-days
-	RescheduleFailDays   int      // reschedule-fail-days
-	RescheduleFailCount  int      // reschedule-fail-count
-	ExpireFailDays       Days     // expire-fail-days
-	AutoReschedule       bool     // auto-reschedule
-	KeepBugged           bool     // keep-bugged
-	JSONSections         []string // json-sections
-	ExcludeKnownProblems []string // exclude-known-problems
-	SlaveLoadMax         float64  // slave-load-max
-	SlaveFlushInterval   time.Duration      // slave-flush-interval
+	MasterHost           string        // master-host
+	MasterUser           string        // master-user
+	MasterCommand        string        // master-command
+	MasterPort           int           // master-port
+	SSHIdentity          string        // ssh-identity
+	SSHKnownHosts        string        // ssh-known-hosts
+	ConnectTimeout       time.Duration // connect-timeout
+	UnreachableWait      time.Duration // unreachable-wait
+	PiupartsTimeout      time.Duration // piuparts-timeout
+	ReservedExpire       time.Duration // reserved-expire
+	IdleSleep            time.Duration // idle-sleep
+	MaxTgzAge            time.Duration // max-tgz-age
+	MinTgzRetryDelay     time.Duration // min-tgz-retry-delay
+	LogFile              string        // log-file
+	Setarch              Args          // setarch
+	PiupartsCommand      Args          // piuparts-command
+	PiupartsFlags        Args          // piuparts-flags
+	Tmpdir               string        // tmpdir
+	Description          string        // description
+	Mirror               string        // mirror; "" until Config.ApplyHost
+	Distro               string        // distro
+	Area                 string        // area
+	Components           []string      // components
+	Arch                 string        // arch; "" until Config.ApplyHost
+	ChrootTgz            string        // chroot-tgz
+	BasetgzDirectory     string        // basetgz-directory
+	ChrootMetaAuto       string        // chroot-meta-auto
+	ChrootMetaDirectory  string        // chroot-meta-directory
+	UpgradeTestDistros   []string      // upgrade-test-distros
+	MaxReserved          int           // max-reserved
+	KeepSourcesList      bool          // keep-sources-list
+	Precedence           int           // precedence
+	DependsSections      []string      // depends-sections
+	Debug                bool          // debug
+	RescheduleOldDays    int           // reschedule-old-days
+	RescheduleOldCount   int           // reschedule-old-count
+	ExpireOldDays        Days          // expire-old-days
+	RescheduleFailDays   int           // reschedule-fail-days
+	RescheduleFailCount  int           // reschedule-fail-count
+	ExpireFailDays       Days          // expire-fail-days
+	AutoReschedule       bool          // auto-reschedule
+	KeepBugged           bool          // keep-bugged
+	JSONSections         []string      // json-sections
+	ExcludeKnownProblems []string      // exclude-known-problems
+	SlaveLoadMax         float64       // slave-load-max
+	SlaveFlushInterval   time.Duration // slave-flush-interval
 }
 
 // Host holds what the reference computes from the machine it runs on when

@@ -10,14 +10,14 @@ import (
 type kind int
 
 const (
-	kindString kind = iota // TOML string
-	kindInt                // TOML integer
-	kindFloat              // TOML float (an integer is accepted)
-	kindBool               // TOML boolean
-	kindNames              // array of names without whitespace (a string is split on whitespace)
-	kindArgs               // command-line words: array of strings, or a string split on whitespace
-	kindDays               // integer days, or a string "+N" relative to another key
-	kindDuration           // integer seconds, or a string such as "90m" or "2d"
+	kindString   kind = iota // TOML string
+	kindInt                  // TOML integer
+	kindFloat                // TOML float (an integer is accepted)
+	kindBool                 // TOML boolean
+	kindNames                // array of names without whitespace (a string is split on whitespace)
+	kindArgs                 // command-line words: array of strings, or a string split on whitespace
+	kindDays                 // integer days, or a string "+N" relative to another key
+	kindDuration             // integer seconds, or a string such as "90m" or "2d"
 )
 
 func (k kind) String() string {
@@ -54,7 +54,7 @@ const (
 type keyDef struct {
 	name   string
 	kind   kind
-	global bool // only valid in [global]
+	global bool  // only valid in [global]
 	min    int64 // for a duration: in seconds
 	max    int64 // 0: no maximum
 	rule   nameRule
