@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/rs/zerolog"
 )
 
 // Defaults of the keys this implementation adds to piuparts.conf.
@@ -48,6 +49,19 @@ const (
 	// each master session under `timeout 15m`, so a slave that works
 	// with it never waits longer than this for an answer.
 	DefaultReadIdleTimeout = 15 * time.Minute
+	// DefaultSessionTimeout is session-timeout: Debian's wrapper
+	// script runs every master session under `timeout 15m`.
+	DefaultSessionTimeout = 15 * time.Minute
+	// DefaultWriteTimeout is write-timeout: how long the master waits
+	// for the client to take one answer.
+	DefaultWriteTimeout = time.Minute
+	// DefaultMaxReservedPerSlave is max-reserved-per-slave: 0, the
+	// section's max-reserved (see [Section.ReservedCap]).
+	DefaultMaxReservedPerSlave = 0
+	// DefaultLogLevel is log-level.
+	DefaultLogLevel = LevelInfo
+	// DefaultLogFormat is log-format: text on a terminal, JSON otherwise.
+	DefaultLogFormat = FormatAuto
 	// DefaultDB is db, relative to master-directory.
 	DefaultDB = "piuparts-master.db"
 	// MaxFileSize bounds a configuration file: Parse and ImportINI refuse
@@ -92,6 +106,9 @@ type Global struct {
 	MaxCommandLine           int           // max-command-line, bytes
 	MaxLogSize               int           // max-log-size, bytes
 	ReadIdleTimeout          time.Duration // read-idle-timeout
+	SessionTimeout           time.Duration // session-timeout
+	WriteTimeout             time.Duration // write-timeout
+	LogFormat                string        // log-format: FormatText, FormatJSON or FormatAuto
 
 	Section
 }
@@ -133,10 +150,12 @@ type Section struct {
 	ChrootMetaDirectory  string        // chroot-meta-directory
 	UpgradeTestDistros   []string      // upgrade-test-distros
 	MaxReserved          int           // max-reserved
+	MaxReservedPerSlave  int           // max-reserved-per-slave
 	KeepSourcesList      bool          // keep-sources-list
 	Precedence           int           // precedence
 	DependsSections      []string      // depends-sections
 	Debug                bool          // debug
+	LogLevel             string        // log-level: LevelError, LevelWarn, LevelInfo or LevelDebug
 	RescheduleOldDays    int           // reschedule-old-days
 	RescheduleOldCount   int           // reschedule-old-count
 	ExpireOldDays        Days          // expire-old-days
@@ -557,6 +576,51 @@ func (g *Global) ReadIdle() time.Duration { return g.ReadIdleTimeout }
 
 // Lease returns reserved-expire: how long a reservation lasts.
 func (s *Section) Lease() time.Duration { return s.ReservedExpire }
+
+// Values of log-level.
+const (
+	LevelError = "error" // errors only
+	LevelWarn  = "warn"  // warnings and errors
+	LevelInfo  = "info"  // one line per thing that happened
+	LevelDebug = "debug" // also every protocol command and answer
+)
+
+// Values of log-format.
+const (
+	FormatText = "text" // human-readable lines (zerolog's ConsoleWriter)
+	FormatJSON = "json" // one JSON object per line
+	FormatAuto = ""     // text on a terminal, JSON otherwise
+)
+
+// Level returns the effective log level: log-level, raised to debug when
+// debug is true.
+func (s *Section) Level() zerolog.Level {
+	if s.Debug {
+		return zerolog.DebugLevel
+	}
+	switch s.LogLevel {
+	case LevelError:
+		return zerolog.ErrorLevel
+	case LevelWarn:
+		return zerolog.WarnLevel
+	case LevelDebug:
+		return zerolog.DebugLevel
+	}
+	return zerolog.InfoLevel
+}
+
+// ReservedCap returns the most packages one slave may hold reserved in
+// the section at once: max-reserved-per-slave if it is above 0, else
+// max-reserved (what a slave asks for in one batch). 0 means no cap; it
+// comes back only when max-reserved is 0 too, and max-reserved 0 disables
+// the section for the slave ([Section.Disabled]), so no slave of this
+// farm reserves there.
+func (s *Section) ReservedCap() int {
+	if s.MaxReservedPerSlave > 0 {
+		return s.MaxReservedPerSlave
+	}
+	return max(s.MaxReserved, 0)
+}
 
 // Distros returns upgrade-test-distros (the reference's get_distros).
 func (s *Section) Distros() []string { return s.UpgradeTestDistros }

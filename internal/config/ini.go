@@ -395,10 +395,7 @@ func (f *iniFile) writeTOML(b *bytes.Buffer) error {
 func iniValue(d *keyDef, s string) (any, *valueError) {
 	switch d.kind {
 	case kindString:
-		if err := checkText(s); err != nil {
-			return nil, err
-		}
-		return s, nil
+		return convert(d, s)
 	case kindInt:
 		n, ok := parseInt(s)
 		if !ok {

@@ -58,9 +58,11 @@ type keyDef struct {
 	min    int64 // for a duration: in seconds
 	max    int64 // 0: no maximum
 	rule   nameRule
-	def    any // builtin default, typed like the field
-	defDoc string
-	doc    string
+	// choices, if set, are the values a string key accepts.
+	choices []string
+	def     any // builtin default, typed like the field
+	defDoc  string
+	doc     string
 	// sec or glob points at the field that holds the value.
 	sec  func(*Section) any
 	glob func(*Global) any
@@ -131,6 +133,16 @@ var keyDefs = []keyDef{
 	{name: "read-idle-timeout", kind: kindDuration, global: true, min: 1, def: DefaultReadIdleTimeout,
 		doc:  "how long the master waits for the next line before it hangs up",
 		glob: func(g *Global) any { return &g.ReadIdleTimeout }},
+	{name: "session-timeout", kind: kindDuration, global: true, min: 1, def: DefaultSessionTimeout,
+		doc:  "longest a master session may last in all, however busy (Debian's wrapper: timeout 15m)",
+		glob: func(g *Global) any { return &g.SessionTimeout }},
+	{name: "write-timeout", kind: kindDuration, global: true, min: 1, def: DefaultWriteTimeout,
+		doc:  "how long the master waits for the client to take one answer before it hangs up",
+		glob: func(g *Global) any { return &g.WriteTimeout }},
+	{name: "log-format", kind: kindString, global: true, def: DefaultLogFormat, choices: []string{FormatText, FormatJSON, FormatAuto},
+		defDoc: `"" (text on a terminal, JSON otherwise)`,
+		doc:    "format of the programs' logs: \"text\", \"json\" or \"\" (automatic)",
+		glob:   func(g *Global) any { return &g.LogFormat }},
 
 	// Section keys: valid in a section and, as a default, in [global].
 	{name: "master-host", kind: kindString, def: "",
@@ -223,6 +235,9 @@ var keyDefs = []keyDef{
 	{name: "max-reserved", kind: kindInt, min: 0, def: 1,
 		doc: "packages the slave reserves at once; 0 disables the section",
 		sec: func(s *Section) any { return &s.MaxReserved }},
+	{name: "max-reserved-per-slave", kind: kindInt, min: 0, def: DefaultMaxReservedPerSlave, defDoc: "0 (max-reserved)",
+		doc: "most packages the master lets one slave hold reserved in a section; 0: max-reserved",
+		sec: func(s *Section) any { return &s.MaxReservedPerSlave }},
 	{name: "keep-sources-list", kind: kindBool, def: false,
 		doc: "run piuparts with --keep-sources-list (not for upgrade tests)",
 		sec: func(s *Section) any { return &s.KeepSourcesList }},
@@ -235,6 +250,9 @@ var keyDefs = []keyDef{
 	{name: "debug", kind: kindBool, def: false,
 		doc: "log debug messages in the slave",
 		sec: func(s *Section) any { return &s.Debug }},
+	{name: "log-level", kind: kindString, def: DefaultLogLevel, choices: []string{LevelError, LevelWarn, LevelInfo, LevelDebug},
+		doc: "least severe messages logged: error, warn, info or debug (debug = true: debug)",
+		sec: func(s *Section) any { return &s.LogLevel }},
 	{name: "reschedule-old-days", kind: kindInt, min: 0, def: 180,
 		doc: "age in days after which passed logs are marked for retesting",
 		sec: func(s *Section) any { return &s.RescheduleOldDays }},

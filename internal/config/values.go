@@ -3,11 +3,14 @@ package config
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // Args is a command line split into words: piuparts-command,
@@ -151,6 +154,9 @@ func convert(d *keyDef, v any) (any, *valueError) {
 		if err := checkText(s); err != nil {
 			return nil, err
 		}
+		if d.choices != nil && !slices.Contains(d.choices, s) {
+			return nil, invalid("want one of %s, have %s", choiceList(d.choices), quote(s))
+		}
 		return s, nil
 	case kindInt:
 		n, ok := v.(int64)
@@ -248,6 +254,15 @@ func convert(d *keyDef, v any) (any, *valueError) {
 		return nil, wrongType(d.kind, v)
 	}
 	panic("config: unknown kind")
+}
+
+// choiceList writes the allowed values of a key for a message.
+func choiceList(choices []string) string {
+	q := make([]string, len(choices))
+	for i, c := range choices {
+		q[i] = strconv.Quote(c)
+	}
+	return strings.Join(q, ", ")
 }
 
 // maxSeconds is the largest number of seconds a time.Duration holds.
@@ -394,22 +409,28 @@ func checkName(s string) *valueError {
 // reservedTables are top-level tables that cannot be section names.
 var reservedTables = map[string]bool{"global": true, "distros": true}
 
-// checkSectionName checks that a section name can be a directory name
-// under master-directory, slave-directory and output-directory, and a word
-// in the sections list.
+// checkSectionName checks a section name by the farm's one rule,
+// [piuparts.ValidSectionName] (also what the protocol accepts), and that
+// it is not a reserved table name. The message says why a name is refused.
 func checkSectionName(s string) *valueError {
 	if err := checkName(s); err != nil {
 		return err
 	}
 	switch {
+	case reservedTables[s]:
+		return invalid("section name %s is reserved", quote(s))
+	case piuparts.ValidSectionName(s):
+		return nil
 	case s == "." || s == "..":
 		return invalid("section name %s is not a directory name", quote(s))
 	case strings.ContainsAny(s, `/\`):
 		return invalid("section name %s holds a slash", quote(s))
 	case strings.HasPrefix(s, "-"):
 		return invalid("section name %s starts with \"-\"", quote(s))
-	case reservedTables[s]:
-		return invalid("section name %s is reserved", quote(s))
+	case strings.HasPrefix(s, "."):
+		return invalid("section name %s starts with \".\" (a hidden directory)", quote(s))
+	case len(s) > piuparts.MaxSectionName:
+		return invalid("section name %s is longer than %d bytes", quote(s), piuparts.MaxSectionName)
 	}
-	return nil
+	return invalid("section name %s holds a character a directory or protocol word may not", quote(s))
 }
