@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 
-	"piuparts-server/internal/config"
 	"piuparts-server/store"
 )
 
@@ -13,12 +12,6 @@ import (
 // tree disagrees with the database (a foreign reserved/ marker, a log the
 // index does not know).
 const maxSkips = 10000
-
-// holderCap is how many reservations one identified slave may hold in a
-// section: its max-reserved-per-slave, else its max-reserved.
-func holderCap(s *config.Section) int {
-	return s.MaxReserved
-}
 
 // cmdReserve reserves the best candidate for the slave and answers
 // "ok NAME TESTVERSION", or error when there is none (reserve_package).
@@ -30,7 +23,7 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 	}
 	limit := 0
 	if c.cfg.Identified {
-		limit = holderCap(s.conf)
+		limit = s.conf.ReservedCap()
 	}
 	for range maxSkips {
 		now := c.cfg.now()

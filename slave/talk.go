@@ -24,7 +24,7 @@ func (w *worker) options(sec *config.Section) remote.Options {
 		Port:           sec.MasterPort,
 		User:           sec.MasterUser,
 		Command:        sec.MasterCommand,
-		ConnectTimeout: time.Duration(sec.ConnectTimeout) * time.Second,
+		ConnectTimeout: sec.ConnectTimeout,
 		ReadTimeout:    w.pc.Global.ReadIdle(),
 		Getenv:         w.cfg.Getenv,
 		Stderr:         w.cfg.Stderr,
@@ -170,7 +170,7 @@ func (w *worker) talk(ctx context.Context, s *section, fetch, unreserve, recycle
 		return false
 	}
 	if idle > 0 {
-		idle = min(idle, time.Duration(s.sec.IdleSleep)*time.Second)
+		idle = min(idle, s.sec.IdleSleep)
 		log.Info().Dur("idle", idle).Msg("master is idle")
 		if recycle {
 			s.recycleWait = w.now().Add(idle)
@@ -216,7 +216,7 @@ func (w *worker) fail(s *section, err error) {
 }
 
 func (w *worker) unreachableWait(s *section) time.Duration {
-	return time.Duration(s.sec.UnreachableWait) * time.Second
+	return s.sec.UnreachableWait
 }
 
 // process is the reference's Section._process: test the reserved
@@ -265,7 +265,7 @@ func (w *worker) process(ctx context.Context, s *section) int {
 		if w.stopping(ctx) || w.flushing() {
 			break
 		}
-		if iv := time.Duration(s.sec.SlaveFlushInterval) * time.Second; iv > 0 && w.now().Sub(lastFlush) > iv {
+		if iv := s.sec.SlaveFlushInterval; iv > 0 && w.now().Sub(lastFlush) > iv {
 			lastFlush = lastFlush.Add(flushRetry)
 			if w.talk(ctx, s, false, false, false) {
 				lastFlush = w.now()
@@ -308,7 +308,7 @@ func (w *worker) test(ctx context.Context, s *section, archive runner.Archive, t
 		Dir:       s.spool.Dir(),
 		Out:       out,
 		MaxOutput: maxOutput,
-		Timeout:   time.Duration(s.sec.PiupartsTimeout) * time.Second,
+		Timeout:   s.sec.PiupartsTimeout,
 		Env:       w.cfg.Environ,
 		Now:       w.cfg.Now,
 	})
@@ -345,7 +345,7 @@ func (w *worker) checkTarball(ctx context.Context, s *section) {
 		Tarball: tarball,
 		Dir:     s.spool.Dir(),
 		Env:     w.cfg.Environ,
-		Timeout: time.Duration(s.sec.PiupartsTimeout) * time.Second,
+		Timeout: s.sec.PiupartsTimeout,
 		Now:     w.cfg.Now,
 	})
 	if err != nil {

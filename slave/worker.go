@@ -210,7 +210,7 @@ func (w *worker) run(ctx context.Context) error {
 // signal arrives.
 func (w *worker) sleep(ctx context.Context, snap snapshot) {
 	now := w.now()
-	until := now.Add(time.Duration(w.pc.Global.IdleSleep) * time.Second)
+	until := now.Add(w.pc.Global.IdleSleep)
 	if due := w.firstDue(false); due.Before(until) {
 		until = due
 	}
@@ -366,7 +366,7 @@ func (w *worker) runSection(ctx context.Context, s *section, process, recycle bo
 	if res, err := s.spool.Reserved(); err != nil || len(res) == 0 {
 		if talked && err == nil {
 			// The master had nothing for us.
-			s.idleWait = w.now().Add(time.Duration(s.sec.IdleSleep) * time.Second)
+			s.idleWait = w.now().Add(s.sec.IdleSleep)
 			if recycle {
 				s.recycleWait = s.idleWait.Add(recycleWait)
 			}

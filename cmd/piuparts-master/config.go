@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/rs/zerolog"
+
 	"piuparts-server/internal/config"
 )
 
@@ -57,7 +59,7 @@ func runConfig(_ context.Context, args []string, path string, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		log := newLogger(stderr)
+		log := newLogger(stderr, zerolog.InfoLevel, cfg.Global.LogFormat)
 		log.Info().Str("config", path).Strs("sections", cfg.Global.SectionNames).Msg("config ok")
 		return nil
 	default:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"testing"
-	"time"
 
 	"piuparts-server/internal/config"
 	"piuparts-server/protocol"
@@ -17,7 +16,7 @@ func TestDefaults_ConfigMatchesProtocol(t *testing.T) {
 	if got, want := config.DefaultMaxCommandLine, protocol.DefaultMaxLine; got != want {
 		t.Errorf("config.DefaultMaxCommandLine = %d, want protocol.DefaultMaxLine %d", got, want)
 	}
-	if got, want := time.Duration(config.DefaultReadIdleTimeout)*time.Second, protocol.DefaultIdleTimeout; got != want {
+	if got, want := config.DefaultReadIdleTimeout, protocol.DefaultIdleTimeout; got != want {
 		t.Errorf("config.DefaultReadIdleTimeout = %v, want protocol.DefaultIdleTimeout %v", got, want)
 	}
 }

@@ -3,27 +3,38 @@ package main
 import (
 	"io"
 	"os"
-	"time"
 
 	"github.com/rs/zerolog"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/internal/logging"
 )
 
-// newLogger builds the program's one logger: human-readable when w is a terminal,
-// JSON lines otherwise (a log file, journald, a pipe). The master's stdout is the
-// protocol, so w is never stdout.
-func newLogger(w io.Writer) zerolog.Logger {
-	if isTerminal(w) {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
-	}
-	return zerolog.New(w).With().Timestamp().Str("prog", "piuparts-master").Logger()
+// prog names this program in every log line.
+const prog = "piuparts-master"
+
+// newLogger builds a logger on w at level in the config's log-format. The
+// master's stdout is the protocol, so w is never stdout.
+func newLogger(w io.Writer, level zerolog.Level, format string) zerolog.Logger {
+	return logging.New(w, prog, level, format)
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// globalLevel is the level of the global log (log-file, master-error.log):
+// warnings and errors only, or errors only with log-level "error", so that
+// it stays empty after normal connections (Debian's wrapper deletes it
+// when empty).
+func globalLevel(g *config.Global) zerolog.Level {
+	return max(zerolog.WarnLevel, g.Level())
+}
+
+// openLog opens the log file at path for appending, or logs to fallback
+// when it cannot.
+func openLog(path string, fallback io.Writer, level zerolog.Level, format string) (zerolog.Logger, *os.File) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		l := newLogger(fallback, level, format)
+		l.Warn().Err(err).Str("file", path).Msg("cannot open log file, logging here")
+		return l, nil
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return newLogger(f, level, format), f
 }

@@ -59,7 +59,7 @@ func (m *maintenance) lease(section string) time.Duration {
 	if s, err := m.cfg.Section(section); err == nil {
 		return s.Lease()
 	}
-	return time.Duration(config.DefaultReservedExpire) * time.Second
+	return config.DefaultReservedExpire
 }
 
 // runImport adopts an existing piuparts master directory: "import [DIR]".

@@ -51,18 +51,27 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("master directory: %w", err)
 	}
-	// The global log (the reference's master-error.log): errors before a
-	// section is chosen, and everything when no section log opens.
-	log, logFile := openLog(under(dir, cfg.Global.ErrorLogFile()), stderr)
+	// The global log (the reference's master-error.log): warnings and
+	// errors before a section is chosen, and everything of that level when
+	// no section log opens.
+	format := cfg.Global.LogFormat
+	log, logFile := openLog(under(dir, cfg.Global.ErrorLogFile()), stderr, globalLevel(&cfg.Global), format)
 	if logFile != nil {
 		defer logFile.Close()
 	}
 	holder := holderFrom(opts.slaveID, getenv)
-	if oc := getenv("SSH_ORIGINAL_COMMAND"); oc != "" {
-		// A forced command runs this program whatever the client asked;
-		// the request is only recorded.
-		log.Info().Str("slave", holder).Str("ssh_original_command", cut(oc, 200)).Msg("ignoring the client's command")
+	// A section's log (SECTION/master.log) is at the section's log-level.
+	levels := map[string]zerolog.Level{}
+	for _, name := range cfg.SectionsByPrecedence() {
+		s := cfg.Sections[name]
+		p := under(dir, s.MasterLogFile())
+		if _, ok := levels[p]; !ok {
+			levels[p] = s.Level()
+		}
 	}
+	// A forced command runs this program whatever the client asked; the
+	// request is only recorded, at debug level in the first section log.
+	origCmd := getenv("SSH_ORIGINAL_COMMAND")
 	db, err := store.OpenMaster(ctx, dir, cfg.Global.DB)
 	if err != nil {
 		log.Error().Err(err).Msg("ABORT")
@@ -88,7 +97,16 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 			if err != nil {
 				return zerolog.Logger{}, nil, err
 			}
-			return newLogger(f), f, nil
+			level, ok := levels[path]
+			if !ok {
+				level = cfg.Global.Level()
+			}
+			l := newLogger(f, level, format)
+			if origCmd != "" {
+				l.Debug().Str("slave", holder).Str("ssh_original_command", cut(origCmd, 200)).Msg("ignoring the client's command")
+				origCmd = ""
+			}
+			return l, f, nil
 		},
 		Limits:     limits,
 		Holder:     holder,
@@ -106,17 +124,6 @@ func under(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-// openLog opens the log file for appending, or logs to fallback.
-func openLog(path string, fallback io.Writer) (zerolog.Logger, *os.File) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		l := newLogger(fallback)
-		l.Warn().Err(err).Str("file", path).Msg("cannot open log file, logging here")
-		return l, nil
-	}
-	return newLogger(f), f
 }
 
 // withIdleTimeout applies the idle timeout to stdin when it is a pipe or a

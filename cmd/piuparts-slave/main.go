@@ -29,11 +29,9 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/logging"
 	"piuparts-server/slave"
 )
 
@@ -141,7 +139,8 @@ func runWorkers(ctx context.Context, args []string, path string, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("slave-directory: %w", err)
 	}
-	log := newLogger(stderr)
+	// One logger for the run, at [global]'s log-level (debug = true: debug).
+	log := logging.New(stderr, "piuparts-slave", cfg.Global.Level(), cfg.Global.LogFormat)
 
 	// SIGINT once: stop after the running test; twice, or SIGTERM: now.
 	ctx, cancel := context.WithCancel(ctx)
@@ -186,15 +185,4 @@ func runWorkers(ctx context.Context, args []string, path string, stderr io.Write
 		Stderr:    stderr,
 		Getenv:    getenv,
 	})
-}
-
-// newLogger builds the program's logger: human-readable on a terminal,
-// JSON lines otherwise.
-func newLogger(w io.Writer) zerolog.Logger {
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
-		}
-	}
-	return zerolog.New(w).With().Timestamp().Str("prog", "piuparts-slave").Logger()
 }

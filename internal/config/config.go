@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/rs/zerolog"
 )
 
 // Defaults of the keys this implementation adds to piuparts.conf.
@@ -20,15 +21,22 @@ const (
 	// to recycle/, so a reservation lives as long as it did there. A
 	// slave's batch (max-reserved packages, each limited to 90 minutes
 	// by piuparts-slave) fits easily for any sensible max-reserved.
-	DefaultReservedExpire = 2 * 24 * 60 * 60
-	// DefaultConnectTimeout is connect-timeout in seconds.
-	DefaultConnectTimeout = 60
-	// DefaultUnreachableWait is unreachable-wait in seconds: the
-	// reference's piuparts-slave waits 15 minutes after a failed connection.
-	DefaultUnreachableWait = 15 * 60
-	// DefaultPiupartsTimeout is piuparts-timeout in seconds: the
-	// reference's MAX_WAIT_TEST_RUN, 90 minutes.
-	DefaultPiupartsTimeout = 90 * 60
+	DefaultReservedExpire = 48 * time.Hour
+	// DefaultConnectTimeout is connect-timeout.
+	DefaultConnectTimeout = 60 * time.Second
+	// DefaultUnreachableWait is unreachable-wait: the reference's
+	// piuparts-slave waits 15 minutes after a failed connection.
+	DefaultUnreachableWait = 15 * time.Minute
+	// DefaultPiupartsTimeout is piuparts-timeout: the reference's
+	// MAX_WAIT_TEST_RUN, 90 minutes.
+	DefaultPiupartsTimeout = 90 * time.Minute
+	// DefaultIdleSleep is idle-sleep, as in piuparts-slave.
+	DefaultIdleSleep = 5 * time.Minute
+	// DefaultMaxTgzAge is max-tgz-age, as in piuparts-slave: 30 days.
+	DefaultMaxTgzAge = 30 * 24 * time.Hour
+	// DefaultMinTgzRetryDelay is min-tgz-retry-delay, as in
+	// piuparts-slave: 6 hours.
+	DefaultMinTgzRetryDelay = 6 * time.Hour
 	// DefaultMasterPort is master-port, ssh's port.
 	DefaultMasterPort = 22
 	// DefaultMaxCommandLine is max-command-line in bytes: ample for
@@ -37,10 +45,23 @@ const (
 	// DefaultMaxLogSize is max-log-size in bytes (100 MiB): larger than
 	// any piuparts log, small enough to stop a runaway sender.
 	DefaultMaxLogSize = 100 << 20
-	// DefaultReadIdleTimeout is read-idle-timeout in seconds: the
-	// reference runs each master session under `timeout 15m`, so a slave
-	// that works with it never waits longer than this for an answer.
-	DefaultReadIdleTimeout = 15 * 60
+	// DefaultReadIdleTimeout is read-idle-timeout: the reference runs
+	// each master session under `timeout 15m`, so a slave that works
+	// with it never waits longer than this for an answer.
+	DefaultReadIdleTimeout = 15 * time.Minute
+	// DefaultSessionTimeout is session-timeout: Debian's wrapper
+	// script runs every master session under `timeout 15m`.
+	DefaultSessionTimeout = 15 * time.Minute
+	// DefaultWriteTimeout is write-timeout: how long the master waits
+	// for the client to take one answer.
+	DefaultWriteTimeout = time.Minute
+	// DefaultMaxReservedPerSlave is max-reserved-per-slave: 0, the
+	// section's max-reserved (see [Section.ReservedCap]).
+	DefaultMaxReservedPerSlave = 0
+	// DefaultLogLevel is log-level.
+	DefaultLogLevel = LevelInfo
+	// DefaultLogFormat is log-format: text on a terminal, JSON otherwise.
+	DefaultLogFormat = FormatAuto
 	// DefaultDB is db, relative to master-directory.
 	DefaultDB = "piuparts-master.db"
 	// MaxFileSize bounds a configuration file: Parse and ImportINI refuse
@@ -66,81 +87,87 @@ type Config struct {
 // holds the defaults of every section key, as the reference's
 // Config(section="global") sees them.
 type Global struct {
-	SectionNames             []string // sections
-	BasetgzSections          []string // basetgz-sections
-	MasterDirectory          string   // master-directory
-	SlaveDirectory           string   // slave-directory
-	SlaveCount               int      // slave-count
-	OutputDirectory          string   // output-directory
-	BackupDirectory          string   // backup-directory
-	WebHost                  string   // web-host
-	DocRoot                  string   // doc-root
-	URLBase                  string   // urlbase
-	KnownProblemDirectory    string   // known-problem-directory
-	Proxy                    string   // proxy
-	PythonPath               string   // PYTHONPATH
-	TestingSuite             string   // testing-suite
-	RescheduleUntestableDays int      // reschedule-untestable-days
-	DB                       string   // db
-	MaxCommandLine           int      // max-command-line, bytes
-	MaxLogSize               int      // max-log-size, bytes
-	ReadIdleTimeout          int      // read-idle-timeout, seconds
+	SectionNames             []string      // sections
+	BasetgzSections          []string      // basetgz-sections
+	MasterDirectory          string        // master-directory
+	SlaveDirectory           string        // slave-directory
+	SlaveCount               int           // slave-count
+	OutputDirectory          string        // output-directory
+	BackupDirectory          string        // backup-directory
+	WebHost                  string        // web-host
+	DocRoot                  string        // doc-root
+	URLBase                  string        // urlbase
+	KnownProblemDirectory    string        // known-problem-directory
+	Proxy                    string        // proxy
+	PythonPath               string        // PYTHONPATH
+	TestingSuite             string        // testing-suite
+	RescheduleUntestableDays int           // reschedule-untestable-days
+	DB                       string        // db
+	MaxCommandLine           int           // max-command-line, bytes
+	MaxLogSize               int           // max-log-size, bytes
+	ReadIdleTimeout          time.Duration // read-idle-timeout
+	SessionTimeout           time.Duration // session-timeout
+	WriteTimeout             time.Duration // write-timeout
+	LogFormat                string        // log-format: FormatText, FormatJSON or FormatAuto
 
 	Section
 }
 
 // Section is the resolved settings of one section: for every key the
 // section's own value, else the [global] value, else the builtin default.
-// Durations are in seconds, as in piuparts.conf.
+// Durations are time.Duration; the file gives them in seconds (an
+// integer, as in piuparts.conf) or as a string such as "90m" or "2d".
 type Section struct {
 	Name string // the table's name, "global" for Global's defaults
 
-	MasterHost           string   // master-host
-	MasterUser           string   // master-user
-	MasterCommand        string   // master-command
-	MasterPort           int      // master-port
-	SSHIdentity          string   // ssh-identity
-	SSHKnownHosts        string   // ssh-known-hosts
-	ConnectTimeout       int      // connect-timeout, seconds
-	UnreachableWait      int      // unreachable-wait, seconds
-	PiupartsTimeout      int      // piuparts-timeout, seconds
-	ReservedExpire       int      // reserved-expire, seconds
-	IdleSleep            int      // idle-sleep, seconds
-	MaxTgzAge            int      // max-tgz-age, seconds
-	MinTgzRetryDelay     int      // min-tgz-retry-delay, seconds
-	LogFile              string   // log-file
-	Setarch              Args     // setarch
-	PiupartsCommand      Args     // piuparts-command
-	PiupartsFlags        Args     // piuparts-flags
-	Tmpdir               string   // tmpdir
-	Description          string   // description
-	Mirror               string   // mirror; "" until Config.ApplyHost
-	Distro               string   // distro
-	Area                 string   // area
-	Components           []string // components
-	Arch                 string   // arch; "" until Config.ApplyHost
-	ChrootTgz            string   // chroot-tgz
-	BasetgzDirectory     string   // basetgz-directory
-	ChrootMetaAuto       string   // chroot-meta-auto
-	ChrootMetaDirectory  string   // chroot-meta-directory
-	UpgradeTestDistros   []string // upgrade-test-distros
-	MaxReserved          int      // max-reserved
-	KeepSourcesList      bool     // keep-sources-list
-	Precedence           int      // precedence
-	DependsSections      []string // depends-sections
-	Debug                bool     // debug
-	RescheduleOldDays    int      // reschedule-old-days
-	RescheduleOldCount   int      // reschedule-old-count
-	ExpireOldDays        Days     // expire-old-days
-	RescheduleFailDays   int      // reschedule-fail-days
-	RescheduleFailCount  int      // reschedule-fail-count
-	ExpireFailDays       Days     // expire-fail-days
-	AutoReschedule       bool     // auto-reschedule
-	KeepBugged           bool     // keep-bugged
-	JSONSections         []string // json-sections
-	ExcludeKnownProblems []string // exclude-known-problems
-	SlaveLoadMax         float64  // slave-load-max
-	SlaveFlushInterval   int      // slave-flush-interval, seconds
+	MasterHost           string        // master-host
+	MasterUser           string        // master-user
+	MasterCommand        string        // master-command
+	MasterPort           int           // master-port
+	SSHIdentity          string        // ssh-identity
+	SSHKnownHosts        string        // ssh-known-hosts
+	ConnectTimeout       time.Duration // connect-timeout
+	UnreachableWait      time.Duration // unreachable-wait
+	PiupartsTimeout      time.Duration // piuparts-timeout
+	ReservedExpire       time.Duration // reserved-expire
+	IdleSleep            time.Duration // idle-sleep
+	MaxTgzAge            time.Duration // max-tgz-age
+	MinTgzRetryDelay     time.Duration // min-tgz-retry-delay
+	LogFile              string        // log-file
+	Setarch              Args          // setarch
+	PiupartsCommand      Args          // piuparts-command
+	PiupartsFlags        Args          // piuparts-flags
+	Tmpdir               string        // tmpdir
+	Description          string        // description
+	Mirror               string        // mirror; "" until Config.ApplyHost
+	Distro               string        // distro
+	Area                 string        // area
+	Components           []string      // components
+	Arch                 string        // arch; "" until Config.ApplyHost
+	ChrootTgz            string        // chroot-tgz
+	BasetgzDirectory     string        // basetgz-directory
+	ChrootMetaAuto       string        // chroot-meta-auto
+	ChrootMetaDirectory  string        // chroot-meta-directory
+	UpgradeTestDistros   []string      // upgrade-test-distros
+	MaxReserved          int           // max-reserved
+	MaxReservedPerSlave  int           // max-reserved-per-slave
+	KeepSourcesList      bool          // keep-sources-list
+	Precedence           int           // precedence
+	DependsSections      []string      // depends-sections
+	Debug                bool          // debug
+	LogLevel             string        // log-level: LevelError, LevelWarn, LevelInfo or LevelDebug
+	RescheduleOldDays    int           // reschedule-old-days
+	RescheduleOldCount   int           // reschedule-old-count
+	ExpireOldDays        Days          // expire-old-days
+	RescheduleFailDays   int           // reschedule-fail-days
+	RescheduleFailCount  int           // reschedule-fail-count
+	ExpireFailDays       Days          // expire-fail-days
+	AutoReschedule       bool          // auto-reschedule
+	KeepBugged           bool          // keep-bugged
+	JSONSections         []string      // json-sections
+	ExcludeKnownProblems []string      // exclude-known-problems
+	SlaveLoadMax         float64       // slave-load-max
+	SlaveFlushInterval   time.Duration // slave-flush-interval
 }
 
 // Host holds what the reference computes from the machine it runs on when
@@ -430,6 +457,8 @@ func set(d *keyDef, g *Global, s *Section, v any) {
 		*f = slices.Clone(v.(Args))
 	case *Days:
 		*f = v.(Days)
+	case *time.Duration:
+		*f = v.(time.Duration)
 	default:
 		panic(fmt.Sprintf("config: key %s has field type %T", d.name, field))
 	}
@@ -542,11 +571,56 @@ func (g *Global) ErrorLogFile() string {
 	return "master-error.log"
 }
 
-// ReadIdle returns read-idle-timeout as a duration.
-func (g *Global) ReadIdle() time.Duration { return time.Duration(g.ReadIdleTimeout) * time.Second }
+// ReadIdle returns read-idle-timeout.
+func (g *Global) ReadIdle() time.Duration { return g.ReadIdleTimeout }
 
-// Lease returns reserved-expire as a duration.
-func (s *Section) Lease() time.Duration { return time.Duration(s.ReservedExpire) * time.Second }
+// Lease returns reserved-expire: how long a reservation lasts.
+func (s *Section) Lease() time.Duration { return s.ReservedExpire }
+
+// Values of log-level.
+const (
+	LevelError = "error" // errors only
+	LevelWarn  = "warn"  // warnings and errors
+	LevelInfo  = "info"  // one line per thing that happened
+	LevelDebug = "debug" // also every protocol command and answer
+)
+
+// Values of log-format.
+const (
+	FormatText = "text" // human-readable lines (zerolog's ConsoleWriter)
+	FormatJSON = "json" // one JSON object per line
+	FormatAuto = ""     // text on a terminal, JSON otherwise
+)
+
+// Level returns the effective log level: log-level, raised to debug when
+// debug is true.
+func (s *Section) Level() zerolog.Level {
+	if s.Debug {
+		return zerolog.DebugLevel
+	}
+	switch s.LogLevel {
+	case LevelError:
+		return zerolog.ErrorLevel
+	case LevelWarn:
+		return zerolog.WarnLevel
+	case LevelDebug:
+		return zerolog.DebugLevel
+	}
+	return zerolog.InfoLevel
+}
+
+// ReservedCap returns the most packages one slave may hold reserved in
+// the section at once: max-reserved-per-slave if it is above 0, else
+// max-reserved (what a slave asks for in one batch). 0 means no cap; it
+// comes back only when max-reserved is 0 too, and max-reserved 0 disables
+// the section for the slave ([Section.Disabled]), so no slave of this
+// farm reserves there.
+func (s *Section) ReservedCap() int {
+	if s.MaxReservedPerSlave > 0 {
+		return s.MaxReservedPerSlave
+	}
+	return max(s.MaxReserved, 0)
+}
 
 // Distros returns upgrade-test-distros (the reference's get_distros).
 func (s *Section) Distros() []string { return s.UpgradeTestDistros }

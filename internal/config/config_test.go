@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"piuparts-server/internal/config"
 )
@@ -60,8 +61,8 @@ func TestLoad_Example(t *testing.T) {
 		{"upgrade StartDistro", up.StartDistro(), "bookworm"},
 		{"upgrade is a dist-upgrade", up.IsDistUpgrade(), true},
 		{"upgrade json-sections default", up.JSONSections, []string{"default"}},
-		{"global idle-sleep", c.Global.IdleSleep, 300},
-		{"global max-tgz-age", c.Global.MaxTgzAge, 604800},
+		{"global idle-sleep", c.Global.IdleSleep, 300 * time.Second},
+		{"global max-tgz-age", c.Global.MaxTgzAge, 7 * 24 * time.Hour},
 		{"global reserved-expire", up.ReservedExpire, config.DefaultReservedExpire},
 		{"global slave-load-max", c.Global.SlaveLoadMax, 0.0},
 		{"distro target-release", c.Distros["bookworm-backports"].TargetRelease, "bookworm-backports"},
@@ -99,9 +100,9 @@ func TestParse_Defaults(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"idle-sleep", s.IdleSleep, 300},
-		{"max-tgz-age", s.MaxTgzAge, 2592000},
-		{"min-tgz-retry-delay", s.MinTgzRetryDelay, 21600},
+		{"idle-sleep", s.IdleSleep, 5 * time.Minute},
+		{"max-tgz-age", s.MaxTgzAge, 30 * 24 * time.Hour},
+		{"min-tgz-retry-delay", s.MinTgzRetryDelay, 6 * time.Hour},
 		{"max-reserved", s.MaxReserved, 1},
 		{"precedence", s.Precedence, 1},
 		{"piuparts-command", s.PiupartsCommand, config.Args{"sudo", "piuparts"}},
@@ -151,8 +152,8 @@ expire-fail-days = 3
 slave-load-max = 4
 `)
 	a, b, cc := section(t, c, "a"), section(t, c, "b"), section(t, c, "c")
-	if a.IdleSleep != 10 || b.IdleSleep != 60 {
-		t.Errorf("idle-sleep a=%d b=%d, want 10 (own) and 60 (global)", a.IdleSleep, b.IdleSleep)
+	if a.IdleSleep != 10*time.Second || b.IdleSleep != time.Minute {
+		t.Errorf("idle-sleep a=%v b=%v, want 10 (own) and 60 (global)", a.IdleSleep, b.IdleSleep)
 	}
 	if want := (config.Args{"--warn-on-others", "--no-symlinks"}); !slices.Equal(a.PiupartsFlags, want) {
 		t.Errorf("a piuparts-flags = %q, want %q (global string split on whitespace)", a.PiupartsFlags, want)

@@ -33,9 +33,16 @@
 // piuparts-command, piuparts-flags and setarch) a string is accepted and
 // split the same way; an array lets a command word hold spaces.
 // expire-old-days and expire-fail-days take a number or a string "+N"
-// ([Days]). Keys this implementation adds: master-port, ssh-identity,
+// ([Days]). Durations (timeouts, waits, ages) are time.Duration: an
+// integer is seconds, as in piuparts.conf, and a string is Go's duration
+// syntax with a leading number of days allowed ("45s", "90m", "1h30m",
+// "2d", "1.5d", "1d12h"). Keys this implementation adds: master-port, ssh-identity,
 // ssh-known-hosts, reserved-expire (the reservation lease), db,
-// max-command-line, max-log-size and read-idle-timeout. [KnownKeys] lists
+// max-command-line, max-log-size, read-idle-timeout, session-timeout and
+// write-timeout (the master's session limits), max-reserved-per-slave
+// ([Section.ReservedCap]), log-level ([Section.Level]) and log-format.
+// Section names (in sections, basetgz-sections and depends-sections)
+// follow the farm's one rule, piuparts.ValidSectionName. [KnownKeys] lists
 // them all with their defaults; deploy/piuparts.toml is the annotated
 // example.
 //

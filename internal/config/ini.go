@@ -365,7 +365,7 @@ func (f *iniFile) writeTOML(b *bytes.Buffer) error {
 				}
 				continue
 			}
-			if e.value == "" && (d.kind == kindInt || d.kind == kindFloat || d.kind == kindBool || d.kind == kindDays) {
+			if e.value == "" && (d.kind == kindInt || d.kind == kindFloat || d.kind == kindBool || d.kind == kindDays || d.kind == kindDuration) {
 				fmt.Fprintf(b, "# %s was empty in %s: left unset, so the default applies.\n", d.name, commentText(f.name))
 				continue
 			}
@@ -395,10 +395,7 @@ func (f *iniFile) writeTOML(b *bytes.Buffer) error {
 func iniValue(d *keyDef, s string) (any, *valueError) {
 	switch d.kind {
 	case kindString:
-		if err := checkText(s); err != nil {
-			return nil, err
-		}
-		return s, nil
+		return convert(d, s)
 	case kindInt:
 		n, ok := parseInt(s)
 		if !ok {
@@ -433,6 +430,13 @@ func iniValue(d *keyDef, s string) (any, *valueError) {
 			return nil, invalid(`want a number of days or "+N", have %s`, quote(s))
 		}
 		return days, nil
+	case kindDuration:
+		// piuparts.conf gives these keys in seconds, read as Python's int().
+		n, ok := parseInt(s)
+		if !ok {
+			return nil, invalid("want an integer (seconds), have %s", quote(s))
+		}
+		return convert(d, n)
 	}
 	panic("config: unknown kind")
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"piuparts-server/internal/config"
 )
@@ -50,7 +51,7 @@ func TestImportINI_Debian(t *testing.T) {
 		{"piuparts-flags", sid.PiupartsFlags, config.Args{"--no-symlinks"}},
 		{"piuparts-command", sid.PiupartsCommand, config.Args{"sudo", "piuparts", "--scriptsdir", "/etc/piuparts/scripts"}},
 		{"max-reserved from global", sid.MaxReserved, 50},
-		{"max-tgz-age", sid.MaxTgzAge, 604800},
+		{"max-tgz-age", sid.MaxTgzAge, 7 * 24 * time.Hour},
 		{"expire-old-days", sid.ExpireOld(), 120},
 		{"upgrade-test-distros empty", len(sid.UpgradeTestDistros), 0},
 		{"debug", sid.Debug, false},
@@ -224,7 +225,7 @@ func TestImportINI_Values(t *testing.T) {
 		{"ZeroIsFalse", "auto-reschedule = 0", func(s *config.Section) any { return s.AutoReschedule }, false},
 		{"EmptyBoolKeepsDefault", "auto-reschedule =", func(s *config.Section) any { return s.AutoReschedule }, true},
 		{"SignedInteger", "precedence = -2", func(s *config.Section) any { return s.Precedence }, -2},
-		{"PythonUnderscores", "idle-sleep = 1_000", func(s *config.Section) any { return s.IdleSleep }, 1000},
+		{"PythonUnderscores", "idle-sleep = 1_000", func(s *config.Section) any { return s.IdleSleep }, 1000 * time.Second},
 		{"EmptyStringIsSet", "distro =", func(s *config.Section) any { return s.Distro }, ""},
 		{"ContinuationWithBlankLine", "description = first\n  second\n\n  fourth", func(s *config.Section) any { return s.Description }, "first\nsecond\n\nfourth"},
 		{"ReferenceToUnknownKey", "distro = %(a_unused)s\na_unused = x", nil, nil}, // resolves, then a_unused is refused

@@ -3,19 +3,21 @@ package config
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // kind is the type of a key's value.
 type kind int
 
 const (
-	kindString kind = iota // TOML string
-	kindInt                // TOML integer
-	kindFloat              // TOML float (an integer is accepted)
-	kindBool               // TOML boolean
-	kindNames              // array of names without whitespace (a string is split on whitespace)
-	kindArgs               // command-line words: array of strings, or a string split on whitespace
-	kindDays               // integer days, or a string "+N" relative to another key
+	kindString   kind = iota // TOML string
+	kindInt                  // TOML integer
+	kindFloat                // TOML float (an integer is accepted)
+	kindBool                 // TOML boolean
+	kindNames                // array of names without whitespace (a string is split on whitespace)
+	kindArgs                 // command-line words: array of strings, or a string split on whitespace
+	kindDays                 // integer days, or a string "+N" relative to another key
+	kindDuration             // integer seconds, or a string such as "90m" or "2d"
 )
 
 func (k kind) String() string {
@@ -32,6 +34,8 @@ func (k kind) String() string {
 		return "command"
 	case kindDays:
 		return "days"
+	case kindDuration:
+		return "duration"
 	}
 	return "string"
 }
@@ -50,13 +54,15 @@ const (
 type keyDef struct {
 	name   string
 	kind   kind
-	global bool // only valid in [global]
-	min    int64
+	global bool  // only valid in [global]
+	min    int64 // for a duration: in seconds
 	max    int64 // 0: no maximum
 	rule   nameRule
-	def    any // builtin default, typed like the field
-	defDoc string
-	doc    string
+	// choices, if set, are the values a string key accepts.
+	choices []string
+	def     any // builtin default, typed like the field
+	defDoc  string
+	doc     string
 	// sec or glob points at the field that holds the value.
 	sec  func(*Section) any
 	glob func(*Global) any
@@ -124,9 +130,19 @@ var keyDefs = []keyDef{
 	{name: "max-log-size", kind: kindInt, global: true, min: 1024, max: 1 << 40, def: DefaultMaxLogSize,
 		doc:  "largest log (long part) the master accepts, in bytes",
 		glob: func(g *Global) any { return &g.MaxLogSize }},
-	{name: "read-idle-timeout", kind: kindInt, global: true, min: 1, def: DefaultReadIdleTimeout,
-		doc:  "seconds the master waits for the next line before it hangs up",
+	{name: "read-idle-timeout", kind: kindDuration, global: true, min: 1, def: DefaultReadIdleTimeout,
+		doc:  "how long the master waits for the next line before it hangs up",
 		glob: func(g *Global) any { return &g.ReadIdleTimeout }},
+	{name: "session-timeout", kind: kindDuration, global: true, min: 1, def: DefaultSessionTimeout,
+		doc:  "longest a master session may last in all, however busy (Debian's wrapper: timeout 15m)",
+		glob: func(g *Global) any { return &g.SessionTimeout }},
+	{name: "write-timeout", kind: kindDuration, global: true, min: 1, def: DefaultWriteTimeout,
+		doc:  "how long the master waits for the client to take one answer before it hangs up",
+		glob: func(g *Global) any { return &g.WriteTimeout }},
+	{name: "log-format", kind: kindString, global: true, def: DefaultLogFormat, choices: []string{FormatText, FormatJSON, FormatAuto},
+		defDoc: `"" (text on a terminal, JSON otherwise)`,
+		doc:    "format of the programs' logs: \"text\", \"json\" or \"\" (automatic)",
+		glob:   func(g *Global) any { return &g.LogFormat }},
 
 	// Section keys: valid in a section and, as a default, in [global].
 	{name: "master-host", kind: kindString, def: "",
@@ -147,26 +163,26 @@ var keyDefs = []keyDef{
 	{name: "ssh-known-hosts", kind: kindString, def: "",
 		doc: "known_hosts file holding master-host's key; empty: ~/.ssh/known_hosts",
 		sec: func(s *Section) any { return &s.SSHKnownHosts }},
-	{name: "connect-timeout", kind: kindInt, min: 1, def: DefaultConnectTimeout,
-		doc: "seconds the slave waits for the master's ssh connection and its hello",
+	{name: "connect-timeout", kind: kindDuration, min: 1, def: DefaultConnectTimeout,
+		doc: "how long the slave waits for the master's ssh connection and its hello",
 		sec: func(s *Section) any { return &s.ConnectTimeout }},
-	{name: "unreachable-wait", kind: kindInt, min: 0, def: DefaultUnreachableWait,
-		doc: "seconds the slave leaves a section alone after its master could not be reached or failed",
+	{name: "unreachable-wait", kind: kindDuration, min: 0, def: DefaultUnreachableWait,
+		doc: "how long the slave leaves a section alone after its master could not be reached or failed",
 		sec: func(s *Section) any { return &s.UnreachableWait }},
-	{name: "piuparts-timeout", kind: kindInt, min: 0, def: DefaultPiupartsTimeout,
-		doc: "seconds one piuparts run may take before its process group is stopped; 0: no limit",
+	{name: "piuparts-timeout", kind: kindDuration, min: 0, def: DefaultPiupartsTimeout,
+		doc: "how long one piuparts run may take before its process group is stopped; 0: no limit",
 		sec: func(s *Section) any { return &s.PiupartsTimeout }},
-	{name: "reserved-expire", kind: kindInt, min: 60, def: DefaultReservedExpire,
-		doc: "seconds after which the master takes back a reservation the slave did not submit",
+	{name: "reserved-expire", kind: kindDuration, min: 60, def: DefaultReservedExpire,
+		doc: "time after which the master takes back a reservation the slave did not submit",
 		sec: func(s *Section) any { return &s.ReservedExpire }},
-	{name: "idle-sleep", kind: kindInt, min: 0, def: 300,
-		doc: "seconds the slave waits before asking again when the master had nothing to test",
+	{name: "idle-sleep", kind: kindDuration, min: 0, def: DefaultIdleSleep,
+		doc: "how long the slave waits before asking again when the master had nothing to test",
 		sec: func(s *Section) any { return &s.IdleSleep }},
-	{name: "max-tgz-age", kind: kindInt, min: noMin, def: 2592000,
-		doc: "seconds after which base tarballs are recreated; 0: never, negative: never check",
+	{name: "max-tgz-age", kind: kindDuration, min: noMin, def: DefaultMaxTgzAge,
+		doc: "age after which base tarballs are recreated; 0: never, negative: never check",
 		sec: func(s *Section) any { return &s.MaxTgzAge }},
-	{name: "min-tgz-retry-delay", kind: kindInt, min: 0, def: 21600,
-		doc: "minimum seconds between attempts to recreate an outdated tarball",
+	{name: "min-tgz-retry-delay", kind: kindDuration, min: 0, def: DefaultMinTgzRetryDelay,
+		doc: "minimum time between attempts to recreate an outdated tarball",
 		sec: func(s *Section) any { return &s.MinTgzRetryDelay }},
 	{name: "log-file", kind: kindString, def: "", defDoc: `"" (section: SECTION/master.log; global: master-error.log)`,
 		doc: "file the master logs to; \"/dev/null\" disables logging",
@@ -219,6 +235,9 @@ var keyDefs = []keyDef{
 	{name: "max-reserved", kind: kindInt, min: 0, def: 1,
 		doc: "packages the slave reserves at once; 0 disables the section",
 		sec: func(s *Section) any { return &s.MaxReserved }},
+	{name: "max-reserved-per-slave", kind: kindInt, min: 0, def: DefaultMaxReservedPerSlave, defDoc: "0 (max-reserved)",
+		doc: "most packages the master lets one slave hold reserved in a section; 0: max-reserved",
+		sec: func(s *Section) any { return &s.MaxReservedPerSlave }},
 	{name: "keep-sources-list", kind: kindBool, def: false,
 		doc: "run piuparts with --keep-sources-list (not for upgrade tests)",
 		sec: func(s *Section) any { return &s.KeepSourcesList }},
@@ -231,6 +250,9 @@ var keyDefs = []keyDef{
 	{name: "debug", kind: kindBool, def: false,
 		doc: "log debug messages in the slave",
 		sec: func(s *Section) any { return &s.Debug }},
+	{name: "log-level", kind: kindString, def: DefaultLogLevel, choices: []string{LevelError, LevelWarn, LevelInfo, LevelDebug},
+		doc: "least severe messages logged: error, warn, info or debug (debug = true: debug)",
+		sec: func(s *Section) any { return &s.LogLevel }},
 	{name: "reschedule-old-days", kind: kindInt, min: 0, def: 180,
 		doc: "age in days after which passed logs are marked for retesting",
 		sec: func(s *Section) any { return &s.RescheduleOldDays }},
@@ -264,8 +286,8 @@ var keyDefs = []keyDef{
 	{name: "slave-load-max", kind: kindFloat, def: 0.0,
 		doc: "load average above which the slave sleeps until it drops below this - 1; below 1: off",
 		sec: func(s *Section) any { return &s.SlaveLoadMax }},
-	{name: "slave-flush-interval", kind: kindInt, min: 0, def: 0,
-		doc: "seconds of work on a busy section after which the slave submits finished logs; 0: off",
+	{name: "slave-flush-interval", kind: kindDuration, min: 0, def: time.Duration(0),
+		doc: "time of work on a busy section after which the slave submits finished logs; 0: off",
 		sec: func(s *Section) any { return &s.SlaveFlushInterval }},
 }
 
@@ -305,7 +327,11 @@ func KnownKeys() []KeyInfo {
 	out := make([]KeyInfo, 0, len(keyDefs)+len(distroKeyDefs))
 	for _, d := range keyDefs {
 		def := d.defDoc
-		if def == "" {
+		switch {
+		case def != "":
+		case d.kind == kindDuration:
+			def = tomlString(formatDuration(d.def.(time.Duration)))
+		default:
 			def = tomlValue(d.kind, d.def)
 		}
 		out = append(out, KeyInfo{Name: d.name, Type: d.kind.String(), GlobalOnly: d.global, Default: def, Doc: d.doc})

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // tomlString quotes s as a TOML basic string.
@@ -82,6 +83,12 @@ func tomlValue(k kind, v any) string {
 		return tomlList(x)
 	case Args:
 		return tomlList(x)
+	case time.Duration:
+		// Whole seconds as an integer, as piuparts.conf writes them.
+		if x%time.Second == 0 {
+			return strconv.FormatInt(int64(x/time.Second), 10)
+		}
+		return tomlString(formatDuration(x))
 	case Days:
 		if x.Relative {
 			return tomlString(x.String())

@@ -3,11 +3,14 @@ package config
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"piuparts-server/internal/piuparts"
 )
 
 // Args is a command line split into words: piuparts-command,
@@ -119,6 +122,8 @@ func want(k kind) string {
 		return "an array of strings or a string"
 	case kindDays:
 		return `an integer or a string "+N"`
+	case kindDuration:
+		return `an integer (seconds) or a duration string such as "90m" or "2d"`
 	}
 	return "a string"
 }
@@ -148,6 +153,9 @@ func convert(d *keyDef, v any) (any, *valueError) {
 		}
 		if err := checkText(s); err != nil {
 			return nil, err
+		}
+		if d.choices != nil && !slices.Contains(d.choices, s) {
+			return nil, invalid("want one of %s, have %s", choiceList(d.choices), quote(s))
 		}
 		return s, nil
 	case kindInt:
@@ -229,8 +237,124 @@ func convert(d *keyDef, v any) (any, *valueError) {
 			return days, nil
 		}
 		return nil, wrongType(d.kind, v)
+	case kindDuration:
+		switch x := v.(type) {
+		case int64:
+			if x > maxSeconds || x < -maxSeconds {
+				return nil, invalid("%d seconds is out of range", x)
+			}
+			return checkDuration(d, time.Duration(x)*time.Second)
+		case string:
+			dur, err := parseDuration(x)
+			if err != "" {
+				return nil, invalid("%s", err)
+			}
+			return checkDuration(d, dur)
+		}
+		return nil, wrongType(d.kind, v)
 	}
 	panic("config: unknown kind")
+}
+
+// choiceList writes the allowed values of a key for a message.
+func choiceList(choices []string) string {
+	q := make([]string, len(choices))
+	for i, c := range choices {
+		q[i] = strconv.Quote(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// maxSeconds is the largest number of seconds a time.Duration holds.
+const maxSeconds = int64(math.MaxInt64 / time.Second)
+
+// day is the unit of the "d" suffix of a duration string.
+const day = 24 * time.Hour
+
+// parseDuration reads a duration string: Go's syntax ("90m", "1h30m",
+// "45s") with a leading number of days allowed ("2d", "1.5d", "1d12h").
+// It returns a message on error.
+func parseDuration(s string) (time.Duration, string) {
+	bad := func() (time.Duration, string) {
+		return 0, fmt.Sprintf(`want a duration such as "90m", "1h30m" or "2d", have %s`, quote(s))
+	}
+	t := strings.TrimSpace(s)
+	sign := time.Duration(1)
+	if rest, ok := strings.CutPrefix(t, "-"); ok {
+		sign, t = -1, rest
+	} else {
+		t = strings.TrimPrefix(t, "+")
+	}
+	var days time.Duration
+	if i := strings.IndexByte(t, 'd'); i >= 0 {
+		num := t[:i]
+		if num == "" || strings.Trim(num, "0123456789.") != "" || strings.Count(num, ".") > 1 || num == "." {
+			return bad()
+		}
+		n, err := strconv.ParseFloat(num, 64)
+		if err != nil || n*float64(day) >= math.MaxInt64 {
+			return bad()
+		}
+		days = time.Duration(n * float64(day))
+		t = t[i+1:]
+		if t == "" {
+			return sign * days, ""
+		}
+	}
+	if t == "" || t[0] == '-' || t[0] == '+' {
+		return bad()
+	}
+	rest, err := time.ParseDuration(t)
+	if err != nil || days > math.MaxInt64-rest {
+		return bad()
+	}
+	return sign * (days + rest), ""
+}
+
+// formatDuration writes d compactly with the units parseDuration reads:
+// "2d", "15m", "1h30m", "1d12h", "500ms".
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		if d == math.MinInt64 {
+			return d.String()
+		}
+		d = -d
+	}
+	if d%time.Second != 0 {
+		if d >= day {
+			fmt.Fprintf(&b, "%dd", d/day)
+			d %= day
+		}
+		b.WriteString(d.String())
+		return b.String()
+	}
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if d >= u.unit {
+			fmt.Fprintf(&b, "%d%s", d/u.unit, u.name)
+			d %= u.unit
+		}
+	}
+	return b.String()
+}
+
+// checkDuration checks a duration against the key's range, which is
+// given in seconds.
+func checkDuration(d *keyDef, v time.Duration) (any, *valueError) {
+	if d.min != noMin && v < time.Duration(d.min)*time.Second {
+		return nil, invalid("want a duration >= %s, have %s", formatDuration(time.Duration(d.min)*time.Second), formatDuration(v))
+	}
+	if d.max != 0 && v > time.Duration(d.max)*time.Second {
+		return nil, invalid("want a duration <= %s, have %s", formatDuration(time.Duration(d.max)*time.Second), formatDuration(v))
+	}
+	return v, nil
 }
 
 func checkInt(d *keyDef, n int64) (any, *valueError) {
@@ -285,22 +409,28 @@ func checkName(s string) *valueError {
 // reservedTables are top-level tables that cannot be section names.
 var reservedTables = map[string]bool{"global": true, "distros": true}
 
-// checkSectionName checks that a section name can be a directory name
-// under master-directory, slave-directory and output-directory, and a word
-// in the sections list.
+// checkSectionName checks a section name by the farm's one rule,
+// [piuparts.ValidSectionName] (also what the protocol accepts), and that
+// it is not a reserved table name. The message says why a name is refused.
 func checkSectionName(s string) *valueError {
 	if err := checkName(s); err != nil {
 		return err
 	}
 	switch {
+	case reservedTables[s]:
+		return invalid("section name %s is reserved", quote(s))
+	case piuparts.ValidSectionName(s):
+		return nil
 	case s == "." || s == "..":
 		return invalid("section name %s is not a directory name", quote(s))
 	case strings.ContainsAny(s, `/\`):
 		return invalid("section name %s holds a slash", quote(s))
 	case strings.HasPrefix(s, "-"):
 		return invalid("section name %s starts with \"-\"", quote(s))
-	case reservedTables[s]:
-		return invalid("section name %s is reserved", quote(s))
+	case strings.HasPrefix(s, "."):
+		return invalid("section name %s starts with \".\" (a hidden directory)", quote(s))
+	case len(s) > piuparts.MaxSectionName:
+		return invalid("section name %s is longer than %d bytes", quote(s), piuparts.MaxSectionName)
 	}
-	return nil
+	return invalid("section name %s holds a character a directory or protocol word may not", quote(s))
 }

@@ -92,8 +92,8 @@ func EnsureTarball(ctx context.Context, j TarballJob) (time.Time, error) {
 	}
 
 	t := now()
-	maxAge := time.Duration(sec.MaxTgzAge) * time.Second
-	retry := time.Duration(sec.MinTgzRetryDelay) * time.Second
+	maxAge := sec.MaxTgzAge
+	retry := sec.MinTgzRetryDelay
 	path := inDir(j.Dir, tarball)
 	var ttl time.Duration
 	if sec.MaxTgzAge == 0 {

@@ -136,7 +136,7 @@ func TestEnsureTarball_Busy(t *testing.T) {
 	if !errors.Is(err, runner.ErrTarballBusy) {
 		t.Errorf("EnsureTarball error = %v, want ErrTarballBusy", err)
 	}
-	if want := fixedNow.Add(time.Duration(j.Section.MinTgzRetryDelay) * time.Second); !next.Equal(want) {
+	if want := fixedNow.Add(j.Section.MinTgzRetryDelay); !next.Equal(want) {
 		t.Errorf("next = %v, want %v", next, want)
 	}
 	if n := runs(t, j.Dir); n != 0 {
