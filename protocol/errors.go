@@ -16,6 +16,13 @@ var (
 	// ErrIdleTimeout is returned by DeadlineReader when no byte arrived within
 	// its idle time.
 	ErrIdleTimeout = errors.New("protocol: idle timeout")
+	// ErrSessionTimeout is a read or write that a [DeadlineReader] or
+	// [DeadlineWriter] cut off at its Deadline: the whole session lasted
+	// too long.
+	ErrSessionTimeout = errors.New("protocol: session timeout")
+	// ErrWriteTimeout is a write that a [DeadlineWriter] gave up on: the
+	// peer did not take the data within the write timeout.
+	ErrWriteTimeout = errors.New("protocol: write timeout")
 	// ErrNoHello is returned by Reader.ReadHello when the master's first line
 	// is not exactly "hello".
 	ErrNoHello = errors.New("protocol: master did not greet with hello")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -83,8 +84,24 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 		MaxLongPart: int64(cfg.Global.MaxLogSize),
 		IdleTimeout: cfg.Global.ReadIdle(),
 	}
-	in, restore := withIdleTimeout(stdin, limits.IdleTimeout)
-	defer restore()
+	// session-timeout bounds the whole session: the context ends it
+	// between commands, the deadlines below inside a read or a write.
+	sessionEnd := time.Now().Add(cfg.Global.SessionTimeout)
+	ctx, cancel := context.WithDeadlineCause(ctx, sessionEnd, protocol.ErrSessionTimeout)
+	defer cancel()
+	in, out := stdin, stdout
+	if f, ok := stdin.(*os.File); ok {
+		if nf, restore, ok := protocol.DeadlineFile(f); ok {
+			defer restore()
+			in = &protocol.DeadlineReader{R: nf, Idle: limits.IdleTimeout, Deadline: sessionEnd}
+		}
+	}
+	if f, ok := stdout.(*os.File); ok {
+		if nf, restore, ok := protocol.DeadlineFile(f); ok {
+			defer restore()
+			out = &protocol.DeadlineWriter{W: nf, Timeout: cfg.Global.WriteTimeout, Deadline: sessionEnd}
+		}
+	}
 	err = master.Serve(ctx, master.Config{
 		Piuparts: cfg,
 		DB:       db,
@@ -111,11 +128,39 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 		Limits:     limits,
 		Holder:     holder,
 		Identified: opts.slaveID != "",
-	}, in, stdout)
+	}, in, out)
 	if err != nil {
-		log.Error().Err(err).Str("slave", holder).Msg("connection ended")
+		if errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), protocol.ErrSessionTimeout) {
+			err = fmt.Errorf("%w: %w", protocol.ErrSessionTimeout, err)
+		}
+		reason := endReason(err)
+		ev := log.Error()
+		if reason == reasonGone {
+			ev = log.Warn()
+		}
+		ev.Err(err).Str("slave", holder).Str("reason", reason).Msg("connection ended")
 	}
 	return err
+}
+
+// reasonGone is the endReason of a client that closed the connection.
+const reasonGone = "client went away"
+
+// endReason says in a few words why a session ended with err.
+func endReason(err error) string {
+	switch {
+	case errors.Is(err, protocol.ErrSessionTimeout):
+		return "session timeout"
+	case errors.Is(err, protocol.ErrIdleTimeout):
+		return "idle timeout"
+	case errors.Is(err, protocol.ErrWriteTimeout):
+		return "write timeout"
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		return reasonGone
+	case errors.Is(err, context.Canceled):
+		return "signal"
+	}
+	return "error"
 }
 
 // under makes p absolute under dir.
@@ -124,30 +169,6 @@ func under(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-// withIdleTimeout applies the idle timeout to stdin when it is a pipe or a
-// socket (sshd's forced command): it is made non-blocking so that read
-// deadlines work. The returned function puts it back.
-func withIdleTimeout(r io.Reader, idle time.Duration) (io.Reader, func()) {
-	f, ok := r.(*os.File)
-	if !ok || idle <= 0 {
-		return r, func() {}
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-		return r, func() {}
-	}
-	fd := int(f.Fd())
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		return r, func() {}
-	}
-	nf := os.NewFile(uintptr(fd), f.Name())
-	if err := nf.SetReadDeadline(time.Time{}); err != nil {
-		_ = syscall.SetNonblock(fd, false)
-		return r, func() {}
-	}
-	return &protocol.DeadlineReader{R: nf, Idle: idle}, func() { _ = syscall.SetNonblock(fd, false) }
 }
 
 func cut(s string, n int) string {
