@@ -57,6 +57,10 @@ type Cache struct {
 	// zero means DefaultComputeWait.
 	ComputeWait time.Duration
 
+	// onWait, when set (by tests), is called once when Refresh begins to
+	// wait for another process's computation.
+	onWait func()
+
 	mu sync.Mutex
 	// contents memoizes content keys by stat key: a cold start looks for
 	// cached states and then computes them.
@@ -139,6 +143,9 @@ func (c *Cache) Refresh(ctx context.Context, section string, recycle bool) (Fres
 		}
 		if seen < 0 {
 			seen = row.StatesSeq
+			if c.onWait != nil {
+				c.onWait()
+			}
 		}
 		if time.Now().After(deadline) {
 			return f, fmt.Errorf("refresh %s: %w", section, errComputeWait)

@@ -49,7 +49,7 @@ func TestCache_WaitersTakeOneComputation(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c := &master.Cache{Piuparts: e.pc, DB: e.db, Log: zerolog.Nop()}
-			started <- struct{}{}
+			master.SetOnWait(c, func() { started <- struct{}{} })
 			f, err := c.Refresh(ctx, "sid", false)
 			results <- f
 			errs <- err
