@@ -166,11 +166,7 @@ func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Receive
 	// too: those removed now, and those a crashed retest removed.
 	var gone []Kind
 	if reserved {
-		for _, k := range piuparts.TestedKinds() {
-			if k != in.Result && !t.LogExists(in.Section, k, in.Package, in.Version) {
-				gone = append(gone, k)
-			}
-		}
+		gone = t.goneKinds(in)
 	}
 	id, holder, err := db.indexSubmission(ctx, in, lf, gone)
 	if err != nil {
@@ -269,14 +265,8 @@ func (db *DB) resubmitted(ctx context.Context, t *LogTree, in Incoming) (Receive
 	} else {
 		// The older logs a retest removed are gone from disk; their rows go
 		// with this one.
-		var gone []Kind
-		for _, k := range piuparts.TestedKinds() {
-			if k != in.Result && !t.LogExists(in.Section, k, in.Package, in.Version) {
-				gone = append(gone, k)
-			}
-		}
 		rcv.Recovered = true
-		if id, rcv.Holder, err = db.indexSubmission(ctx, in, lf, gone); err != nil {
+		if id, rcv.Holder, err = db.indexSubmission(ctx, in, lf, t.goneKinds(in)); err != nil {
 			return rcv, err
 		}
 	}
@@ -285,6 +275,18 @@ func (db *DB) resubmitted(ctx context.Context, t *LogTree, in Incoming) (Receive
 		return rcv, err
 	}
 	return rcv, nil
+}
+
+// goneKinds lists the tested kinds other than the submission's own that
+// hold no log of its version in the tree: their index rows are stale.
+func (t *LogTree) goneKinds(in Incoming) []Kind {
+	var gone []Kind
+	for _, k := range piuparts.TestedKinds() {
+		if k != in.Result && !t.LogExists(in.Section, k, in.Package, in.Version) {
+			gone = append(gone, k)
+		}
+	}
+	return gone
 }
 
 // hasLog reports whether the index holds a log.
