@@ -39,7 +39,8 @@ type Config struct {
 	// Log.
 	OpenLog func(path string) (zerolog.Logger, io.Closer, error)
 	// Limits bound command lines and logs (see protocol.Limits). Its
-	// IdleTimeout is applied by the caller (protocol.DeadlineReader).
+	// IdleTimeout is applied to the input by BoundSession; LimitsFor
+	// builds them from the [global] table.
 	Limits protocol.Limits
 	// Holder names the slave: it holds the reservations this connection
 	// makes. Empty means DefaultHolder.

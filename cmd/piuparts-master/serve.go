@@ -79,29 +79,9 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer db.Close()
-	limits := protocol.Limits{
-		MaxLine:     cfg.Global.MaxCommandLine,
-		MaxLongPart: int64(cfg.Global.MaxLogSize),
-		IdleTimeout: cfg.Global.ReadIdle(),
-	}
-	// session-timeout bounds the whole session: the context ends it
-	// between commands, the deadlines below inside a read or a write.
-	sessionEnd := time.Now().Add(cfg.Global.SessionTimeout)
-	ctx, cancel := context.WithDeadlineCause(ctx, sessionEnd, protocol.ErrSessionTimeout)
-	defer cancel()
-	in, out := stdin, stdout
-	if f, ok := stdin.(*os.File); ok {
-		if nf, restore, ok := protocol.DeadlineFile(f); ok {
-			defer restore()
-			in = &protocol.DeadlineReader{R: nf, Idle: limits.IdleTimeout, Deadline: sessionEnd}
-		}
-	}
-	if f, ok := stdout.(*os.File); ok {
-		if nf, restore, ok := protocol.DeadlineFile(f); ok {
-			defer restore()
-			out = &protocol.DeadlineWriter{W: nf, Timeout: cfg.Global.WriteTimeout, Deadline: sessionEnd}
-		}
-	}
+	sess := master.BoundSession(ctx, &cfg.Global, time.Now(), stdin, stdout)
+	defer sess.Close()
+	ctx = sess.Ctx
 	err = master.Serve(ctx, master.Config{
 		Piuparts: cfg,
 		DB:       db,
@@ -125,10 +105,10 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 			}
 			return l, f, nil
 		},
-		Limits:     limits,
+		Limits:     master.LimitsFor(&cfg.Global),
 		Holder:     holder,
 		Identified: opts.slaveID != "",
-	}, in, out)
+	}, sess.In, sess.Out)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), protocol.ErrSessionTimeout) {
 			err = fmt.Errorf("%w: %w", protocol.ErrSessionTimeout, err)
