@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/debian"
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/store"
@@ -185,23 +186,11 @@ func (c *Cache) current(ctx context.Context, section string, recycle bool) (stor
 // Result computes a section's states in memory, for the debug commands
 // (which need dependencies and cycles, not only states).
 func (c *Cache) Result(ctx context.Context, section string, recycle bool) (*state.Result, error) {
-	in, err := c.gather(ctx, section)
+	snap, err := c.Snapshot(ctx, section, recycle)
 	if err != nil {
 		return nil, err
 	}
-	loadCtx, cancel := context.WithCancel(ctx)
-	loads, wait := startLoads(loadCtx, in)
-	root, _, err := c.buildSections(in, recycle, make(listing), loads)
-	cancel()
-	wait()
-	if err != nil {
-		return nil, err
-	}
-	res, err := state.Compute(root)
-	if err != nil {
-		return nil, fmt.Errorf("compute states of %s: %w", section, err)
-	}
-	return res, nil
+	return snap.Result, nil
 }
 
 // PackagesChangedSince reports whether a Packages file of the section
@@ -732,4 +721,38 @@ func (c *Cache) reconcileIndex(ctx context.Context, section string, now time.Tim
 		}
 	}
 	return nil
+}
+
+// Snapshot is a section's states computed in memory together with the
+// archive data they were computed from: what a report shows.
+type Snapshot struct {
+	// Result holds the states; each Entry's Ref indexes Packages.
+	Result *state.Result
+	// Packages are the section's own packages in the order of its
+	// Packages files, duplicates kept (the states count the stanza with
+	// the highest version).
+	Packages []*debian.Package
+}
+
+// Snapshot computes a section's states in memory, as [Cache.Result] does,
+// and returns them with the section's own archive data. It stores
+// nothing.
+func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool) (*Snapshot, error) {
+	in, err := c.gather(ctx, section)
+	if err != nil {
+		return nil, err
+	}
+	loadCtx, cancel := context.WithCancel(ctx)
+	loads, wait := startLoads(loadCtx, in)
+	root, data, err := c.buildSections(in, recycle, make(listing), loads)
+	cancel()
+	wait()
+	if err != nil {
+		return nil, err
+	}
+	res, err := state.Compute(root)
+	if err != nil {
+		return nil, fmt.Errorf("compute states of %s: %w", section, err)
+	}
+	return &Snapshot{Result: res, Packages: data.pkgs}, nil
 }
