@@ -415,3 +415,44 @@ func (r *Result) Candidates(rng *rand.Rand) []Candidate {
 	}
 	return out
 }
+
+// StateOf returns the state of name as piupartslib's get_package_state
+// does with its two flags: without resolveVirtual a virtual name is
+// "virtual", without recurse the depends-sections are not asked. The
+// report shows binaries with recurse off and dependencies with
+// resolveVirtual off.
+func (r *Result) StateOf(name string, resolveVirtual, recurse bool) string {
+	id, ok := r.id(name)
+	if !ok {
+		switch {
+		case foreignPackages[name]:
+			return ForeignI386
+		case ignoredMissing[name]:
+			return IgnoreDoesNotExist
+		}
+		return DoesNotExist
+	}
+	return stateNames[r.root.getState(id, resolveVirtual, recurse)]
+}
+
+// Providers returns the packages that provide name, in the section and
+// then in its depends-sections, in the order of their Packages files
+// (piupartslib's get_providers).
+func (r *Result) Providers(name string) []string {
+	id, ok := r.id(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range r.root.virt[id] {
+		out = append(out, r.root.e.names[p])
+	}
+	for _, d := range r.root.deps {
+		if int(id) < len(d.virt) {
+			for _, p := range d.virt[id] {
+				out = append(out, d.e.names[p])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package report
+
+import (
+	"time"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/internal/piuparts"
+	"piuparts-server/master/state"
+)
+
+// Site is everything one run of the report shows.
+type Site struct {
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Sections are the sections the run covers, in the order of the
+	// config's sections key (disabled sections, max-reserved = 0, are
+	// left out as the reference does).
+	Sections []*Section
+	// Now is the time the run shows as its date (injected for golden
+	// files).
+	Now time.Time
+	// DocRoot is doc-root as the reference normalizes it: a leading "/"
+	// added, a trailing "/" removed, so that the default is "".
+	DocRoot string
+}
+
+// Section is what the report knows of one section.
+type Section struct {
+	Name string
+	Conf *config.Section
+	// Result holds the package states, computed as the reference's
+	// report computes them (no recycle mode).
+	Result *state.Result
+	// Packages are the section's binary packages, one per name (the
+	// stanza the states counted), sorted by name.
+	Packages []*Package
+	// Sources are the source packages of the section's Sources file,
+	// sorted by name.
+	Sources []*Source
+	// Logs lists the logs in each log directory the report shows
+	// (pass, fail, bugged, affected, reserved, untestable), sorted by
+	// package name then version, after logs of removed or outdated
+	// packages were archived.
+	Logs map[piuparts.Kind][]*Log
+	// History is counts.txt: its header and its rows.
+	History *History
+
+	byName   map[string]*Package
+	bySource map[string]*Source
+}
+
+// Package is one binary package of a section.
+type Package struct {
+	Name         string
+	Version      string // Version of the stanza
+	TestVersion  string // the version whose logs count (piupartslib's test_versions)
+	Architecture string // "all" is shown as ":all"
+	// Source and SourceVersion come from the Source field, defaulting to
+	// the package's own name and version.
+	Source        string
+	SourceVersion string
+	Maintainer    string // of the binary stanza
+	// State is the package's own state (get_package_state with
+	// recurse off, as the source pages show it); StateRecursive with
+	// the depends-sections asked (the state pages and summary.json).
+	State          string
+	StateRecursive string
+	// Deps are the package's Depends then Pre-Depends items, each the
+	// names of its alternatives, consecutive duplicates removed
+	// (piuparts-report's unique(all_dependencies())).
+	Deps [][]string
+	// RRDeps is the number of recursive reverse dependencies; Block,
+	// for a package in an error state, how many of those are in an error
+	// state (piupartslib's rrdep_count and block_count).
+	RRDeps, Block int
+	// Cruft is set when the source's version in Sources differs from
+	// SourceVersion ("[cruft]").
+	Cruft bool
+	// Logs are the package's logs in the log directories the report
+	// shows.
+	Logs []*Log
+}
+
+// Source is one source package of the Sources file.
+type Source struct {
+	Name       string
+	Version    string
+	Maintainer string
+	Uploaders  string   // as in the field: comma-separated
+	Binaries   []string // the Binary field's names, sorted
+	// State is what sources.txt says: "pass", "fail" or "unknown"; "udeb"
+	// for a source none of whose binaries are in Packages (no page, not
+	// listed).
+	State string
+}
+
+// Log is one log file of a section's log tree.
+type Log struct {
+	Kind    piuparts.Kind
+	Package string
+	Version string
+	// ModTime is the log's modification time.
+	ModTime time.Time
+	// Problems are the known-problem files that match the log, by file
+	// name ("dependency_error.conf"), as its .kpr file lists them.
+	Problems []string
+	// Bug is the .bug file's content (HTML links to the BTS), if any.
+	Bug string
+}
+
+// Path returns the log's path relative to its section directory, as the
+// reference links it: "fail/NAME_VERSION.log".
+func (l *Log) Path() string {
+	return string(l.Kind) + "/" + piuparts.LogName(l.Package, l.Version)
+}
+
+// History is a section's counts.txt: a header naming the states and one
+// row per day.
+type History struct {
+	States []string // the columns after "date", in the file's order
+	Rows   []HistoryRow
+}
+
+// HistoryRow is one day of counts.txt.
+type HistoryRow struct {
+	Date   string // YYYYMMDD
+	Counts []int  // one per History.States
+}
+
+// Package returns the section's binary package of that name.
+func (s *Section) Package(name string) (*Package, bool) {
+	p, ok := s.byName[name]
+	return p, ok
+}
+
+// Source returns the section's source package of that name.
+func (s *Section) Source(name string) (*Source, bool) {
+	src, ok := s.bySource[name]
+	return src, ok
+}
+
+// SourceDir returns the directory of a source's page under
+// SECTION/source/: "lib" and the next character for a lib* source, else
+// the first character (piuparts-report's source_subdir).
+func SourceDir(source string) string {
+	if len(source) >= 3 && source[:3] == "lib" {
+		return source[:min(4, len(source))]
+	}
+	return source[:min(1, len(source))]
+}
