@@ -44,6 +44,15 @@ type Section struct {
 	Logs map[piuparts.Kind][]*Log
 	// History is counts.txt: its header and its rows.
 	History *History
+	// Problems are the known problems the section checks (the
+	// known-problem directory less exclude-known-problems), each with
+	// the logs it matches.
+	Problems []*Problem
+	// Reservations are the section's reservations, by package name.
+	Reservations []Reservation
+	// Submissions are the section's submissions (submissions.txt as the
+	// store indexes it), oldest first.
+	Submissions []Submission
 
 	byName   map[string]*Package
 	bySource map[string]*Source
@@ -112,6 +121,35 @@ type Log struct {
 // reference links it: "fail/NAME_VERSION.log".
 func (l *Log) Path() string {
 	return string(l.Kind) + "/" + piuparts.LogName(l.Package, l.Version)
+}
+
+// Problem is one known problem (a .conf file of the known-problem
+// directory) and the logs of a section it matches.
+type Problem struct {
+	Name     string // the file name: "dependency_error.conf"
+	Page     string // the page's name in the section: "dependency_error.html"
+	Issue    bool   // an _issue (shown under successfully-tested), not an _error
+	Header   string // HEADER: the page's title
+	Helptext string // HELPTEXT: HTML
+	Command  string // the grep -E command line that finds it
+	// Logs are the matching logs: fail/ first, then bugged/ and
+	// affected/, each part sorted as the reference sorts them.
+	Logs []*Log
+}
+
+// Reservation is a package reserved for a slave.
+type Reservation struct {
+	Package, Version string
+	Holder           string // the slave's identity, or "unknown"
+	Since, Expires   time.Time
+}
+
+// Submission is one log a slave submitted.
+type Submission struct {
+	At               time.Time
+	Result           piuparts.Kind
+	Package, Version string
+	By               string // the slave, when known
 }
 
 // History is a section's counts.txt: a header naming the states and one
