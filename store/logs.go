@@ -29,6 +29,7 @@ type Submission struct {
 	Result  Kind // pass, fail or untestable
 	Package string
 	Version string
+	By      string // the slave that submitted it; "" for imported lines
 }
 
 // AddLog indexes a log file that is in the tree (an imported log, a

@@ -323,8 +323,8 @@ func (db *DB) indexSubmission(ctx context.Context, in Incoming, lf LogFile, gone
 				return err
 			}
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version, written)
-			VALUES (?, ?, ?, ?, ?, 0) RETURNING id`, unix(in.At), id, string(in.Result), in.Package, in.Version).Scan(&subID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version, written, submitted_by)
+			VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id`, unix(in.At), id, string(in.Result), in.Package, in.Version, in.By).Scan(&subID); err != nil {
 			return err
 		}
 		if holder, err = deleteReservation(ctx, tx, id, in.Package, in.Version); err != nil {
