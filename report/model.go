@@ -92,8 +92,12 @@ type Package struct {
 
 // Source is one source package of the Sources file.
 type Source struct {
-	Name       string
-	Version    string
+	Name    string
+	Version string // in the section's distro
+	// TestVersion is the version the reference shows: the version in
+	// the final distro of an upgrade test ("None" when it has none),
+	// else Version.
+	TestVersion string
 	Maintainer string
 	Uploaders  string   // as in the field: comma-separated
 	Binaries   []string // the Binary field's names, sorted

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"piuparts-server/internal/fsutil"
@@ -190,4 +191,28 @@ func (db *DB) SectionSubmissions(ctx context.Context, section string) ([]Submiss
 		return nil, fmt.Errorf("list submissions of %s: %w", quote(section), err)
 	}
 	return ss, nil
+}
+
+// reportLockFile, in the master directory, is held by a running report
+// (piuparts-report's report.lock), so that two never overlap.
+const reportLockFile = "report.lock"
+
+// TryLockReport takes MASTER/report.lock without waiting. It returns ok
+// false when another report holds it, and the unlock function otherwise.
+func (t *LogTree) TryLockReport() (unlock func(), ok bool, err error) {
+	if err := os.MkdirAll(t.root, 0o755); err != nil {
+		return nil, false, fmt.Errorf("lock report: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(t.root, reportLockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock report: %w", err)
+	}
+	if err := fsutil.Flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("lock report: %w", err)
+	}
+	return func() { f.Close() }, true, nil
 }

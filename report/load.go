@@ -1,0 +1,124 @@
+package report
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/internal/debian"
+	"piuparts-server/master/state"
+)
+
+// SectionInput is what a section is built from: its states with the
+// archive data they were computed from (master.Cache.Snapshot), and its
+// Sources.
+type SectionInput struct {
+	Conf *config.Section
+	// Result holds the states (computed without recycle mode, as the
+	// reference's report computes them); each Entry's Ref indexes
+	// Packages.
+	Result   *state.Result
+	Packages []*debian.Package
+	// Sources are the section's source packages (of its distro's Sources
+	// files, the highest version of a name winning); nil when the section
+	// has none.
+	Sources map[string]*debian.Source
+	// SourceTestVersions, when the section tests an upgrade, maps a
+	// source to its version in the final distro ("None" when it has
+	// none there); nil otherwise.
+	SourceTestVersions map[string]string
+}
+
+// NewSection builds a section's model from its input: one Package per
+// name (the stanza the states counted), sorted by name, with its states,
+// dependencies, counts and cruft flag, and its Sources. Logs, problems,
+// history, reservations and submissions are set by the caller.
+func NewSection(in SectionInput) *Section {
+	s := &Section{Name: in.Conf.Name, Conf: in.Conf, Result: in.Result,
+		byName: make(map[string]*Package), bySource: make(map[string]*Source)}
+	for name, src := range in.Sources {
+		bins := slices.Clone(src.Binary)
+		sort.Strings(bins)
+		version := src.Version
+		if in.SourceTestVersions != nil {
+			if v, ok := in.SourceTestVersions[name]; ok {
+				version = v
+			} else {
+				version = "None"
+			}
+		}
+		ms := &Source{Name: name, Version: src.Version, TestVersion: version, Maintainer: src.Maintainer,
+			Uploaders: src.Uploaders, Binaries: bins}
+		s.bySource[name] = ms
+		s.Sources = append(s.Sources, ms)
+	}
+	sort.Slice(s.Sources, func(i, j int) bool { return s.Sources[i].Name < s.Sources[j].Name })
+
+	in.Result.Each(func(e state.Entry) {
+		dp := in.Packages[e.Ref]
+		p := &Package{Name: e.Name, Version: dp.Version, TestVersion: e.TestVersion, Architecture: dp.Architecture,
+			Source: dp.Source, SourceVersion: dp.SourceVersion, Maintainer: dp.Maintainer,
+			State:          in.Result.StateOf(e.Name, true, false),
+			StateRecursive: in.Result.StateOf(e.Name, true, true)}
+		if p.Source == "" {
+			p.Source = p.Name
+		}
+		if p.SourceVersion == "" {
+			p.SourceVersion = p.Version
+		}
+		if p.TestVersion == "" {
+			p.TestVersion = p.Version
+		}
+		rel := dp.Parsed
+		if rel == nil {
+			rel = dp.ParseRelations()
+		}
+		p.Deps = uniqueDeps(append(slices.Clone(rel.Depends), rel.PreDepends...))
+		if c, ok := in.Result.Counts(e.Name); ok {
+			p.RRDeps, p.Block = c.RRDeps, c.Block
+		}
+		// The reference compares with the source's version in Sources
+		// (None when the source is not there: then every binary is cruft).
+		if src, ok := s.bySource[p.Source]; !ok || src.Version != p.SourceVersion {
+			p.Cruft = in.Sources != nil || ok
+		}
+		s.byName[p.Name] = p
+		s.Packages = append(s.Packages, p)
+	})
+	sort.Slice(s.Packages, func(i, j int) bool { return s.Packages[i].Name < s.Packages[j].Name })
+	return s
+}
+
+// uniqueDeps drops consecutive duplicate items, as piuparts-report's
+// unique() does.
+func uniqueDeps(deps [][]string) [][]string {
+	var out [][]string
+	for i, d := range deps {
+		if i > 0 && slices.Equal(d, deps[i-1]) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// MaintainerEmail returns the address in a Maintainer or Uploaders entry
+// ("Name <addr>") as piuparts-report's get_email_address finds it, and
+// false when it finds none (the reference's "INVALID" addresses).
+func MaintainerEmail(maintainer string) (string, bool) {
+	// re.match(r"(.+)(<)(.+@.+)(>)"): greedy, so the last "<" that has
+	// an "@" and a ">" after it begins the address, which runs to the
+	// last ">".
+	end := strings.LastIndexByte(maintainer, '>')
+	if end < 0 {
+		return "", false
+	}
+	for lt := strings.LastIndexByte(maintainer[:end], '<'); lt > 0; lt = strings.LastIndexByte(maintainer[:lt], '<') {
+		addr := maintainer[lt+1 : end]
+		if at := strings.IndexByte(addr, '@'); at > 0 && at < len(addr)-1 {
+			return addr, true
+		}
+	}
+	return "", false
+}
