@@ -756,3 +756,26 @@ func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool) (*Sn
 	}
 	return &Snapshot{Result: res, Packages: data.pkgs}, nil
 }
+
+// StatesKey returns a key of everything a section's states depend on
+// (its Packages files by content, its log directories, the index's
+// generation, and those of its depends-sections): when it is the same
+// as before, so are the states. It stores nothing.
+func (c *Cache) StatesKey(ctx context.Context, section string, recycle bool) (string, error) {
+	in, err := c.gather(ctx, section)
+	if err != nil {
+		return "", err
+	}
+	if err := c.contentKeys(ctx, in); err != nil {
+		return "", err
+	}
+	var generation int64
+	row, err := c.DB.Section(ctx, section)
+	switch {
+	case err == nil:
+		generation = row.Generation
+	case !errors.Is(err, store.ErrNoSection):
+		return "", err
+	}
+	return in.statesKey(recycle, generation), nil
+}

@@ -1,0 +1,383 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"piuparts-server/internal/config"
+	"piuparts-server/internal/debian"
+	"piuparts-server/internal/piuparts"
+	"piuparts-server/master/state"
+	"piuparts-server/store"
+)
+
+// ShownKinds are the log directories the report lists and copies, in
+// the reference's order.
+var shownKinds = []piuparts.Kind{piuparts.KindPass, piuparts.KindFail, piuparts.KindBugged,
+	piuparts.KindAffected, piuparts.KindReserved, piuparts.KindUntestable}
+
+// Snapshotter returns a section's states computed in memory with the
+// archive data they come from (master.Cache.Snapshot without recycle
+// mode).
+type Snapshotter func(ctx context.Context, section string) (*state.Result, []*debian.Package, error)
+
+// Generator writes the report. The caller sets every field but Progress,
+// which may be nil.
+type Generator struct {
+	Config *config.Config
+	DB     *store.DB // opened with its master directory
+	// Snapshot gives the states of a section.
+	Snapshot Snapshotter
+	// StatesKey returns a key of a section's states' inputs
+	// (master.Cache.StatesKey): a run whose inputs did not change
+	// writes nothing.
+	StatesKey func(ctx context.Context, section string) (string, error)
+	// Version is the program's version: a new one writes every file.
+	Version string
+	// Out is output-directory.
+	Out string
+	Log zerolog.Logger
+	// Progress, when set (a terminal), gets a line per step.
+	Progress io.Writer
+	Now      func() time.Time
+}
+
+// Stats is what a run did.
+type Stats struct {
+	Sections  int
+	Written   int // files written
+	Unchanged int // files already up to date
+	Archived  int // logs moved to SECTION/archive/
+	Linked    int // log copies (re)made
+	Removed   int // log copies removed
+	// TreeChanged says the run changed the master directory: archived
+	// logs, wrote .kpr files or a counts.txt line.
+	TreeChanged bool
+	Busy      bool
+	// Current is set when nothing changed since the last run, which was
+	// complete: nothing was read or written.
+	Current bool
+}
+
+// ErrBusy is returned by Run when another report holds the lock.
+var ErrBusy = errors.New("report: another piuparts-report is running")
+
+func (g *Generator) progress(format string, args ...any) {
+	if g.Progress != nil {
+		fmt.Fprintf(g.Progress, format+"\n", args...)
+	}
+}
+
+// Run writes the report of the named sections (all of the config's when
+// none is named) and the top-level files. It returns ErrBusy, without
+// doing anything, when another report runs.
+func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
+	var st Stats
+	unlock, ok, err := g.DB.Tree().TryLockReport()
+	if err != nil {
+		return st, err
+	}
+	if !ok {
+		st.Busy = true
+		return st, ErrBusy
+	}
+	defer unlock()
+	site := &Site{Config: g.Config, Now: g.now().UTC(), DocRoot: NormalizeDocRoot(g.Config.Global.DocRoot)}
+	names := g.Config.Global.SectionNames
+	if len(only) > 0 {
+		names = only
+	}
+	var confs []*config.Section
+	for _, n := range names {
+		conf, err := g.Config.Section(n)
+		if err != nil {
+			return st, err
+		}
+		if !conf.Disabled() {
+			confs = append(confs, conf)
+		}
+	}
+	// Only a run over every section records its key, and only such a
+	// run is skipped.
+	var key string
+	if len(only) == 0 && g.StatesKey != nil {
+		if key, err = g.inputKey(ctx, confs); err != nil {
+			return st, err
+		}
+		if key == readKey(g.Out) {
+			st.Current = true
+			return st, nil
+		}
+	}
+	w, err := OpenWriter(g.Out)
+	if err != nil {
+		return st, err
+	}
+	problems, perrs := loadProblems(g.Config.Global.KnownProblemDirectory)
+	for _, e := range perrs {
+		g.Log.Error().Err(e).Msg("known problem skipped")
+	}
+	for _, conf := range confs {
+		start := time.Now()
+		s, err := g.section(ctx, site, conf, problems, w, &st)
+		if err != nil {
+			return st, fmt.Errorf("section %s: %w", conf.Name, err)
+		}
+		site.Sections = append(site.Sections, s)
+		st.Sections++
+		g.progress("%s: %d packages, %d sources (%.1fs)", conf.Name, len(s.Packages), len(s.Sources), time.Since(start).Seconds())
+	}
+	for _, s := range site.Sections {
+		if err := g.writeSection(ctx, site, s, w, &st); err != nil {
+			return st, fmt.Errorf("section %s: %w", s.Name, err)
+		}
+	}
+	if err := g.writeTop(ctx, site, w); err != nil {
+		return st, err
+	}
+	// A run over every section prunes what no run makes any more; a run
+	// over some keeps the other sections' files.
+	var prune func(string) bool
+	if len(only) == 0 {
+		prune = func(string) bool { return true }
+	} else {
+		prune = func(rel string) bool {
+			for _, n := range only {
+				if strings.HasPrefix(rel, n+"/") {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	if err := w.Close(prune); err != nil {
+		return st, err
+	}
+	st.Written, st.Unchanged = w.Stats()
+	// A run that changed the master directory itself (archived logs, new
+	// .kpr files, a counts.txt line) changed its own inputs: the next run
+	// goes through them again and, finding nothing to change, records
+	// the key. Recording the key of the inputs after this run instead
+	// could hide a log that arrived during it.
+	if key != "" && !st.TreeChanged {
+		if err := writeKey(g.Out, key); err != nil {
+			return st, fmt.Errorf("write run key: %w", err)
+		}
+	}
+	return st, nil
+}
+
+func (g *Generator) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// NormalizeDocRoot returns doc-root as piuparts-report uses it: a
+// leading "/" added and a trailing one removed, so that "" and "/" are
+// "".
+func NormalizeDocRoot(dr string) string {
+	dr = strings.TrimSpace(dr)
+	if !strings.HasPrefix(dr, "/") {
+		dr = "/" + dr
+	}
+	return strings.TrimSuffix(dr, "/")
+}
+
+// section loads one section's model, archives the logs of packages gone
+// from the archive, and brings the log copies and known-problem reports
+// up to date.
+func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, problems []*knownProblem, w *Writer, st *Stats) (*Section, error) {
+	res, pkgs, err := g.Snapshot(ctx, conf.Name)
+	if err != nil {
+		return nil, err
+	}
+	srcs, testVersions, err := loadSources(ctx, g.Config, conf)
+	if err != nil {
+		return nil, err
+	}
+	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
+	tree := g.DB.Tree()
+	s.Logs = make(map[piuparts.Kind][]*Log)
+	for _, k := range shownKinds {
+		infos, err := tree.Logs(conf.Name, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, li := range infos {
+			if k != piuparts.KindReserved && g.obsolete(s, li) {
+				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
+					return nil, err
+				}
+				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+li.Name).Msg("archived")
+				st.Archived++
+				st.TreeChanged = true
+				continue
+			}
+			l := &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime}
+			s.Logs[k] = append(s.Logs[k], l)
+			if p, ok := s.byName[li.Package]; ok {
+				p.Logs = append(p.Logs, l)
+			}
+		}
+	}
+	if err := g.linkLogs(s, st); err != nil {
+		return nil, err
+	}
+	if err := g.knownProblems(ctx, s, problems); err != nil {
+		return nil, err
+	}
+	for _, k := range shownKinds {
+		sort.Slice(s.Logs[k], func(i, j int) bool {
+			a, b := s.Logs[k][i], s.Logs[k][j]
+			if a.Package != b.Package {
+				return a.Package < b.Package
+			}
+			return a.Version < b.Version
+		})
+	}
+	if s.Reservations, err = g.reservations(ctx, conf.Name); err != nil {
+		return nil, err
+	}
+	if s.Submissions, err = g.submissions(ctx, conf.Name); err != nil {
+		return nil, err
+	}
+	if s.History, err = g.history(ctx, site, s); err != nil {
+		return nil, err
+	}
+	for _, src := range s.Sources {
+		src.State = SourceState(s, src)
+	}
+	return s, nil
+}
+
+// obsolete reports whether a log is of a package gone from the archive,
+// of another version than the one tested, or of an outdated package:
+// piuparts-report's cleanup_removed_packages archives those.
+func (g *Generator) obsolete(s *Section, li store.LogInfo) bool {
+	p, ok := s.byName[li.Package]
+	if !ok {
+		return true
+	}
+	if li.Version != p.TestVersion {
+		return true
+	}
+	return s.Result.StateOf(li.Package, false, false) == state.Outdated
+}
+
+// linkLogs makes OUT/SECTION/KIND/NAME_VER.log the same file as each log
+// (copy_logs) and removes the copies of logs that are gone
+// (remove_old_logs).
+func (g *Generator) linkLogs(s *Section, st *Stats) error {
+	tree := g.DB.Tree()
+	for _, k := range shownKinds {
+		dir := filepath.Join(g.Out, s.Name, string(k))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+		keep := make(map[string]bool, len(s.Logs[k]))
+		for _, l := range s.Logs[k] {
+			name := piuparts.LogName(l.Package, l.Version)
+			keep[name] = true
+			made, err := tree.LinkLog(s.Name, k, name, filepath.Join(dir, name))
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue // removed meanwhile
+				}
+				return err
+			}
+			if made {
+				st.Linked++
+			}
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+		for _, e := range entries {
+			if !keep[e.Name()] {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("remove old log copy: %w", err)
+				}
+				st.Removed++
+			}
+		}
+	}
+	return nil
+}
+
+func (g *Generator) reservations(ctx context.Context, section string) ([]Reservation, error) {
+	rs, err := g.DB.Reservations(ctx, section)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Reservation, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Reservation{Package: r.Package, Version: r.Version, Holder: r.Holder,
+			Since: r.ReservedAt, Expires: r.ExpiresAt})
+	}
+	return out, nil
+}
+
+func (g *Generator) submissions(ctx context.Context, section string) ([]Submission, error) {
+	ss, err := g.DB.SectionSubmissions(ctx, section)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Submission, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, Submission{At: s.At, Result: s.Result, Package: s.Package, Version: s.Version, By: s.By})
+	}
+	return out, nil
+}
+
+// loadSources loads a section's Sources (the distro's Sources files;
+// the final distro's versions when it tests an upgrade). A section whose
+// Sources cannot be found has none: its pages show no sources, and the
+// reference would fail.
+func loadSources(ctx context.Context, pc *config.Config, s *config.Section) (map[string]*debian.Source, map[string]string, error) {
+	if s.Mirror == "" {
+		return nil, nil, nil
+	}
+	load := func(distro string) (map[string]*debian.Source, error) {
+		out := make(map[string]*debian.Source)
+		for _, u := range pc.Distros.SourcesURLs(distro, s.GetArea(), s.Mirror) {
+			srcs, err := debian.LoadSources(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			for name, src := range srcs {
+				if old, ok := out[name]; !ok || debian.CompareVersions(src.Version, old.Version) > 0 {
+					out[name] = src
+				}
+			}
+		}
+		return out, nil
+	}
+	srcs, err := load(s.GetDistro())
+	if err != nil {
+		return nil, nil, err
+	}
+	var tv map[string]string
+	if fd := s.FinalDistro(); fd != s.GetDistro() {
+		final, err := load(fd)
+		if err != nil {
+			return nil, nil, err
+		}
+		tv = make(map[string]string, len(final))
+		for name, src := range final {
+			tv[name] = src.Version
+		}
+	}
+	return srcs, tv, nil
+}

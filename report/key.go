@@ -1,0 +1,107 @@
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"piuparts-server/internal/config"
+)
+
+// keyFile, in the output directory, holds the key of the inputs of the
+// last complete run: a run whose inputs have the same key has nothing
+// new to show and writes nothing.
+const keyFile = ".piuparts-report.key"
+
+// inputKey returns a key of everything a run over the sections shows:
+// the program's version, the config, each section's states key (its
+// Packages, logs and index), its Sources files, its reservations, the
+// known-problem files and the day (counts.txt gets a line a day).
+func (g *Generator) inputKey(ctx context.Context, sections []*config.Section) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "report %s day %s docroot %q webhost %q\n", g.Version, g.now().UTC().Format("20060102"),
+		g.Config.Global.DocRoot, g.Config.Global.WebHost)
+	fmt.Fprintf(h, "sections %q\n", g.Config.Global.SectionNames)
+	statDir(h, g.Config.Global.KnownProblemDirectory)
+	for _, s := range sections {
+		fmt.Fprintf(h, "section %+v\n", *s)
+		key, err := g.StatesKey(ctx, s.Name)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "states %s\n", key)
+		for _, distro := range []string{s.GetDistro(), s.FinalDistro()} {
+			for _, u := range g.Config.Distros.SourcesURLs(distro, s.GetArea(), s.Mirror) {
+				statIndex(h, u)
+			}
+		}
+		rs, err := g.DB.Reservations(ctx, s.Name)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range rs {
+			fmt.Fprintf(h, "reserved %s %s %s %d %d\n", r.Package, r.Version, r.Holder, r.ReservedAt.Unix(), r.ExpiresAt.Unix())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// statIndex writes the size and modification time of each compressed
+// form of a local index to h; remote indexes add nothing (a run with a
+// remote mirror is never skipped for them: see inputKey's day).
+func statIndex(h hash.Hash, loc string) {
+	p := loc
+	if u, err := url.Parse(loc); err == nil && u.Scheme != "" {
+		if u.Scheme != "file" {
+			fmt.Fprintf(h, "remote %s\n", loc)
+			return
+		}
+		p = u.Path
+	}
+	for _, ext := range []string{"", ".xz", ".gz", ".bz2", ".lz4"} {
+		if fi, err := os.Stat(p + ext); err == nil {
+			fmt.Fprintf(h, "index %s %d %d\n", p+ext, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+}
+
+// statDir writes the names, sizes and modification times of a
+// directory's files to h.
+func statDir(h hash.Hash, dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		fmt.Fprintf(h, "nodir %s\n", dir)
+		return
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			fmt.Fprintf(h, "file %s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+}
+
+// readKey returns the key of the last complete run, "" if none.
+func readKey(out string) string {
+	b, err := os.ReadFile(filepath.Join(out, keyFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// writeKey records the key of a complete run.
+func writeKey(out, key string) error {
+	return writeAtomic(filepath.Join(out, keyFile), []byte(key+"\n"))
+}
