@@ -1,3 +1,5 @@
+//go:build reportwip
+
 package report
 
 import (

@@ -1,3 +1,5 @@
+//go:build reportwip
+
 // Command piuparts-report writes the static web report of a piuparts
 // farm, as Debian's piuparts-report does, from the same config the
 // master reads:
