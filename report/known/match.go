@@ -25,6 +25,9 @@ type pattern struct {
 	// lits are strings one of which every match contains; nil when
 	// there are none to go by.
 	lits [][]byte
+	// asserts is set when the translation holds ^, $, \A, \z, \b or \B,
+	// so that a match in a line need not be one in the whole log.
+	asserts bool
 }
 
 // compilePattern translates and compiles a Python expression.
@@ -43,6 +46,7 @@ func compilePattern(src string) (*pattern, error) {
 		return nil, &PatternError{Pattern: src, Msg: "not supported by Go's regexp: " + err.Error()}
 	}
 	tree = tree.Simplify()
+	p.asserts = hasAssertion(tree)
 	if looksBehind(tree) {
 		w := fmt.Sprintf(`\A(?s:.{%d}|.{0,%d}\z)(?s:.)*?(?:%s)`, prefilterPos, prefilterPos-1, goSrc)
 		if p.whole, err = compileGo(src, w); err != nil {
@@ -66,6 +70,22 @@ func looksBehind(re *syntax.Regexp) bool {
 	}
 	for _, s := range re.Sub {
 		if looksBehind(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAssertion reports whether the expression holds an empty-width
+// assertion.
+func hasAssertion(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasAssertion(s) {
 			return true
 		}
 	}
@@ -138,11 +158,37 @@ func (p *Problem) match(text []byte) bool {
 // shows, in the order of ps, as make_kprs decides: the problems whose
 // WHERE holds the kind and that [Problem.Match] the log, and for a log
 // that is not a pass log and matched none, [Unclassified] alone.
+//
+// It reads the log once for the literals of all the problems (see
+// scan.go) and tries a problem's expressions only on the lines that hold
+// one of its literals.
 func Classify(kind piuparts.Kind, log []byte, ps []*Problem) []string {
 	text := Decode(log)
+	var s scanner
+	var slow []*Problem // problems without literals long enough to scan for
+	applies := make([]bool, len(ps))
+	for i, p := range ps {
+		if !p.appliesTo(string(kind)) {
+			continue
+		}
+		applies[i] = true
+		if !s.add(i, p.inc.lits) {
+			slow = append(slow, p)
+		}
+	}
+	s.scan(text)
 	var hits []string
-	for _, p := range ps {
-		if p.appliesTo(string(kind)) && p.match(text) {
+	for i, p := range ps {
+		if !applies[i] {
+			continue
+		}
+		var hit bool
+		if contains(slow, p) {
+			hit = p.match(text)
+		} else {
+			hit = p.matchAt(text, s.found(i))
+		}
+		if hit {
 			hits = append(hits, p.Name)
 		}
 	}
@@ -150,6 +196,40 @@ func Classify(kind piuparts.Kind, log []byte, ps []*Problem) []string {
 		hits = []string{Unclassified}
 	}
 	return hits
+}
+
+func contains(ps []*Problem, p *Problem) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAt is match when the positions of all the occurrences of the
+// problem's literals in text are known (ascending): only the lines that
+// hold one are tried.
+func (p *Problem) matchAt(text []byte, at []int) bool {
+	lineEnd := -1
+	for _, pos := range at {
+		if pos < lineEnd {
+			continue // on the line just tried
+		}
+		start, end := lineAround(text, pos)
+		lineEnd = end
+		line := text[start:end]
+		if !p.inc.line.Match(line) || (p.exc != nil && p.exc.line.Match(line)) {
+			continue
+		}
+		// A match on a line from the eighth character on is a match of
+		// the whole-log search, unless an assertion looks around it.
+		if !p.inc.asserts && (start >= 4*prefilterPos || utf8.RuneCount(text[:start]) >= prefilterPos) {
+			return true
+		}
+		return p.inc.searchFrom8(text)
+	}
+	return false
 }
 
 // Decode returns a log as make_kprs reads it (open(path, 'r',
