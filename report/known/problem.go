@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -397,7 +396,3 @@ func (p *Problem) appliesTo(kind string) bool {
 	}
 	return false
 }
-
-// Regexp returns the Go regular expression PATTERN was translated to, for
-// display and tests.
-func (p *Problem) Regexp() *regexp.Regexp { return p.inc.line }

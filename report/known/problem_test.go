@@ -279,6 +279,8 @@ func FuzzTranslate(f *testing.F) {
 			}
 			return
 		}
+		// Logs are decoded first: the text is UTF-8.
+		text = string(Decode([]byte(text)))
 		for _, loc := range p.line.FindAllStringIndex(text, -1) {
 			if m := text[loc[0]:loc[1]]; !p.mayMatch([]byte(m)) {
 				t.Fatalf("compilePattern(%q) requires %q, missing from the match %q", src, p.lits, m)

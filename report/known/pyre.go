@@ -56,6 +56,9 @@ type translator struct {
 // newline: the same texts match, but a pattern that goes on after $ to
 // match that newline does not.
 func translate(src string) (string, error) {
+	if !utf8.ValidString(src) {
+		return "", &PatternError{Pattern: src, Msg: "not UTF-8"}
+	}
 	t := &translator{src: src}
 	if err := t.run(); err != nil {
 		return "", err
