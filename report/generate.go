@@ -19,6 +19,7 @@ import (
 	"piuparts-server/internal/debian"
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
+	"piuparts-server/report/known"
 	"piuparts-server/store"
 )
 
@@ -64,7 +65,7 @@ type Stats struct {
 	// TreeChanged says the run changed the master directory: archived
 	// logs, wrote .kpr files or a counts.txt line.
 	TreeChanged bool
-	Busy      bool
+	Busy        bool
 	// Current is set when nothing changed since the last run, which was
 	// complete: nothing was read or written.
 	Current bool
@@ -138,12 +139,32 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		st.Sections++
 		g.progress("%s: %d packages, %d sources (%.1fs)", conf.Name, len(s.Packages), len(s.Sources), time.Since(start).Seconds())
 	}
+	summaries := make(map[string]*Summary)
 	for _, s := range site.Sections {
-		if err := g.writeSection(ctx, site, s, w, &st); err != nil {
+		if s.countsChanged {
+			st.TreeChanged = true
+		}
+		if err := g.writeSection(ctx, site, s, w, summaries); err != nil {
 			return st, fmt.Errorf("section %s: %w", s.Name, err)
 		}
 	}
-	if err := g.writeTop(ctx, site, w); err != nil {
+	// The global summary merges every section's: those of this run, and
+	// the files earlier runs wrote for the others.
+	for _, n := range g.Config.Global.SectionNames {
+		if _, ok := summaries[n]; ok {
+			continue
+		}
+		if f, err := os.Open(filepath.Join(g.Out, n, "summary.json")); err == nil {
+			sum, err := ReadSummary(f)
+			f.Close()
+			if err != nil {
+				g.Log.Error().Err(err).Str("section", n).Msg("summary.json unreadable: left out of the global summary")
+				continue
+			}
+			summaries[n] = sum
+		}
+	}
+	if err := g.writeTop(ctx, site, w, summaries); err != nil {
 		return st, err
 	}
 	// A run over every section prunes what no run makes any more; a run
@@ -199,7 +220,7 @@ func NormalizeDocRoot(dr string) string {
 // section loads one section's model, archives the logs of packages gone
 // from the archive, and brings the log copies and known-problem reports
 // up to date.
-func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, problems []*knownProblem, w *Writer, st *Stats) (*Section, error) {
+func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, problems []*known.Problem, w *Writer, st *Stats) (*Section, error) {
 	res, pkgs, err := g.Snapshot(ctx, conf.Name)
 	if err != nil {
 		return nil, err
@@ -236,7 +257,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	if err := g.linkLogs(s, st); err != nil {
 		return nil, err
 	}
-	if err := g.knownProblems(ctx, s, problems); err != nil {
+	if err := g.knownProblems(ctx, s, problems, st); err != nil {
 		return nil, err
 	}
 	for _, k := range shownKinds {

@@ -56,6 +56,10 @@ type Section struct {
 
 	byName   map[string]*Package
 	bySource map[string]*Source
+	// countsData is counts.txt as read; countsChanged says this run
+	// appended its line.
+	countsData    []byte
+	countsChanged bool
 }
 
 // Package is one binary package of a section.
@@ -98,9 +102,9 @@ type Source struct {
 	// the final distro of an upgrade test ("None" when it has none),
 	// else Version.
 	TestVersion string
-	Maintainer string
-	Uploaders  string   // as in the field: comma-separated
-	Binaries   []string // the Binary field's names, sorted
+	Maintainer  string
+	Uploaders   string   // as in the field: comma-separated
+	Binaries    []string // the Binary field's names, sorted
 	// State is what sources.txt says: "pass", "fail" or "unknown"; "udeb"
 	// for a source none of whose binaries are in Packages (no page, not
 	// listed).
@@ -132,6 +136,7 @@ func (l *Log) Path() string {
 type Problem struct {
 	Name     string // the file name: "dependency_error.conf"
 	Page     string // the page's name in the section: "dependency_error.html"
+	Title    string // the section page's link text: "due to unsatisfied dependencies"
 	Issue    bool   // an _issue (shown under successfully-tested), not an _error
 	Header   string // HEADER: the page's title
 	Helptext string // HELPTEXT: HTML

@@ -1,0 +1,169 @@
+//go:build reportwip
+
+package report
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"piuparts-server/internal/piuparts"
+	"piuparts-server/report/known"
+	"piuparts-server/store"
+)
+
+// history appends the day's line to the section's counts.txt (in the
+// master directory, as the reference does) and reads it back.
+func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*History, error) {
+	header, row := CountsLines(s, site.Now)
+	tree := g.DB.Tree()
+	appended, err := tree.AppendCounts(s.Name, header, row, CountsDay(site.Now))
+	if err != nil {
+		return nil, err
+	}
+	if appended {
+		s.countsChanged = true
+	}
+	data, err := tree.ReadCounts(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	s.countsData = data
+	h, err := ParseHistory(bytes.NewReader(data))
+	if err != nil {
+		// A damaged counts.txt shows no history; the reference would
+		// not read it either.
+		g.Log.Error().Err(err).Str("section", s.Name).Msg("counts.txt unreadable: no history chart")
+		return &History{}, nil
+	}
+	return h, nil
+}
+
+// writeSection writes a section's data files and pages.
+func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, summaries map[string]*Summary) error {
+	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := WriteSourcesTxt(&b, s); err != nil {
+		return err
+	}
+	if err := w.Emit(s.Name+"/sources.txt", bytes.Clone(b.Bytes())); err != nil {
+		return err
+	}
+	b.Reset()
+	if err := WriteSourcesYAML(&b, s); err != nil {
+		return err
+	}
+	if err := w.Emit(s.Name+"/sources.yaml", bytes.Clone(b.Bytes())); err != nil {
+		return err
+	}
+	sum, ok, err := SectionSummary(site, s)
+	if err != nil {
+		return err
+	}
+	if ok {
+		b.Reset()
+		if err := sum.Write(&b); err != nil {
+			return err
+		}
+		if err := w.Emit(s.Name+"/summary.json", bytes.Clone(b.Bytes())); err != nil {
+			return err
+		}
+		summaries[s.Name] = sum
+	} else if err := removeOut(g.Out, s.Name+"/summary.json"); err != nil {
+		return err
+	}
+	return RenderSection(site, s, w.Emit)
+}
+
+// writeTop writes the top-level files: sections.yaml, the global
+// summary.json and the site's own pages.
+func (g *Generator) writeTop(ctx context.Context, site *Site, w *Writer, summaries map[string]*Summary) error {
+	var b bytes.Buffer
+	if err := WriteSectionsYAML(&b, site); err != nil {
+		return err
+	}
+	if err := w.Emit("sections.yaml", bytes.Clone(b.Bytes())); err != nil {
+		return err
+	}
+	sum, err := GlobalSummary(site, summaries)
+	if err != nil {
+		return err
+	}
+	b.Reset()
+	if err := sum.Write(&b); err != nil {
+		return err
+	}
+	if err := w.Emit("summary.json", bytes.Clone(b.Bytes())); err != nil {
+		return err
+	}
+	return RenderSite(site, w.Emit)
+}
+
+// removeOut removes a file of the output directory; one that is not
+// there is not an error.
+func removeOut(out, rel string) error {
+	err := os.Remove(filepath.Join(out, filepath.FromSlash(rel)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", rel, err)
+	}
+	return nil
+}
+
+// loadProblems reads the known-problem directory; a missing directory
+// has none (the report then classifies nothing).
+func loadProblems(dir string) ([]*known.Problem, []error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, []error{fmt.Errorf("known problems: %w", err)}
+	}
+	return known.LoadDir(dir)
+}
+
+// knownProblems brings the section's .kpr files up to date (in the
+// master directory, as the reference does), reads each log's hits and
+// .bug text, and builds the problem pages' lists.
+func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, st *Stats) error {
+	ps := known.Exclude(problems, s.Conf.ExcludeKnownProblems)
+	tree := g.DB.Tree()
+	removed, added, err := known.Refresh(tree, s.Name, store.KPRKinds(), ps)
+	if err != nil {
+		return err
+	}
+	if removed+added > 0 {
+		st.TreeChanged = true
+		g.Log.Info().Str("section", s.Name).Int("removed", removed).Int("added", added).Msg("known-problem reports")
+	}
+	for _, k := range store.KPRKinds() {
+		for _, l := range s.Logs[k] {
+			data, _, err := tree.ReadKPR(s.Name, k, l.Package, l.Version)
+			if err != nil {
+				continue // the log went away meanwhile
+			}
+			lines, err := known.ParseKPR(data)
+			if err != nil {
+				g.Log.Error().Err(err).Str("section", s.Name).Str("log", l.Path()).Msg("unreadable .kpr")
+				continue
+			}
+			for _, kl := range lines {
+				l.Problems = append(l.Problems, kl.Problem)
+			}
+		}
+	}
+	for _, k := range []piuparts.Kind{piuparts.KindBugged, piuparts.KindAffected} {
+		for _, l := range s.Logs[k] {
+			if b, ok, err := tree.ReadBug(s.Name, k, l.Package, l.Version); err == nil && ok {
+				l.Bug = string(b)
+			}
+		}
+	}
+	s.Problems = buildProblems(s, ps)
+	return nil
+}
