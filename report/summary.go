@@ -161,11 +161,13 @@ func (s *Summary) Write(w io.Writer) error {
 		{"_comment", SummaryComment}, {"_date", s.Date}, {"_id", SummaryID},
 		{"_type", SummaryType}, {"_version", SummaryVersion},
 	} {
+		bw.WriteString(" ")
 		writeJSONString(bw, kv[0])
 		bw.WriteString(": ")
 		writeJSONString(bw, kv[1])
 		bw.WriteString(",\n")
 	}
+	bw.WriteString(" ")
 	writeJSONString(bw, "packages")
 	bw.WriteString(": ")
 	if len(s.Packages) == 0 {
