@@ -369,8 +369,9 @@ func (e *yamlEmitter) doubleQuoted(text []rune, split bool) {
 		}
 		if 0 < end && end < len(text)-1 && (c == ' ' || start >= end) &&
 			e.column+(end-start) > yamlWidth && split {
-			seg := text[start:end]
+			var seg []rune // text[start:end], empty right after an escape
 			if start < end {
+				seg = text[start:end]
 				start = end
 			}
 			e.write(seg)
