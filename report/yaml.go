@@ -70,7 +70,7 @@ func yamlImplicitString(s string) bool {
 
 // yamlAnalysis is what PyYAML's analyze_scalar finds in a string.
 type yamlAnalysis struct {
-	empty, multiline                bool
+	empty, multiline                   bool
 	allowBlockPlain, allowSingleQuoted bool
 }
 
