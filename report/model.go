@@ -22,6 +22,9 @@ type Site struct {
 	// DocRoot is doc-root as the reference normalizes it: a leading "/"
 	// added, a trailing "/" removed, so that the default is "".
 	DocRoot string
+	// DistroInfo is Debian's release table (LoadDistroInfo of
+	// DefaultDistroInfoPath), which json-sections = default needs.
+	DistroInfo *DistroInfo
 }
 
 // Section is what the report knows of one section.
