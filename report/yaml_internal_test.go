@@ -186,7 +186,7 @@ func TestWriteYAML_BookwormSources(t *testing.T) {
 	if len(names) < 30000 {
 		t.Fatalf("only %d sources in %s", len(names), files[0])
 	}
-	t.Logf("%d sources from %s", len(names), files[0])
+	t.Logf("%d sources from the Sources list of bookworm main", len(names))
 	compareYAML(t, "names", names)
 	compareYAML(t, "versions", versions)
 
