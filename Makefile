@@ -54,11 +54,13 @@ build:
 	done
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
-# (cold/warm status and reserve, peak RSS), then Debian's piupartslib on the same
+# (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
+# and 100-new-logs runs), then Debian's piupartslib on the same
 # bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
+	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestDebianReport_Bench$$' -v ./internal/testutil
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \

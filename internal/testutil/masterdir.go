@@ -76,6 +76,11 @@ type MasterDir struct {
 	// bugged, affected and reserved, and "stale" and "gone" for the logs
 	// of versions or packages not in the archive.
 	Counts map[string]int
+
+	pkgs   map[string]*debian.Package
+	distro string
+	rng    *rand.Rand
+	stamp  time.Time
 }
 
 // failSnippets are lines of real piuparts failures, each matched by the
@@ -161,7 +166,8 @@ func MasterDirFixture(t testing.TB, opts MasterDirOptions) *MasterDir {
 	}
 	slices.Sort(names)
 
-	md := &MasterDir{Dir: opts.Dir, Section: opts.Section, Logs: map[string][]string{}, Counts: map[string]int{}}
+	md := &MasterDir{Dir: opts.Dir, Section: opts.Section, Logs: map[string][]string{}, Counts: map[string]int{},
+		pkgs: pkgs, distro: opts.Distro}
 	base := filepath.Join(opts.Dir, opts.Section)
 	for _, d := range []string{"pass", "fail", "untestable", "reserved", "bugged", "affected"} {
 		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
@@ -271,7 +277,33 @@ func MasterDirFixture(t testing.TB, opts MasterDirOptions) *MasterDir {
 	md.Counts["gone"]++
 	putFile(t, filepath.Join(base, "pass", "README"), []byte("not a log\n"))
 	writeCounts(t, filepath.Join(base, "counts.txt"), end, opts.CountsDays, len(names), md.Counts)
+	md.rng, md.stamp = rng, stamp
 	return md
+}
+
+// AddPassLogs writes pass logs, dated now, for the first n packages (in
+// name order) that have no file yet, as a slave's submissions between two
+// report runs do, and returns their paths relative to the section
+// directory. It fails the test on an error.
+func (md *MasterDir) AddPassLogs(t testing.TB, n int) []string {
+	t.Helper()
+	names := make([]string, 0, len(md.pkgs))
+	for name := range md.pkgs {
+		if len(md.Logs[name]) == 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []string
+	for _, name := range names[:min(n, len(names))] {
+		p := md.pkgs[name]
+		rel := filepath.Join("pass", name+"_"+p.Version+".log")
+		putFile(t, filepath.Join(md.Dir, md.Section, rel), []byte(passLog(md.rng, md.distro, p, DefaultLogMix.PassIssue)))
+		md.Logs[name] = append(md.Logs[name], rel)
+		md.Counts["pass"]++
+		out = append(out, rel)
+	}
+	return out
 }
 
 // CountsStates are piupartslib's PackagesDB._states in their order: the

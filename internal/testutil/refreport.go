@@ -76,6 +76,9 @@ type ReportOptions struct {
 	// run; "" is an empty file (every distro is its own candidate).
 	DistrosConf string
 	Timeout     time.Duration // default DefaultReportTimeout
+	// Prefix are words run before python3 in the namespace, such as
+	// "/usr/bin/time", "-v" (its report goes to ReportStats.Log).
+	Prefix []string
 	// Stats, when not nil, receives the run's cost and output.
 	Stats *ReportStats
 }
@@ -162,8 +165,8 @@ mount --bind "$1" /etc/piuparts/piuparts.conf
 mount --bind "$2" /etc/piuparts/distros.conf
 shift 2
 exec "$@"`
-	argv := append([]string{"--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", conf, distros,
-		DebianPython, DebianReport}, opts.Args...)
+	argv := []string{"--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", conf, distros}
+	argv = append(append(append(argv, opts.Prefix...), DebianPython, DebianReport), opts.Args...)
 	cmd := exec.CommandContext(ctx, "unshare", argv...)
 	cmd.Dir = root
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + root, "LC_ALL=C.UTF-8", "TZ=UTC"}
