@@ -12,11 +12,29 @@ import (
 	"piuparts-server/internal/testutil"
 )
 
-// fixtureSections is the one section of the shared bookworm fixture.
+// fixtureSections are the sections of the shared fixtures: bookworm, and
+// bookworm-security depending on it. Both set precedence: the reference
+// raises TypeError when only some sections do.
 func fixtureSections(t *testing.T) []testutil.ReportSection {
-	return []testutil.ReportSection{{Name: "bookworm", Description: "+ (fixture)",
-		Packages: testutil.Fixture(t, "Packages_bookworm_closure"),
-		Sources:  testutil.Fixture(t, "Sources_bookworm_closure")}}
+	return []testutil.ReportSection{
+		{Name: "bookworm", Description: "+ (fixture)", Precedence: "1",
+			Packages: testutil.Fixture(t, "Packages_bookworm_closure"),
+			Sources:  testutil.Fixture(t, "Sources_bookworm_closure")},
+		{Name: "bookworm-security", Distro: "bookworm-security", DependsSections: []string{"bookworm"},
+			JSONSections: "stable-security", Precedence: "2",
+			Packages: testutil.Fixture(t, "Packages_bookworm-security_for_closure"),
+			Sources:  testutil.Fixture(t, "Sources_bookworm-security_for_closure")},
+	}
+}
+
+// fixtureMasterDir lays out the master directory of fixtureSections.
+func fixtureMasterDir(t *testing.T, seed uint64) *testutil.MasterDir {
+	t.Helper()
+	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
+		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: seed})
+	testutil.MasterDirFixture(t, testutil.MasterDirOptions{Dir: md.Dir, Section: "bookworm-security",
+		Distro: "bookworm-security", Packages: testutil.Fixture(t, "Packages_bookworm-security_for_closure"), Seed: seed})
+	return md
 }
 
 // runOnCopy runs Debian's report on a copy of the master directory
@@ -40,17 +58,27 @@ func TestRunDebianReport_Fixture(t *testing.T) {
 		t.Skip("runs Debian's piuparts-report (about a second); skipped under -short")
 	}
 	testutil.NeedDebianReport(t)
-	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
-		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: 1})
+	md := fixtureMasterDir(t, 1)
 	tree, st := runOnCopy(t, md.Dir, "debian")
-	t.Logf("Debian's piuparts-report on the fixture (%d packages with a file, %v): %v wall, %d KiB peak RSS",
+	t.Logf("Debian's piuparts-report on the fixture (bookworm: %d packages with a file, %v; and bookworm-security): %v wall, %d KiB peak RSS",
 		len(md.Logs), md.Counts, st.Wall, st.MaxRSS)
 
 	out := filepath.Join(tree.OutDir, "bookworm")
 	for _, p := range []string{"sources.txt", "summary.json", "../summary.json", "index.html", "counts.txt",
-		"source/a/apt.html", "dependency_error.html", "unclassified_failures.html"} {
+		"source/a/apt.html", "dependency_error.html", "unclassified_failures.html",
+		"../bookworm-security/sources.txt", "../bookworm-security/summary.json"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Error(err)
+		}
+	}
+	// The global summary merges the sections' json-sections and adds overall.
+	global, err := os.ReadFile(filepath.Join(tree.OutDir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"stable-security": [`, `"overall": [`} {
+		if !bytes.Contains(global, []byte(key)) {
+			t.Errorf("summary.json has no %s", key)
 		}
 	}
 	for _, s := range testutil.ReportStates {
@@ -112,8 +140,7 @@ func TestCompareReports(t *testing.T) {
 		t.Skip("runs Debian's piuparts-report twice; skipped under -short")
 	}
 	testutil.NeedDebianReport(t)
-	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
-		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: 2})
+	md := fixtureMasterDir(t, 2)
 	a, _ := runOnCopy(t, md.Dir, "debian-a")
 	b, _ := runOnCopy(t, md.Dir, "debian-b")
 
