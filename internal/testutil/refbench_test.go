@@ -6,10 +6,12 @@ package testutil_test
 // nothing about time.
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,7 +35,40 @@ func benchMasterDir(t *testing.T, dir string) (*testutil.MasterDir, testutil.Rep
 		Dir: filepath.Join(dir, "master"), Packages: pkgs, Mix: testutil.BenchLogMix, Seed: 5,
 		BuggedCount: 250, AffectedCount: 60, CountsDays: 3000,
 	})
-	return md, testutil.ReportSection{Name: "bookworm", Packages: pkgs, Sources: srcs}
+	secs := testutil.WriteMirror(t, filepath.Join(dir, "mirror"),
+		[]testutil.ReportSection{{Name: "bookworm", Packages: pkgs, Sources: srcs}})
+	return md, secs[0]
+}
+
+// slowest returns the n longest steps of a piuparts-report log (its
+// lines start with HH:MM:SS): each line with the time until the next one.
+func slowest(log string, n int) []string {
+	type step struct {
+		d    time.Duration
+		line string
+	}
+	var steps []step
+	var prev time.Time
+	var prevLine string
+	for _, line := range strings.Split(log, "\n") {
+		if len(line) < 9 || line[2] != ':' || line[5] != ':' {
+			continue
+		}
+		at, err := time.Parse("15:04:05", line[:8])
+		if err != nil {
+			continue
+		}
+		if !prev.IsZero() {
+			steps = append(steps, step{at.Sub(prev), prevLine})
+		}
+		prev, prevLine = at, line
+	}
+	slices.SortStableFunc(steps, func(a, b step) int { return int(b.d - a.d) })
+	var out []string
+	for _, s := range steps[:min(n, len(steps))] {
+		out = append(out, fmt.Sprintf("%4ds after %q", int(s.d.Seconds()), s.line))
+	}
+	return out
 }
 
 var (
@@ -87,8 +122,8 @@ func TestDebianReport_Bench(t *testing.T) {
 			}
 			return nil
 		})
-		t.Logf("%-28s wall %s, peak RSS %s KiB, html written %d of %d (%d .html files newer than the run's start)",
-			name, wall, rss, written, total, newer)
+		t.Logf("%-28s wall %s, peak RSS %s KiB, html written %d of %d (%d .html files newer than the run's start)\n"+
+			"    slowest steps:\n      %s", name, wall, rss, written, total, newer, strings.Join(slowest(st.Log, 6), "\n      "))
 	}
 	run("cold (empty OUT, no .kpr)")
 	run("rerun, nothing changed")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -197,9 +198,7 @@ exec "$@"`
 
 // WriteReportConfig writes the INI piuparts.conf of opts for the output
 // directory out into dir and returns its path. Sections without a Mirror
-// get one under dir/mirror built from their Packages and Sources files. It
-// fails the test when two sections put different files at one path of the
-// mirror.
+// get one under dir/mirror built by [WriteMirror].
 func WriteReportConfig(t testing.TB, dir string, opts ReportOptions, out string) string {
 	t.Helper()
 	kp := opts.KnownProblemDir
@@ -222,30 +221,10 @@ func WriteReportConfig(t testing.TB, dir string, opts ReportOptions, out string)
 	fmt.Fprintf(&b, "[global]\nsections = %s\nmaster-directory = %s\noutput-directory = %s\ndoc-root = %s\n"+
 		"web-host = %s\nknown-problem-directory = %s\n",
 		strings.Join(names, " "), opts.MasterDir, out, doc, web, kp)
-	built := map[string]string{} // mirror path → source file
-	for _, s := range opts.Sections {
+	sections := WriteMirror(t, filepath.Join(dir, "mirror"), opts.Sections)
+	for _, s := range sections {
 		s = s.withDefaults()
 		mirror := s.Mirror
-		if mirror == "" {
-			base := filepath.Join(dir, "mirror")
-			for _, f := range []struct{ src, rel string }{
-				{s.Packages, filepath.Join("dists", s.Distro, s.Area, "binary-"+s.Arch, "Packages.xz")},
-				{s.Sources, filepath.Join("dists", s.Distro, s.Area, "source", "Sources.xz")},
-			} {
-				if f.src == "" {
-					t.Fatalf("RunDebianReport: section %s: no Mirror, so Packages and Sources are required", s.Name)
-				}
-				if prev, ok := built[f.rel]; ok {
-					if prev != f.src {
-						t.Fatalf("RunDebianReport: section %s: mirror/%s is already %s, not %s", s.Name, f.rel, prev, f.src)
-					}
-					continue
-				}
-				built[f.rel] = f.src
-				WriteXZ(t, filepath.Join(base, f.rel), f.src)
-			}
-			mirror = base
-		}
 		if !strings.Contains(mirror, "://") {
 			mirror = "file://" + mirror
 		}
@@ -267,6 +246,42 @@ func WriteReportConfig(t testing.TB, dir string, opts ReportOptions, out string)
 	p := filepath.Join(dir, "piuparts.conf")
 	putFile(t, p, []byte(b.String()))
 	return p
+}
+
+// WriteMirror writes the Packages and Sources files of the sections
+// without a Mirror into a file:// mirror at dir (xz-compressed, as
+// piupartslib reads a file:// mirror) and returns the sections with Mirror
+// set to dir, so that several runs can share one mirror. It fails the test
+// when such a section lacks a file or two sections put different files at
+// one path.
+func WriteMirror(t testing.TB, dir string, sections []ReportSection) []ReportSection {
+	t.Helper()
+	out := slices.Clone(sections)
+	built := map[string]string{} // mirror path → source file
+	for i, s := range out {
+		if s.Mirror != "" {
+			continue
+		}
+		s = s.withDefaults()
+		for _, f := range []struct{ src, rel string }{
+			{s.Packages, filepath.Join("dists", s.Distro, s.Area, "binary-"+s.Arch, "Packages.xz")},
+			{s.Sources, filepath.Join("dists", s.Distro, s.Area, "source", "Sources.xz")},
+		} {
+			if f.src == "" {
+				t.Fatalf("WriteMirror: section %s: no Mirror, so Packages and Sources are required", s.Name)
+			}
+			if prev, ok := built[f.rel]; ok {
+				if prev != f.src {
+					t.Fatalf("WriteMirror: section %s: mirror/%s is already %s, not %s", s.Name, f.rel, prev, f.src)
+				}
+				continue
+			}
+			built[f.rel] = f.src
+			WriteXZ(t, filepath.Join(dir, f.rel), f.src)
+		}
+		out[i].Mirror = dir
+	}
+	return out
 }
 
 func (s ReportSection) withDefaults() ReportSection {
