@@ -52,7 +52,7 @@ type ReportSection struct {
 	Description     string // a leading or trailing "+" extends the default
 	JSONSections    string // "" leaves the key out (piuparts' "default")
 	Precedence      string // "" leaves the key out
-	MaxReserved     int    // 0 means the default of 50 (piuparts-report skips a section with 0)
+	MaxReserved     int    // 0 writes 50 (piuparts-report skips a section whose max-reserved is 0)
 	Packages        string
 	Sources         string
 	Mirror          string
