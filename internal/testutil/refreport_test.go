@@ -213,3 +213,34 @@ func edit(t *testing.T, path string, re *regexp.Regexp, repl string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunDebianReport_DemoArchive runs Debian's report on the demo's
+// archive (deploy/demo/archive, with its Sources), as a report of `make
+// demo` would: every source package of the archive gets a line in
+// sources.txt.
+func TestRunDebianReport_DemoArchive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Debian's piuparts-report (about a second); skipped under -short")
+	}
+	testutil.NeedDebianReport(t)
+	archive, err := filepath.Abs(filepath.Join(filepath.Dir(testutil.Fixture(t, "README.md")), "..", "..", "..", "deploy", "demo", "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := filepath.Join(archive, "dists", "bookworm", "main")
+	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{Packages: filepath.Join(main, "binary-amd64", "Packages"), Seed: 3})
+	out := testutil.RunDebianReport(t, testutil.ReportOptions{MasterDir: md.Dir,
+		Sections: []testutil.ReportSection{{Name: "bookworm", Mirror: archive}}})
+	srcs, err := os.ReadFile(filepath.Join(main, "source", "Sources"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt, err := os.ReadFile(filepath.Join(out, "bookworm", "sources.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Count(srcs, []byte("\nPackage: ")) + 1
+	if got := bytes.Count(txt, []byte("\n")); got != want {
+		t.Errorf("sources.txt has %d lines, want one for each of the %d stanzas of the demo's Sources", got, want)
+	}
+}
