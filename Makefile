@@ -18,8 +18,13 @@ export GOFLAGS += $(LIBLZMA)
 # Debian packages the tests use: gcc for cgo (mattn/go-sqlite3), liblzma-dev (see LIBLZMA), dpkg as the version-comparison
 # oracle, lz4 to read apt's compressed lists, xz/bzip2 for the loader tests, openssh-server for
 # the sshd tests, and Debian's piuparts-master/piuparts-slave as the behaviour and speed oracle.
+# For the report: piuparts-master's piuparts-report is the oracle (it needs python3-yaml,
+# distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
+# pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
+# that apt fetches bookworm's Sources list.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
-             piuparts-master piuparts-slave python3-apt
+             piuparts-master piuparts-slave python3-apt \
+             chromium python3-html5lib python3-yaml distro-info-data python3-distro-info
 
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
@@ -49,11 +54,13 @@ build:
 	done
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
-# (cold/warm status and reserve, peak RSS), then Debian's piupartslib on the same
+# (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
+# and 100-new-logs runs), then Debian's piupartslib on the same
 # bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
+	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestDebianReport_Bench$$' -v ./internal/testutil
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \
@@ -105,7 +112,8 @@ test-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
 	else \
 	  echo "make test-deps: all present ($(TEST_DEPS))"; \
-	fi
+	fi; \
+	sh .ci/apt-deb-src.sh
 
 clean:
 	rm -rf bin
