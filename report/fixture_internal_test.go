@@ -242,15 +242,14 @@ func buildSection(tb testing.TB, conf *config.Section, now time.Time, pkgs []fix
 
 	// History: days rows, the last being today.
 	h := &History{States: state.States()}
+	inState := map[string]int{}
+	for _, p := range s.Packages {
+		inState[p.StateRecursive]++
+	}
 	for d := days - 1; d >= 0; d-- {
 		counts := make([]int, len(h.States))
 		for i, st := range h.States {
-			n := 0
-			for _, p := range s.Packages {
-				if p.StateRecursive == st {
-					n++
-				}
-			}
+			n := inState[st]
 			// Earlier days had fewer passes and more waiting packages.
 			switch st {
 			case piuparts.SuccessfullyTested:

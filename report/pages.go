@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -44,16 +45,22 @@ type sectionView struct {
 	// its state page; page is the page each package is listed on.
 	byState map[string][]*Package
 	page    map[string]int
+	link    map[string]string // by package: its item on its state page
+	// byEmail are the sources of each address; emails are the
+	// addresses, sorted.
+	byEmail map[string][]*Source
+	emails  []string
 	subs    map[string][]Submission // by package, newest first
 	// blocks are the rendered source blocks, which the source page and
 	// the maintainer pages show.
-	blocks map[string]template.HTML
+	blocks map[string][]byte
 }
 
 func (r *renderer) view(s *Section) *sectionView {
 	v := &sectionView{r: r, s: s, pkg: make(map[string]*Package, len(s.Packages)),
 		byState: make(map[string][]*Package), page: make(map[string]int, len(s.Packages)),
-		subs: make(map[string][]Submission), blocks: make(map[string]template.HTML, len(s.Sources))}
+		link: make(map[string]string, len(s.Packages)),
+		subs: make(map[string][]Submission), blocks: make(map[string][]byte, len(s.Sources))}
 	for _, p := range s.Packages {
 		v.pkg[p.Name] = p
 		v.byState[p.StateRecursive] = append(v.byState[p.StateRecursive], p)
@@ -71,8 +78,10 @@ func (r *renderer) view(s *Section) *sectionView {
 		}
 		for i, p := range list {
 			v.page[p.Name] = r.pageOf(i)
+			v.link[p.Name] = pageName("state-"+st, r.pageOf(i)) + "#" + PackageID(p.Name)
 		}
 	}
+	v.byEmail, v.emails = v.maintainers()
 	for i := len(s.Submissions) - 1; i >= 0; i-- {
 		sub := s.Submissions[i]
 		v.subs[sub.Package] = append(v.subs[sub.Package], sub)
@@ -84,11 +93,7 @@ func (r *renderer) view(s *Section) *sectionView {
 // "" for a name that is not a package of the section
 // (link_to_state_page).
 func (v *sectionView) stateLink(name string) string {
-	p, ok := v.pkg[name]
-	if !ok {
-		return ""
-	}
-	return pageName("state-"+p.StateRecursive, v.page[name]) + "#" + PackageID(name)
+	return v.link[name]
 }
 
 // absStateLink is stateLink from outside the section directory.
@@ -248,57 +253,9 @@ type statePage struct {
 	State     string
 	Aside     bool // error state: (rrdeps, blocked)
 	Count     int
-	Items     []stateItem
+	Items     template.HTML
 	PageN     int
 	PageCount int
-}
-
-type stateItem struct {
-	ID, Name, URL string
-	All, Cruft    bool
-	Counts        bool
-	RRDeps, Block int
-	Maintainer    string
-	Deps          []depLine
-}
-
-// depLine is one "dependency D is STATE" line, or an alternative's or a
-// provider's.
-type depLine struct {
-	Kind      string // "dependency", "alternative dependency", "provider"
-	Name, URL string
-	State     string
-	Bad       bool
-	Providers []depLine
-	Alts      []depLine
-}
-
-func (v *sectionView) depLine(kind, name string, resolveVirtual bool) depLine {
-	st := v.stateOf(name, resolveVirtual)
-	d := depLine{Kind: kind, Name: name, URL: v.stateLink(name), State: st, Bad: badStates[st]}
-	if kind != "provider" {
-		for _, p := range v.providers(name) {
-			d.Providers = append(d.Providers, v.depLine("provider", p, true))
-		}
-	}
-	return d
-}
-
-func (v *sectionView) stateItem(p *Package, counts bool) stateItem {
-	it := stateItem{ID: PackageID(p.Name), Name: p.Name, URL: v.r.sourceURL(v.s.Name, p.Source),
-		All: p.Architecture == "all", Cruft: p.Cruft, Counts: counts, RRDeps: p.RRDeps, Block: p.Block,
-		Maintainer: p.Maintainer}
-	for _, alts := range p.Deps {
-		if len(alts) == 0 {
-			continue
-		}
-		d := v.depLine("dependency", alts[0], false)
-		for _, a := range alts[1:] {
-			d.Alts = append(d.Alts, v.depLine("alternative dependency", a, false))
-		}
-		it.Deps = append(it.Deps, d)
-	}
-	return it
 }
 
 func (v *sectionView) statePages(emit Emit) error {
@@ -322,10 +279,11 @@ func (v *sectionView) statePages(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(list))
-			p.Items = make([]stateItem, 0, hi-lo)
+			h := hbuf{b: make([]byte, 0, 512*(hi-lo))}
 			for _, pk := range list[lo:hi] {
-				p.Items = append(p.Items, v.stateItem(pk, errorStates[st]))
+				v.stateItem(&h, pk, errorStates[st])
 			}
+			p.Items = template.HTML(h.b)
 			if err := v.r.exec(emit, v.s.Name+"/"+pageName(base, pg), "state.html", p); err != nil {
 				return err
 			}
@@ -343,7 +301,7 @@ type logListPage struct {
 	Preface   string
 	Alert     bool
 	Count     int // packages
-	Rows      []logRow
+	Rows      template.HTML
 	PageN     int
 	PageCount int
 }
@@ -390,7 +348,11 @@ func (v *sectionView) logLists(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(rows))
-			p.Rows = rows[lo:hi]
+			h := hbuf{b: make([]byte, 0, 128*(hi-lo))}
+			for _, row := range rows[lo:hi] {
+				h.logRow(row)
+			}
+			p.Rows = template.HTML(h.b)
 			if err := v.r.exec(emit, v.s.Name+"/"+pageName(base, pg), "loglist.html", p); err != nil {
 				return err
 			}
@@ -433,7 +395,6 @@ type binaryRow struct {
 
 type sourcePage struct {
 	H head
-	Block   template.HTML
 	Name    string
 	History []historyRow
 }
@@ -509,19 +470,15 @@ func (v *sectionView) sourceBlock(src *Source) sourceBlock {
 }
 
 func (v *sectionView) sourcePages(emit Emit) error {
-	var buf strings.Builder
+	lay, err := v.r.layout(v.s.Name)
+	if err != nil {
+		return err
+	}
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
 			continue
 		}
-		buf.Reset()
-		if err := v.r.t.ExecuteTemplate(&buf, "sourceblock", v.sourceBlock(src)); err != nil {
-			return err
-		}
-		block := template.HTML(buf.String())
-		v.blocks[src.Name] = block
-		p := sourcePage{H: v.r.head(v.s.Name, "Status of source package "+src.Name+" in "+v.s.Name),
-			Block: block, Name: src.Name}
+		p := sourcePage{Name: src.Name}
 		for _, bin := range src.Binaries {
 			for _, sub := range v.subs[bin] {
 				p.History = append(p.History, historyRow{At: formatTime(sub.At), Result: string(sub.Result),
@@ -529,8 +486,13 @@ func (v *sectionView) sourcePages(emit Emit) error {
 			}
 		}
 		slices.SortStableFunc(p.History, func(a, b historyRow) int { return -strings.Compare(a.At, b.At) })
-		if err := v.r.exec(emit, v.s.Name+"/source/"+SourceDir(src.Name)+"/"+src.Name+".html", "source.html", p); err != nil {
-			return err
+		h := hbuf{b: make([]byte, 0, 8192)}
+		lay.start(&h, "Status of source package "+src.Name+" in "+v.s.Name)
+		v.sourceBody(&h, &p, src)
+		h.b = append(h.b, lay.foot...)
+		path := v.s.Name + "/source/" + SourceDir(src.Name) + "/" + src.Name + ".html"
+		if err := emit(path, h.b); err != nil {
+			return fmt.Errorf("emit %s: %w", path, err)
 		}
 	}
 	return nil
@@ -543,7 +505,7 @@ type maintainerPage struct {
 	Email  string
 	Others []otherLink
 	Counts []maintCount
-	Blocks []template.HTML
+	Blocks [][]byte
 }
 
 type otherLink struct{ Section, URL string }
@@ -590,9 +552,13 @@ func (v *sectionView) maintainers() (map[string][]*Source, []string) {
 }
 
 func (v *sectionView) maintainerPages(emit Emit) error {
-	by, emails := v.maintainers()
+	lay, err := v.r.layout(v.s.Name)
+	if err != nil {
+		return err
+	}
+	by, emails := v.byEmail, v.emails
 	for _, email := range emails {
-		p := maintainerPage{H: v.r.head(v.s.Name, "Status of "+email+" packages in "+v.s.Name), Email: email}
+		p := maintainerPage{Email: email}
 		for _, sec := range v.r.sections {
 			if sec != v.s.Name {
 				p.Others = append(p.Others, otherLink{Section: sec, URL: v.r.maintainerURL(sec, email)})
@@ -613,8 +579,16 @@ func (v *sectionView) maintainerPages(emit Emit) error {
 			}
 		}
 		path := v.s.Name + "/maintainer/" + MaintainerDir(email) + "/" + email + ".html"
-		if err := v.r.exec(emit, path, "maintainer.html", p); err != nil {
-			return err
+		size := 4096
+		for _, b := range p.Blocks {
+			size += len(b)
+		}
+		h := hbuf{b: make([]byte, 0, size)}
+		lay.start(&h, "Status of "+email+" packages in "+v.s.Name)
+		v.maintainerBody(&h, &p)
+		h.b = append(h.b, lay.foot...)
+		if err := emit(path, h.b); err != nil {
+			return fmt.Errorf("emit %s: %w", path, err)
 		}
 	}
 	return nil

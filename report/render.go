@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,8 +14,9 @@ import (
 
 // Emit receives one file of the site: its path relative to
 // output-directory, slash-separated ("bookworm/source/g/graphite2.html"),
-// and its content. The renderer does not touch data after Emit returns,
-// so Emit may keep it.
+// and its content. The renderer does not change data after Emit returns,
+// so Emit may keep it; Emit must not change it either (the maintainer
+// pages reuse parts of the source pages' bytes).
 type Emit func(path string, data []byte) error
 
 // DefaultPageSize is how many items a state page or a log list holds
@@ -134,17 +134,39 @@ func PackageID(name string) string {
 	return strings.ReplaceAll(name, "+", "_")
 }
 
-var emailRE = regexp.MustCompile(`^(.+)(<)(.+@.+)(>)`)
-
 // EmailAddress returns the address in a Maintainer or Uploaders entry,
-// "Name <address>", as piuparts-report's get_email_address parses it, and
-// false for an entry that holds none.
+// "Name <address>", as piuparts-report's get_email_address parses it
+// with re.match(r"(.+)(<)(.+@.+)(>)"), and false for an entry that holds
+// none. Its greedy groups make the address the text between the last "<"
+// that has a name before it and the last ">" after it that leaves an "@"
+// inside with a character on each side; nothing spans a newline.
 func EmailAddress(maintainer string) (string, bool) {
-	m := emailRE.FindStringSubmatch(maintainer)
-	if m == nil {
-		return "", false
+	s, _, _ := strings.Cut(maintainer, "\n")
+	for i := strings.LastIndexByte(s, '<'); i >= 1; i = strings.LastIndexByte(s[:i], '<') {
+		rest := s[i+1:]
+		for j := strings.LastIndexByte(rest, '>'); j >= 0; j = strings.LastIndexByte(rest[:j], '>') {
+			if at := strings.IndexByte(rest[:j], '@'); at >= 0 && j >= 3 {
+				// Some "@" must have a character on each side.
+				for k := at; k >= 0 && k < j; k = indexFrom(rest[:j], '@', k+1) {
+					if k >= 1 && k <= j-2 {
+						return rest[:j], true
+					}
+				}
+			}
+		}
 	}
-	return m[3], true
+	return "", false
+}
+
+// indexFrom returns the index of c in s at or after from, or -1.
+func indexFrom(s string, c byte, from int) int {
+	if from >= len(s) {
+		return -1
+	}
+	if k := strings.IndexByte(s[from:], c); k >= 0 {
+		return from + k
+	}
+	return -1
 }
 
 // MaintainerDir returns the directory of an address's page under

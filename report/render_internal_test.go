@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -228,4 +229,23 @@ sys.exit(1 if bad else 0)
 		t.Errorf("html5lib strict parse: %v\n%s", err, msg)
 	}
 	t.Logf("html5lib parsed %d pages", len(htmlFiles))
+}
+
+func TestEmailAddress(t *testing.T) {
+	re := regexp.MustCompile(`^(.+)(<)(.+@.+)(>)`)
+	tests := []string{
+		"Debian Apache Maintainers <debian-apache@lists.debian.org>",
+		"Mutt Maintainers", "<a@b>", "x <a@b>", "x <a@b> y", "x <@b>", "x <a@>", "x <a@b", "a <b> <c@d>",
+		"a <b@c> <d>", "a <b@c> d>", "a <<b@c>>", "a <b@c>\nd <e@f>", "a\n<b@c>", "x<a@b>>", "x <@@>", "x <a@@>",
+		"x <@a@>", "Ondřej Surý <ondrej@debian.org>", "", "<", "x <a@b>\n", "a <b@c<d@e>",
+	}
+	for _, in := range tests {
+		want, wantOK := "", false
+		if m := re.FindStringSubmatch(in); m != nil {
+			want, wantOK = m[3], true
+		}
+		if got, ok := EmailAddress(in); got != want || ok != wantOK {
+			t.Errorf("EmailAddress(%q) = %q, %v, want %q, %v", in, got, ok, want, wantOK)
+		}
+	}
 }

@@ -41,7 +41,7 @@ func (v *sectionView) searchIndex(emit Emit) error {
 		}
 		idx.Packages = append(idx.Packages, [4]any{p.Name, p.Source, c, v.page[p.Name]})
 	}
-	by, emails := v.maintainers()
+	by, emails := v.byEmail, v.emails
 	idx.Maintainers = emails
 	mcode := make(map[string]int, len(emails))
 	for i, e := range emails {
