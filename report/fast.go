@@ -18,6 +18,12 @@ type hbuf struct{ b []byte }
 
 func (h *hbuf) raw(s string) { h.b = append(h.b, s...) }
 
+// Write appends p, for templates executed into the buffer.
+func (h *hbuf) Write(p []byte) (int, error) {
+	h.b = append(h.b, p...)
+	return len(p), nil
+}
+
 func (h *hbuf) int(n int) { h.b = strconv.AppendInt(h.b, int64(n), 10) }
 
 // text writes s escaped for text and quoted attributes, as html/template
@@ -158,8 +164,14 @@ func (v *sectionView) stateItem(h *hbuf, p *Package, counts bool) {
 	h.raw(`<li id="`)
 	h.text(PackageID(p.Name))
 	h.raw(`"><a href="`)
-	h.url(v.r.sourceURL(v.s.Name, p.Source))
-	h.raw(`">`)
+	h.url(v.r.site.DocRoot)
+	h.raw("/")
+	h.url(v.s.Name)
+	h.raw("/source/")
+	h.url(SourceDir(p.Source))
+	h.raw("/")
+	h.url(p.Source)
+	h.raw(`.html">`)
 	h.text(p.Name)
 	h.raw("</a>")
 	if p.Architecture == "all" {

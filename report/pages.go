@@ -253,7 +253,6 @@ type statePage struct {
 	State     string
 	Aside     bool // error state: (rrdeps, blocked)
 	Count     int
-	Items     template.HTML
 	PageN     int
 	PageCount int
 }
@@ -279,13 +278,19 @@ func (v *sectionView) statePages(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(list))
-			h := hbuf{b: make([]byte, 0, 512*(hi-lo))}
+			h := hbuf{b: make([]byte, 0, 8192+600*(hi-lo))}
+			path := v.s.Name + "/" + pageName(base, pg)
+			if err := v.r.t.ExecuteTemplate(&h, "state-top", p); err != nil {
+				return fmt.Errorf("render %s: %w", path, err)
+			}
 			for _, pk := range list[lo:hi] {
 				v.stateItem(&h, pk, errorStates[st])
 			}
-			p.Items = template.HTML(h.b)
-			if err := v.r.exec(emit, v.s.Name+"/"+pageName(base, pg), "state.html", p); err != nil {
-				return err
+			if err := v.r.t.ExecuteTemplate(&h, "state-bottom", p); err != nil {
+				return fmt.Errorf("render %s: %w", path, err)
+			}
+			if err := emit(path, h.b); err != nil {
+				return fmt.Errorf("emit %s: %w", path, err)
 			}
 		}
 	}
@@ -301,7 +306,6 @@ type logListPage struct {
 	Preface   string
 	Alert     bool
 	Count     int // packages
-	Rows      template.HTML
 	PageN     int
 	PageCount int
 }
@@ -348,13 +352,19 @@ func (v *sectionView) logLists(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(rows))
-			h := hbuf{b: make([]byte, 0, 128*(hi-lo))}
+			h := hbuf{b: make([]byte, 0, 8192+160*(hi-lo))}
+			path := v.s.Name + "/" + pageName(base, pg)
+			if err := v.r.t.ExecuteTemplate(&h, "loglist-top", p); err != nil {
+				return fmt.Errorf("render %s: %w", path, err)
+			}
 			for _, row := range rows[lo:hi] {
 				h.logRow(row)
 			}
-			p.Rows = template.HTML(h.b)
-			if err := v.r.exec(emit, v.s.Name+"/"+pageName(base, pg), "loglist.html", p); err != nil {
-				return err
+			if err := v.r.t.ExecuteTemplate(&h, "loglist-bottom", p); err != nil {
+				return fmt.Errorf("render %s: %w", path, err)
+			}
+			if err := emit(path, h.b); err != nil {
+				return fmt.Errorf("emit %s: %w", path, err)
 			}
 		}
 	}
