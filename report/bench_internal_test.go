@@ -3,8 +3,8 @@ package report
 import (
 	"fmt"
 	"runtime"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 

@@ -138,7 +138,7 @@ func (r *renderer) section(s *Section, emit Emit) error {
 // --- section index ---
 
 type indexPage struct {
-	H head
+	H           head
 	Description string
 	Rows        []indexRow
 	Total       int
@@ -249,7 +249,7 @@ func (v *sectionView) index(emit Emit) error {
 // --- state pages ---
 
 type statePage struct {
-	H head
+	H         head
 	State     string
 	Aside     bool // error state: (rrdeps, blocked)
 	Count     int
@@ -300,7 +300,7 @@ func (v *sectionView) statePages(emit Emit) error {
 // --- log lists ---
 
 type logListPage struct {
-	H head
+	H         head
 	Dir       string
 	Heading   string
 	Preface   string
@@ -404,7 +404,7 @@ type binaryRow struct {
 }
 
 type sourcePage struct {
-	H head
+	H       head
 	Name    string
 	History []historyRow
 }
@@ -511,7 +511,7 @@ func (v *sectionView) sourcePages(emit Emit) error {
 // --- maintainer pages ---
 
 type maintainerPage struct {
-	H head
+	H      head
 	Email  string
 	Others []otherLink
 	Counts []maintCount
@@ -607,7 +607,7 @@ func (v *sectionView) maintainerPages(emit Emit) error {
 // --- known-problem pages ---
 
 type problemPage struct {
-	H head
+	H        head
 	Header   string
 	Helptext template.HTML
 	Command  string
@@ -656,4 +656,3 @@ func (v *sectionView) problemPages(emit Emit) error {
 	}
 	return nil
 }
-

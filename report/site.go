@@ -160,13 +160,12 @@ func (r *renderer) slaves(emit Emit) error {
 				l.At, l.Section, l.Package, l.Version, l.Result = at, s.Name, sub.Package, sub.Version, string(sub.Result)
 				l.Bad = sub.Result != piuparts.KindPass
 			}
-			if d := int(sub.At.UTC().Sub(first).Hours() / 24); sub.At.UTC().After(first) || sub.At.UTC().Equal(first) {
-				if d >= 0 && d < slaveDays {
-					if k := slices.Index(p.Kinds, string(sub.Result)); k >= 0 {
-						days[d].Counts[k]++
-					}
-					days[d].Total++
+			day := sub.At.UTC().Truncate(24 * time.Hour)
+			if d := int(day.Sub(first) / (24 * time.Hour)); d >= 0 && d < slaveDays {
+				if k := slices.Index(p.Kinds, string(sub.Result)); k >= 0 {
+					days[d].Counts[k]++
 				}
+				days[d].Total++
 			}
 		}
 	}
