@@ -249,3 +249,26 @@ func TestEmailAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderSection_Empty renders a section that has nothing yet: no
+// packages, no state result, no history, no config.
+func TestRenderSection_Empty(t *testing.T) {
+	out := memFS{}
+	site := &Site{Now: fixtureNow}
+	s := &Section{Name: "sid"}
+	site.Sections = []*Section{s}
+	if err := RenderSection(site, s, out.emit); err != nil {
+		t.Fatalf("RenderSection: %v", err)
+	}
+	if err := RenderSite(site, out.emit); err != nil {
+		t.Fatalf("RenderSite: %v", err)
+	}
+	for _, st := range state.ActiveStates() {
+		if _, ok := out["sid/state-"+st+".html"]; !ok {
+			t.Errorf("sid/state-%s.html was not rendered", st)
+		}
+	}
+	if !bytes.Contains(out["sid/states.svg"], []byte("no history yet")) {
+		t.Errorf("states.svg of an empty history:\n%s", out["sid/states.svg"])
+	}
+}
