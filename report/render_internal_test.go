@@ -272,3 +272,14 @@ func TestRenderSection_Empty(t *testing.T) {
 		t.Errorf("states.svg of an empty history:\n%s", out["sid/states.svg"])
 	}
 }
+
+func TestJSONString(t *testing.T) {
+	for _, in := range []string{"", "apache2", `a"b\c`, "tab\tnl\nret\r", "\x01\x1f", "<&>", "Ondřej Surý", "\u2028\u2029", "bad\xffutf8", "libstdc++6"} {
+		var h hbuf
+		h.jsonString(in)
+		want, _ := json.Marshal(in)
+		if string(h.b) != string(want) {
+			t.Errorf("jsonString(%q) = %s, want %s", in, h.b, want)
+		}
+	}
+}
