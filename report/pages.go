@@ -144,6 +144,7 @@ type indexPage struct {
 	Total       int
 	URLs        []string
 	ChartAlt    string
+	ChartHeight int
 }
 
 type indexRow struct {
@@ -222,7 +223,8 @@ func (v *sectionView) problemLinks(issue bool) []problemLink {
 
 func (v *sectionView) index(emit Emit) error {
 	p := indexPage{H: v.r.head(v.s.Name, v.s.Name+" statistics"), Description: v.description(),
-		Total: len(v.s.Packages), ChartAlt: "Binary packages per state in " + v.s.Name + " over time"}
+		Total: len(v.s.Packages), ChartAlt: "Binary packages per state in " + v.s.Name + " over time",
+		ChartHeight: chartSize(v.s.History)}
 	for _, st := range state.ActiveStates() {
 		row := indexRow{State: st, Count: len(v.byState[st]), Share: percent(len(v.byState[st]), p.Total), Bad: badStates[st]}
 		switch st {

@@ -23,9 +23,10 @@ func (r *renderer) top(emit Emit) error {
 }
 
 type frontPage struct {
-	H        head
-	States   []frontState
-	Sections []frontSection
+	H           head
+	ChartHeight int
+	States      []frontState
+	Sections    []frontSection
 }
 
 type frontState struct {
@@ -71,10 +72,12 @@ func (r *renderer) front(emit Emit) error {
 		p.Sections = append(p.Sections, fs)
 		hs = append(hs, s.History)
 	}
+	merged := mergeHistory(hs)
+	p.ChartHeight = chartSize(merged)
 	if err := r.exec(emit, "index.html", "front.html", p); err != nil {
 		return err
 	}
-	data := historyChart("Binary packages per state in all sections", mergeHistory(hs))
+	data := historyChart("Binary packages per state in all sections", merged)
 	if err := emit("history.svg", data); err != nil {
 		return fmt.Errorf("emit history.svg: %w", err)
 	}

@@ -44,8 +44,7 @@ func historyChart(title string, h *History) []byte {
 			}
 		}
 	}
-	legendLines := (len(states) + 2) / 3
-	height := chartHeight + legendLines*legendRow
+	height := chartHeight + (len(states)+2)/3*legendRow
 	plotW := float64(chartWidth - chartLeft - chartRight)
 	plotH := float64(chartHeight - chartTop - chartBottom)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif" font-size="12">`+"\n",
@@ -130,6 +129,22 @@ func historyChart(title string, h *History) []byte {
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
+}
+
+// chartSize returns the height historyChart gives h's chart.
+func chartSize(h *History) int {
+	n := 0
+	if h != nil {
+		for i := range h.States {
+			for _, r := range h.Rows {
+				if i < len(r.Counts) && r.Counts[i] != 0 {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return chartHeight + (n+2)/3*legendRow
 }
 
 func chartDesc(h *History, rows []HistoryRow, states []int) string {
