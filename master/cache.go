@@ -735,9 +735,11 @@ type Snapshot struct {
 }
 
 // Snapshot computes a section's states in memory, as [Cache.Result] does,
-// and returns them with the section's own archive data. It stores
-// nothing.
-func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool) (*Snapshot, error) {
+// and returns them with the section's own archive data. The
+// depends-sections named in standalone are computed as a section on its
+// own is (see state.Section.Standalone), as piuparts-report reuses the
+// states of a section it reported earlier in its run. It stores nothing.
+func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool, standalone ...string) (*Snapshot, error) {
 	in, err := c.gather(ctx, section)
 	if err != nil {
 		return nil, err
@@ -750,6 +752,7 @@ func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool) (*Sn
 	if err != nil {
 		return nil, err
 	}
+	markStandalone(root, standalone, map[*state.Section]bool{})
 	res, err := state.Compute(root)
 	if err != nil {
 		return nil, fmt.Errorf("compute states of %s: %w", section, err)
@@ -778,4 +781,17 @@ func (c *Cache) StatesKey(ctx context.Context, section string, recycle bool) (st
 		return "", err
 	}
 	return in.statesKey(recycle, generation), nil
+}
+
+// markStandalone sets Standalone on the depends-sections of sec named in
+// names.
+func markStandalone(sec *state.Section, names []string, seen map[*state.Section]bool) {
+	for _, d := range sec.Depends {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		d.Standalone = slices.Contains(names, d.Name)
+		markStandalone(d, names, seen)
+	}
 }

@@ -1,5 +1,3 @@
-//go:build reportwip
-
 package report
 
 import (
@@ -30,8 +28,52 @@ var shownKinds = []piuparts.Kind{piuparts.KindPass, piuparts.KindFail, piuparts.
 
 // Snapshotter returns a section's states computed in memory with the
 // archive data they come from (master.Cache.Snapshot without recycle
-// mode).
-type Snapshotter func(ctx context.Context, section string) (*state.Result, []*debian.Package, error)
+// mode), the depends-sections named in standalone computed as sections
+// on their own are.
+type Snapshotter func(ctx context.Context, section string, standalone []string) (*state.Result, []*debian.Package, error)
+
+// baseCache follows piuparts-report's packagedb_cache, which decides how
+// the states of a depends-section are computed: the report keeps the
+// database of the last section without depends-sections it loaded, and
+// a later section depending on it reuses its states, computed then as
+// the states of a section on its own (when it was reported itself) or as
+// those of a depends-section (when it was loaded as one). The two
+// differ: piupartslib trusts a dependency database's pass/ logs.
+type baseCache struct {
+	name string
+	own  bool // its states were computed as its own report's
+}
+
+// load returns the depends-sections of conf whose states are to be
+// computed as a section's own, and records what the reference's cache
+// holds after loading conf.
+func (c *baseCache) load(pc *config.Config, conf *config.Section) []string {
+	var out []string
+	loaded := make(map[string]bool)
+	var load func(s *config.Section, root bool)
+	load = func(s *config.Section, root bool) {
+		if loaded[s.Name] {
+			return
+		}
+		loaded[s.Name] = true
+		if c.name == s.Name {
+			if c.own && !root {
+				out = append(out, s.Name)
+			}
+			return
+		}
+		if len(s.DependsSections) == 0 {
+			c.name, c.own = s.Name, root
+		}
+		for _, d := range s.DependsSections {
+			if ds, err := pc.Section(d); err == nil {
+				load(ds, false)
+			}
+		}
+	}
+	load(conf, true)
+	return out
+}
 
 // Generator writes the report. The caller sets every field but Progress,
 // which may be nil.
@@ -94,7 +136,12 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		return st, ErrBusy
 	}
 	defer unlock()
-	site := &Site{Config: g.Config, Now: g.now().UTC(), DocRoot: NormalizeDocRoot(g.Config.Global.DocRoot)}
+	site := &Site{Config: g.Config, Now: g.now(), DocRoot: NormalizeDocRoot(g.Config.Global.DocRoot)}
+	// json-sections = default needs Debian's release table; without it
+	// such a section's summary is an error that names the file.
+	if di, err := LoadDistroInfo(DefaultDistroInfoPath); err == nil {
+		site.DistroInfo = di
+	}
 	names := g.Config.Global.SectionNames
 	if len(only) > 0 {
 		names = only
@@ -129,9 +176,10 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	for _, e := range perrs {
 		g.Log.Error().Err(e).Msg("known problem skipped")
 	}
+	var bc baseCache
 	for _, conf := range confs {
 		start := time.Now()
-		s, err := g.section(ctx, site, conf, problems, w, &st)
+		s, err := g.section(ctx, site, conf, bc.load(g.Config, conf), problems, w, &st)
 		if err != nil {
 			return st, fmt.Errorf("section %s: %w", conf.Name, err)
 		}
@@ -220,8 +268,8 @@ func NormalizeDocRoot(dr string) string {
 // section loads one section's model, archives the logs of packages gone
 // from the archive, and brings the log copies and known-problem reports
 // up to date.
-func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, problems []*known.Problem, w *Writer, st *Stats) (*Section, error) {
-	res, pkgs, err := g.Snapshot(ctx, conf.Name)
+func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, standalone []string, problems []*known.Problem, w *Writer, st *Stats) (*Section, error) {
+	res, pkgs, err := g.Snapshot(ctx, conf.Name, standalone)
 	if err != nil {
 		return nil, err
 	}

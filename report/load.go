@@ -3,7 +3,6 @@ package report
 import (
 	"slices"
 	"sort"
-	"strings"
 
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/debian"
@@ -101,24 +100,4 @@ func uniqueDeps(deps [][]string) [][]string {
 		out = append(out, d)
 	}
 	return out
-}
-
-// MaintainerEmail returns the address in a Maintainer or Uploaders entry
-// ("Name <addr>") as piuparts-report's get_email_address finds it, and
-// false when it finds none (the reference's "INVALID" addresses).
-func MaintainerEmail(maintainer string) (string, bool) {
-	// re.match(r"(.+)(<)(.+@.+)(>)"): greedy, so the last "<" that has
-	// an "@" and a ">" after it begins the address, which runs to the
-	// last ">".
-	end := strings.LastIndexByte(maintainer, '>')
-	if end < 0 {
-		return "", false
-	}
-	for lt := strings.LastIndexByte(maintainer[:end], '<'); lt > 0; lt = strings.LastIndexByte(maintainer[:lt], '<') {
-		addr := maintainer[lt+1 : end]
-		if at := strings.IndexByte(addr, '@'); at > 0 && at < len(addr)-1 {
-			return addr, true
-		}
-	}
-	return "", false
 }

@@ -77,8 +77,10 @@ type Package struct {
 	SourceVersion string
 	Maintainer    string // of the binary stanza
 	// State is the package's own state (get_package_state with
-	// recurse off, as the source pages show it); StateRecursive with
-	// the depends-sections asked (the state pages and summary.json).
+	// recurse off): the state pages list it there, the section's counts
+	// and the source pages show it. StateRecursive is the state with the
+	// depends-sections asked (an outdated package takes the state it has
+	// there): what summary.json and the "dependency D is" lines show.
 	State          string
 	StateRecursive string
 	// Deps are the package's Depends then Pre-Depends items, each the

@@ -63,7 +63,7 @@ func (r *renderer) view(s *Section) *sectionView {
 		subs: make(map[string][]Submission), blocks: make(map[string][]byte, len(s.Sources))}
 	for _, p := range s.Packages {
 		v.pkg[p.Name] = p
-		v.byState[p.StateRecursive] = append(v.byState[p.StateRecursive], p)
+		v.byState[p.State] = append(v.byState[p.State], p)
 	}
 	for st, list := range v.byState {
 		if errorStates[st] {

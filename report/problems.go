@@ -97,19 +97,6 @@ var problemLinks = []struct{ template, text string }{
 	{"unclassified_failures.tpl", "due to unclassified failures"},
 }
 
-// problemPage returns the page name ("dependency_error.html") and link
-// text of a known-problem file, and false when the reference makes no
-// page for it.
-func problemPage(conf string) (page, text string, ok bool) {
-	tpl := strings.TrimSuffix(conf, ".conf") + ".tpl"
-	for _, l := range problemLinks {
-		if l.template == tpl {
-			return strings.TrimSuffix(tpl, ".tpl") + ".html", l.text, true
-		}
-	}
-	return "", "", false
-}
-
 // buildProblems returns the section's known problems that have a page
 // and match a log, each with its logs in the reference's order: fail/
 // first, then by most recursive reverse dependencies, then by path.

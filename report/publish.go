@@ -1,5 +1,3 @@
-//go:build reportwip
-
 package report
 
 import (

@@ -32,12 +32,12 @@ func (v *sectionView) searchIndex(emit Emit) error {
 	var pk hbuf
 	pk.b = make([]byte, 0, 48*len(v.s.Packages))
 	for i, p := range v.s.Packages {
-		c, ok := code[p.StateRecursive]
+		c, ok := code[p.State]
 		if !ok {
 			// An obsolete state: not listed on a state page.
-			states = append(states, p.StateRecursive)
+			states = append(states, p.State)
 			c = len(states) - 1
-			code[p.StateRecursive] = c
+			code[p.State] = c
 		}
 		if i > 0 {
 			pk.raw(",")

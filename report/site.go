@@ -57,7 +57,7 @@ func (r *renderer) front(emit Emit) error {
 	for _, s := range r.site.Sections {
 		n := map[string]int{}
 		for _, pk := range s.Packages {
-			n[pk.StateRecursive]++
+			n[pk.State]++
 		}
 		fs := frontSection{Name: s.Name, URL: r.sectionURL(s.Name), Total: len(s.Packages)}
 		if s.Conf != nil {

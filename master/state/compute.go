@@ -126,7 +126,7 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 		}
 		return d, nil
 	}
-	d := &db{e: e, times: sec.Logs.times, visiting: true, useCached: true}
+	d := &db{e: e, times: sec.Logs.times, visiting: true, useCached: !sec.Standalone}
 	built[sec] = d
 	for _, dep := range sec.Depends {
 		dd, err := e.build(dep, built)

@@ -151,6 +151,13 @@ type Section struct {
 	// Depends are the depends-sections, in order. They may share sections
 	// but must not form a cycle.
 	Depends []*Section
+	// Standalone, on a depends-section, computes it as the section given
+	// to Compute is computed (its pass/ logs count only when its
+	// dependencies exist), not trusting cached successes as piupartslib
+	// does for a dependency database. piuparts-report needs it: it reuses
+	// the states of a section it reported earlier in the same run as the
+	// depends-section of a later one.
+	Standalone bool
 }
 
 func cut(s string) string {

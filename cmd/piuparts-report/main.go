@@ -1,5 +1,3 @@
-//go:build reportwip
-
 // Command piuparts-report writes the static web report of a piuparts
 // farm, as Debian's piuparts-report does, from the same config the
 // master reads:
@@ -117,15 +115,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	g := &report.Generator{
 		Config: cfg,
 		DB:     db,
-		Snapshot: func(ctx context.Context, section string) (*state.Result, []*debian.Package, error) {
-			snap, err := cache.Snapshot(ctx, section, false)
+		Snapshot: func(ctx context.Context, section string, standalone []string) (*state.Result, []*debian.Package, error) {
+			snap, err := cache.Snapshot(ctx, section, false, standalone...)
 			if err != nil {
 				return nil, nil, err
 			}
 			return snap.Result, snap.Packages, nil
 		},
-		Out: cfg.Global.OutputDirectory,
-		Log: log,
+		StatesKey: func(ctx context.Context, section string) (string, error) {
+			return cache.StatesKey(ctx, section, false)
+		},
+		Version: version,
+		Out:     cfg.Global.OutputDirectory,
+		Log:     log,
 	}
 	if tty && !*quiet {
 		g.Progress = stderr
