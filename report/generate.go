@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -358,18 +360,45 @@ func (g *Generator) linkLogs(s *Section, st *Stats) error {
 		}
 		keep := make(map[string]bool, len(s.Logs[k]))
 		for _, l := range s.Logs[k] {
-			name := piuparts.LogName(l.Package, l.Version)
-			keep[name] = true
-			made, err := tree.LinkLog(s.Name, k, name, filepath.Join(dir, name))
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					continue // removed meanwhile
+			keep[piuparts.LogName(l.Package, l.Version)] = true
+		}
+		// Linking is file-system work that overlaps well: a few
+		// goroutines share the logs.
+		logs := s.Logs[k]
+		var (
+			mu       sync.Mutex
+			firstErr error
+			next     atomic.Int64
+			wg       sync.WaitGroup
+		)
+		for range min(8, len(logs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(logs) {
+						return
+					}
+					name := piuparts.LogName(logs[i].Package, logs[i].Version)
+					made, err := tree.LinkLog(s.Name, k, name, filepath.Join(dir, name))
+					if errors.Is(err, os.ErrNotExist) {
+						continue // removed meanwhile
+					}
+					mu.Lock()
+					if err != nil && firstErr == nil {
+						firstErr = err
+					}
+					if made {
+						st.Linked++
+					}
+					mu.Unlock()
 				}
-				return err
-			}
-			if made {
-				st.Linked++
-			}
+			}()
+		}
+		wg.Wait()
+		if firstErr != nil {
+			return firstErr
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,6 +32,55 @@ type Writer struct {
 	dirs    map[string]bool // directories known to exist
 	written int
 	same    int
+	err     error // the first write error
+
+	// Files are written by a few goroutines: a write is mostly waiting
+	// for the file system (create, write, rename), which overlaps well.
+	jobs chan writeJob
+	wg   sync.WaitGroup
+}
+
+// writeJob is one file for the writing goroutines.
+type writeJob struct {
+	rel, full string
+	data      []byte
+}
+
+// writers is how many goroutines write files.
+const writers = 8
+
+func (w *Writer) start() {
+	w.jobs = make(chan writeJob, 256)
+	for range writers {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for j := range w.jobs {
+				err := writeAtomic(j.full, j.data)
+				w.mu.Lock()
+				if err != nil && w.err == nil {
+					w.err = fmt.Errorf("write %s: %w", j.rel, err)
+				}
+				if err == nil {
+					w.written++
+				}
+				w.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// wait waits for the files handed to the writing goroutines and returns
+// the first write error.
+func (w *Writer) wait() error {
+	if w.jobs != nil {
+		close(w.jobs)
+		w.wg.Wait()
+		w.jobs = nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 // OpenWriter reads the manifest of an output directory, creating the
@@ -43,6 +93,7 @@ func OpenWriter(dir string) (*Writer, error) {
 		dirs: map[string]bool{".": true}}
 	f, err := os.Open(filepath.Join(dir, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
+		w.start()
 		return w, nil
 	}
 	if err != nil {
@@ -57,11 +108,12 @@ func OpenWriter(dir string) (*Writer, error) {
 		if !ok || len(sum) != 2*sha256.Size || !validRel(name) {
 			continue // a damaged line: the file is written again
 		}
-		if _, err := fmt.Sscanf(sum, "%x", &h); err != nil {
+		if _, err := hex.Decode(h[:], []byte(sum)); err != nil {
 			continue
 		}
 		w.old[name] = h
 	}
+	w.start()
 	return w, nil
 }
 
@@ -74,7 +126,8 @@ func validRel(p string) bool {
 
 // Emit writes data to rel (a slash-separated path relative to the output
 // directory) unless the last run wrote the same bytes there and the file
-// is still there.
+// is still there. The file is written by another goroutine: data must not
+// change afterwards, and a write error comes back from Close.
 func (w *Writer) Emit(rel string, data []byte) error {
 	if !validRel(rel) {
 		return fmt.Errorf("write %q: not a path inside the output directory", rel)
@@ -102,12 +155,7 @@ func (w *Writer) Emit(rel string, data []byte) error {
 		w.dirs[path.Dir(rel)] = true
 		w.mu.Unlock()
 	}
-	if err := writeAtomic(full, data); err != nil {
-		return fmt.Errorf("write %s: %w", rel, err)
-	}
-	w.mu.Lock()
-	w.written++
-	w.mu.Unlock()
+	w.jobs <- writeJob{rel: rel, full: full, data: data}
 	return nil
 }
 
@@ -121,7 +169,7 @@ func (w *Writer) remove(rel string) error {
 }
 
 // Stats returns how many files were written and how many were already
-// up to date.
+// up to date; the count of written files is final after Close.
 func (w *Writer) Stats() (written, unchanged int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,6 +181,9 @@ func (w *Writer) Stats() (written, unchanged int) {
 // is set, and writes the manifest. Without prune (a run over some
 // sections only) the earlier files are kept in the manifest.
 func (w *Writer) Close(prune func(rel string) bool) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rel, h := range w.old {

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -75,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.Bool("q", false, "print errors only, also on a terminal")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-report [-c FILE] [-q] [SECTION...]\n\n"+
 			"Writes the web report of the config's sections (all when none is named) into\n"+
@@ -91,6 +93,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if *showVersion {
 		fmt.Fprintf(stdout, "piuparts-report %s\n", version)
 		return nil
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	path := config.ResolvePath(*configPath, getenv)
 	cfg, err := config.LoadForHost(ctx, path, "/etc/apt")

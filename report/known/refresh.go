@@ -3,6 +3,9 @@ package known
 import (
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/store"
@@ -49,27 +52,57 @@ func Refresh(tree *store.LogTree, section string, kinds []store.Kind, ps []*Prob
 		}
 		last[kk] = l
 	}
+	// Reading and classifying a log is independent of the others: the
+	// logs are shared among a few goroutines.
+	var todo []store.TreeEntry
 	for _, kk := range order {
-		if have[kk] {
-			continue
+		if !have[kk] {
+			todo = append(todo, last[kk])
 		}
-		l := last[kk]
-		f, err := tree.OpenLog(section, l.Kind, l.Package, l.Version)
-		if err != nil {
-			// The reference logs a file error and goes on.
-			continue
-		}
-		data, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			continue
-		}
-		hits := Classify(l.Kind, data, ps)
-		kpr := FormatKPR(l.Kind, piuparts.LogName(l.Package, l.Version), hits)
-		if err := tree.WriteKPR(section, l.Kind, l.Package, l.Version, kpr); err != nil {
-			return removed, added, fmt.Errorf("refresh known problems: %w", err)
-		}
-		added++
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range max(1, min(runtime.GOMAXPROCS(0)*2, len(todo))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(todo) {
+					return
+				}
+				l := todo[i]
+				f, err := tree.OpenLog(section, l.Kind, l.Package, l.Version)
+				if err != nil {
+					// The reference logs a file error and goes on.
+					continue
+				}
+				data, err := io.ReadAll(f)
+				f.Close()
+				if err != nil {
+					continue
+				}
+				hits := Classify(l.Kind, data, ps)
+				kpr := FormatKPR(l.Kind, piuparts.LogName(l.Package, l.Version), hits)
+				err = tree.WriteKPR(section, l.Kind, l.Package, l.Version, kpr)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("refresh known problems: %w", err)
+				}
+				if err == nil {
+					added++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return removed, added, firstErr
 	}
 	return removed, added, nil
 }

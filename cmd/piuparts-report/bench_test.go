@@ -1,0 +1,154 @@
+package main
+
+// The cost of our piuparts-report on all of bookworm main, side by side
+// with Debian's on a copy of the same master directory, in one run
+// (make bench). It is a test, not a Benchmark: each case runs a whole
+// process, and it asserts nothing about time.
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"piuparts-server/internal/testutil"
+)
+
+var (
+	benchWall = regexp.MustCompile(`Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)`)
+	benchRSS  = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+)
+
+// newerFiles counts the files under dir modified at or after since.
+func newerFiles(dir string, since time.Time) (html, all int) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && !info.ModTime().Before(since) {
+			all++
+			if strings.HasSuffix(p, ".html") {
+				html++
+			}
+		}
+		return nil
+	})
+	return html, all
+}
+
+// TestReport_Bench runs Debian's piuparts-report and ours on two copies of
+// a master directory of all of bookworm main (~70% pass, 3% fail with
+// known-problem lines, 1% untestable, 0.5% reserved, 250 bugged, 60
+// affected, 3000 days of counts.txt): a cold run (empty output, no .kpr),
+// a rerun with nothing new, and a rerun after 100 new pass logs. It
+// prints wall time, peak RSS and the files each run wrote.
+// PIUPARTS_BENCH=1 enables it; PIUPARTS_BENCH_DEBIAN=0 times ours only.
+func TestReport_Bench(t *testing.T) {
+	if os.Getenv("PIUPARTS_BENCH") != "1" {
+		t.Skip("set PIUPARTS_BENCH=1 (make bench) to time the report on all of bookworm main (minutes)")
+	}
+	debian := os.Getenv("PIUPARTS_BENCH_DEBIAN") != "0"
+	if debian {
+		testutil.NeedDebianReport(t)
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Skip("SKIPPED: no /usr/bin/time (package time) to measure peak RSS")
+	}
+	dir := t.TempDir()
+	if keep := os.Getenv("PIUPARTS_BENCH_DIR"); keep != "" {
+		// Kept for profiling: the directories and ours.toml stay there.
+		dir = keep
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pkgs := testutil.AptList(t, "*_debian_dists_bookworm_main_binary-amd64_Packages*")
+	srcs := testutil.AptList(t, "*_debian_dists_bookworm_main_source_Sources*")
+	start := time.Now()
+	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
+		Dir: filepath.Join(dir, "debian", "master"), Packages: pkgs, Mix: testutil.BenchLogMix, Seed: 5,
+		BuggedCount: 250, AffectedCount: 60, CountsDays: 3000,
+	})
+	secs := testutil.WriteMirror(t, filepath.Join(dir, "mirror"),
+		[]testutil.ReportSection{{Name: "bookworm", Packages: pkgs, Sources: srcs}})
+	oursMaster := filepath.Join(dir, "ours", "master")
+	testutil.CopyTree(t, md.Dir, oursMaster)
+	t.Logf("master directory of %d packages with a file (%v) built in %v", len(md.Logs), md.Counts,
+		time.Since(start).Round(time.Millisecond))
+
+	bin := testutil.Build(t, dir, "piuparts-server/cmd/piuparts-report")
+	conf := filepath.Join(dir, "ours.toml")
+	writeTOML(t, conf, oursMaster, filepath.Join(dir, "ours", "out"), secs)
+
+	var rows []string
+	row := func(run, who, wall string, rss int64, html, all int) {
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %d MiB | %d | %d |", run, who, wall, rss/1024, html, all))
+	}
+	runDebian := func(name string) {
+		if !debian {
+			return
+		}
+		var st testutil.ReportStats
+		begin := time.Now()
+		testutil.RunDebianReport(t, testutil.ReportOptions{MasterDir: md.Dir, OutDir: filepath.Join(dir, "debian", "out"),
+			Sections: secs, Stats: &st, Prefix: []string{"/usr/bin/time", "-v"}, Timeout: 20 * time.Minute})
+		wall := st.Wall.Round(10 * time.Millisecond).String()
+		if m := benchWall.FindStringSubmatch(st.Log); m != nil {
+			wall = m[1]
+		}
+		rss := st.MaxRSS
+		if m := benchRSS.FindStringSubmatch(st.Log); m != nil {
+			rss, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+		html, all := newerFiles(filepath.Join(dir, "debian", "out"), begin.Truncate(time.Second))
+		row(name, "Debian", wall, rss, html, all)
+	}
+	runOurs := func(name string) {
+		begin := time.Now()
+		cmd := exec.Command("/usr/bin/time", "-v", bin, "-c", conf)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("our piuparts-report: %v\n%s", err, stderr.String())
+		}
+		wall := time.Since(begin).Round(10 * time.Millisecond).String()
+		if m := benchWall.FindStringSubmatch(stderr.String()); m != nil {
+			wall = m[1]
+		}
+		var rss int64
+		if m := benchRSS.FindStringSubmatch(stderr.String()); m != nil {
+			rss, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+		html, all := newerFiles(filepath.Join(dir, "ours", "out"), begin.Truncate(time.Second))
+		row(name, "ours", wall, rss, html, all)
+	}
+	runDebian("cold (empty output, no .kpr)")
+	runOurs("cold (empty output, no .kpr)")
+	runDebian("rerun, nothing new")
+	runOurs("rerun, nothing new")
+	// Our first rerun of a day goes through the .kpr files and counts.txt
+	// line the cold run wrote; the second finds nothing to do.
+	runOurs("second rerun, nothing new")
+	added := md.AddPassLogs(t, 100)
+	for _, rel := range added {
+		data, err := os.ReadFile(filepath.Join(md.Dir, "bookworm", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(oursMaster, "bookworm", rel), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runDebian(fmt.Sprintf("rerun after %d new logs", len(added)))
+	runOurs(fmt.Sprintf("rerun after %d new logs", len(added)))
+	t.Logf("piuparts-report on all of bookworm main (files: written or touched by the run, .html and all)\n"+
+		"| run | program | wall | peak RSS | .html files | all files |\n|---|---|---|---|---|---|\n%s",
+		strings.Join(rows, "\n"))
+}
