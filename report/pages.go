@@ -222,7 +222,7 @@ func (v *sectionView) problemLinks(issue bool) []problemLink {
 }
 
 func (v *sectionView) index(emit Emit) error {
-	p := indexPage{H: v.r.head(v.s.Name, v.s.Name+" statistics"), Description: v.description(),
+	p := indexPage{H: v.r.dated(v.s.Name, v.s.Name+" statistics"), Description: v.description(),
 		Total: len(v.s.Packages), ChartAlt: "Binary packages per state in " + v.s.Name + " over time",
 		ChartHeight: chartSize(v.s.History)}
 	for _, st := range state.ActiveStates() {

@@ -123,8 +123,19 @@ type pageLink struct {
 	Current bool
 }
 
+// head is the frame of a page. It carries no date: a page that shows
+// the time of the run changes at every run, and the report rewrites only
+// pages that changed (the reference's "Last update" went stale instead).
 func (r *renderer) head(section, title string) head {
-	return head{Title: title, DR: r.site.DocRoot, Section: section, Sections: r.sections, Updated: r.updated}
+	return head{Title: title, DR: r.site.DocRoot, Section: section, Sections: r.sections}
+}
+
+// dated is head with the run's time, for the pages that show it: the
+// front page, the section pages and the slaves page.
+func (r *renderer) dated(section, title string) head {
+	h := r.head(section, title)
+	h.Updated = r.updated
+	return h
 }
 
 // PackageID returns the id attribute of a package's item on the state

@@ -48,7 +48,7 @@ type frontCount struct {
 }
 
 func (r *renderer) front(emit Emit) error {
-	p := frontPage{H: r.head("", "piuparts results")}
+	p := frontPage{H: r.dated("", "piuparts results")}
 	states := state.ActiveStates()
 	for _, st := range states {
 		p.States = append(p.States, frontState{State: st, Bad: badStates[st]})
@@ -124,7 +124,7 @@ type slaveDay struct {
 const slaveDays = 14
 
 func (r *renderer) slaves(emit Emit) error {
-	p := slavesPage{H: r.head("", "piuparts slaves"),
+	p := slavesPage{H: r.dated("", "piuparts slaves"),
 		Kinds: []string{string(piuparts.KindPass), string(piuparts.KindFail), string(piuparts.KindUntestable)}}
 	holders := map[string]*slaveHolder{}
 	last := map[string]*slaveLast{}
