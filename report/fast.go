@@ -356,7 +356,15 @@ func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source) {
 	h.raw("</h1>\n")
 	start := len(h.b)
 	v.writeSourceBlock(h, v.sourceBlock(src))
-	v.blocks[src.Name] = h.b[start:len(h.b):len(h.b)]
+	// The maintainer pages repeat the block: it is kept in the section's
+	// slab, not as a slice of the page, so that the page's buffer goes once
+	// it is written.
+	n := len(h.b) - start
+	if cap(v.slab)-len(v.slab) < n {
+		v.slab = make([]byte, 0, max(1<<20, n)) // a new chunk; the old ones stay as they are
+	}
+	v.slab = append(v.slab, h.b[start:]...)
+	v.blocks[src.Name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
 	h.raw("<section class=\"history\">\n<h2>Test history</h2>\n")
 	if len(p.History) == 0 {
 		h.raw("<p>No submission of these packages is recorded.</p>\n</section>\n")

@@ -54,6 +54,7 @@ type sectionView struct {
 	// blocks are the rendered source blocks, which the source page and
 	// the maintainer pages show.
 	blocks map[string][]byte
+	slab   []byte // holds the blocks, in chunks
 }
 
 func (r *renderer) view(s *Section) *sectionView {

@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.Bool("q", false, "print errors only, also on a terminal")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for developers)")
+	memProfile := fs.String("memprofile", "", "write a heap profile (allocations) to `FILE` at the end (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-report [-c FILE] [-q] [SECTION...]\n\n"+
 			"Writes the web report of the config's sections (all when none is named) into\n"+
@@ -104,6 +105,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return fmt.Errorf("cpu profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	path := config.ResolvePath(*configPath, getenv)
 	cfg, err := config.LoadForHost(ctx, path, "/etc/apt")
