@@ -271,14 +271,28 @@ func NormalizeDocRoot(dr string) string {
 // from the archive, and brings the log copies and known-problem reports
 // up to date.
 func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, standalone []string, problems []*known.Problem, w *Writer, st *Stats) (*Section, error) {
+	// The Sources load while the states are computed: each keeps a core
+	// busy for about half a second on a whole release.
+	type sourcesLoad struct {
+		srcs map[string]*debian.Source
+		tv   map[string]string
+		err  error
+	}
+	loaded := make(chan sourcesLoad, 1)
+	go func() {
+		var l sourcesLoad
+		l.srcs, l.tv, l.err = loadSources(ctx, g.Config, conf)
+		loaded <- l
+	}()
 	res, pkgs, err := g.Snapshot(ctx, conf.Name, standalone)
+	sl := <-loaded
 	if err != nil {
 		return nil, err
 	}
-	srcs, testVersions, err := loadSources(ctx, g.Config, conf)
-	if err != nil {
-		return nil, err
+	if sl.err != nil {
+		return nil, sl.err
 	}
+	srcs, testVersions := sl.srcs, sl.tv
 	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
 	tree := g.DB.Tree()
 	s.Logs = make(map[piuparts.Kind][]*Log)
