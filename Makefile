@@ -60,7 +60,7 @@ build:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
-	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestDebianReport_Bench$$' -v ./internal/testutil
+	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReport_Bench$$' -v ./cmd/piuparts-report
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \
@@ -83,9 +83,11 @@ compat-versions:
 	DEBIAN_DPKG_PAIRS=100000 $(GO) test -count=1 -timeout 30m -run '^TestCompareVersions_Dpkg$$' -v ./internal/debian
 
 # compat-full: our package states against piupartslib's (the engine) and Debian's master
-# (the program) on all of bookworm main, with synthetic logs. Minutes.
+# (the program), and our report against Debian's piuparts-report, on all of bookworm main,
+# with synthetic logs. Minutes.
 compat-full:
 	PIUPARTS_COMPAT_FULL=1 $(GO) test -count=1 -timeout 90m -run '^TestCompute_OracleFull$$' -v ./master/state
+	PIUPARTS_COMPAT_FULL=1 $(GO) test -count=1 -timeout 60m -run '^TestCompat_DebianReportFull$$' -v ./cmd/piuparts-report
 	PIUPARTS_COMPAT_FULL=1 $(GO) test -count=1 -timeout 90m -run '^TestReference_FullArchive$$' -v ./cmd/piuparts-master
 
 # test-deps installs what the tests need when run as root; otherwise it says loudly what

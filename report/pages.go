@@ -79,7 +79,11 @@ func (r *renderer) view(s *Section) *sectionView {
 		}
 		for i, p := range list {
 			v.page[p.Name] = r.pageOf(i)
-			v.link[p.Name] = pageName("state-"+st, r.pageOf(i)) + "#" + PackageID(p.Name)
+			// Links go to the state's first page, as the reference's do:
+			// its script takes the reader to the page that lists the
+			// package. Linking the page itself would change every page
+			// that links a package whenever a list grows by one.
+			v.link[p.Name] = "state-" + st + ".html#" + PackageID(p.Name)
 		}
 	}
 	v.byEmail, v.emails = v.maintainers()

@@ -35,6 +35,11 @@ func historyChart(title string, h *History) []byte {
 	var states []int // indexes of h.States that are drawn
 	if h != nil {
 		rows = sampleRows(h.Rows, chartPoints)
+		if len(rows) == 1 {
+			// One day (a new farm): drawn as that day across the chart,
+			// not as an area of no width.
+			rows = append(rows, rows[0])
+		}
 		for i := range h.States {
 			for _, r := range h.Rows {
 				if i < len(r.Counts) && r.Counts[i] != 0 {

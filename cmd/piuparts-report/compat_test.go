@@ -116,25 +116,50 @@ func TestCompat_DebianReport(t *testing.T) {
 // items of state-STATE.html and of the pages after it
 // (state-STATE-2.html, ...), in order.
 func OurStateItems(outDir, section, st string) ([]string, error) {
-	first := filepath.Join(outDir, section, "state-"+st+".html")
-	pages := []string{first}
-	for n := 2; ; n++ {
-		p := filepath.Join(outDir, section, fmt.Sprintf("state-%s-%d.html", st, n))
-		if _, err := os.Stat(p); err != nil {
-			break
-		}
-		pages = append(pages, p)
+	out, err := testutil.DebianStateItems(outDir, section, st)
+	if err != nil {
+		return nil, err
 	}
-	var out []string
-	for _, p := range pages {
-		dir := filepath.Dir(p)
-		rel, _ := filepath.Rel(filepath.Join(outDir, section), p)
-		items, err := testutil.DebianStateItems(outDir, section, strings.TrimSuffix(strings.TrimPrefix(rel, "state-"), ".html"))
-		_ = dir
+	for n := 2; ; n++ {
+		page := fmt.Sprintf("%s-%d", st, n)
+		if _, err := os.Stat(filepath.Join(outDir, section, "state-"+page+".html")); err != nil {
+			return out, nil
+		}
+		items, err := testutil.DebianStateItems(outDir, section, page)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, items...)
 	}
-	return out, nil
+}
+
+// TestCompat_DebianReportFull is TestCompat_DebianReport on all of
+// bookworm main (this machine's apt lists, Sources included) with the
+// benchmark's master directory: make compat-full.
+func TestCompat_DebianReportFull(t *testing.T) {
+	if os.Getenv("PIUPARTS_COMPAT_FULL") != "1" {
+		t.Skip("set PIUPARTS_COMPAT_FULL=1 (make compat-full) to compare the reports on all of bookworm main (minutes)")
+	}
+	testutil.NeedDebianReport(t)
+	root := t.TempDir()
+	pkgs := testutil.AptList(t, "*_debian_dists_bookworm_main_binary-amd64_Packages*")
+	srcs := testutil.AptList(t, "*_debian_dists_bookworm_main_source_Sources*")
+	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
+		Dir: filepath.Join(root, "template"), Packages: pkgs, Mix: testutil.BenchLogMix, Seed: 5,
+		BuggedCount: 250, AffectedCount: 60, CountsDays: 30,
+	})
+	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"),
+		[]testutil.ReportSection{{Name: "bookworm", Packages: pkgs, Sources: srcs}})
+	theirs := testutil.ReportTree{Name: "Debian", MasterDir: filepath.Join(root, "debian", "master"),
+		OutDir: filepath.Join(root, "debian", "out")}
+	ours := testutil.ReportTree{Name: "ours", MasterDir: filepath.Join(root, "ours", "master"),
+		OutDir: filepath.Join(root, "ours", "out"), StateItems: OurStateItems}
+	testutil.CopyTree(t, md.Dir, theirs.MasterDir)
+	testutil.CopyTree(t, md.Dir, ours.MasterDir)
+	testutil.RunDebianReport(t, testutil.ReportOptions{MasterDir: theirs.MasterDir, OutDir: theirs.OutDir,
+		Sections: secs, DocRoot: "/", Timeout: 30 * time.Minute})
+	conf := filepath.Join(root, "ours.toml")
+	writeTOML(t, conf, ours.MasterDir, ours.OutDir, secs)
+	runOurs(t, conf)
+	testutil.CompareReports(t, theirs, ours, testutil.CompareOptions{})
 }
