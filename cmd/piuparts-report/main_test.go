@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"piuparts-server/internal/testutil"
+)
+
+// fixtureConfig writes a master directory of the bookworm fixture and our
+// config for it, and returns the config's path and the output directory.
+func fixtureConfig(t *testing.T) (conf, master, out string) {
+	t.Helper()
+	conf, md, out := fixtureMaster(t)
+	return conf, md.Dir, out
+}
+
+// fixtureMaster is fixtureConfig with the master directory's handle.
+func fixtureMaster(t *testing.T) (conf string, md *testutil.MasterDir, out string) {
+	t.Helper()
+	root := t.TempDir()
+	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"), compatSections(t)[:1])
+	md = testutil.MasterDirFixture(t, testutil.MasterDirOptions{Dir: filepath.Join(root, "master"),
+		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: 3})
+	conf, out = filepath.Join(root, "piuparts.toml"), filepath.Join(root, "out")
+	writeTOML(t, conf, md.Dir, out, secs)
+	return conf, md, out
+}
+
+func TestRun_Help(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"--help"}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "usage: piuparts-report") || !strings.Contains(stderr.String(), "report.lock") {
+		t.Errorf("--help printed %q, want the usage and the lock rule", stderr.String())
+	}
+	if err := run(t.Context(), []string{"--no-such-flag"}, &stdout, &stderr, func(string) string { return "" }, false); err == nil {
+		t.Error("an unknown flag was accepted")
+	}
+}
+
+func TestRun_BadConfig(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(conf, []byte("[global]\nsections = [\"sid\"]\n[sid]\nmax-reserved = \"x\"\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-c", conf}, &stdout, &stderr, func(string) string { return "" }, false)
+	if err == nil || !strings.Contains(err.Error(), "bad.toml:4") || !strings.Contains(err.Error(), "max-reserved") {
+		t.Errorf("a malformed config gave %v, want an error naming the file, line 4 and the key", err)
+	}
+}
+
+// TestRun_Lock: while another report holds report.lock, a run says so,
+// writes nothing and succeeds (cron runs may overlap).
+func TestRun_Lock(t *testing.T) {
+	conf, master, out := fixtureConfig(t)
+	f, err := os.OpenFile(filepath.Join(master, "report.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-c", conf}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+		t.Fatalf("a run while the lock is held: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "another piuparts-report is running") {
+		t.Errorf("stderr = %q, want the line saying another report runs", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "index.html")); !os.IsNotExist(err) {
+		t.Errorf("the locked-out run wrote the report: %v", err)
+	}
+	f.Close()
+	if err := run(t.Context(), []string{"-c", conf}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+		t.Errorf("after the lock was released the run wrote no front page: %v", err)
+	}
+}
+
+// TestRun_Rerun: a rerun with nothing new writes no file; a new log
+// changes its package's pages and leaves the others as they were.
+func TestRun_Rerun(t *testing.T) {
+	conf, md, out := fixtureMaster(t)
+	var stdout, stderr bytes.Buffer
+	runIt := func() {
+		t.Helper()
+		stderr.Reset()
+		if err := run(t.Context(), []string{"-c", conf}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr.String())
+		}
+	}
+	runIt()
+	runIt() // goes through what the first run wrote into the master directory
+	stamp := func() map[string]int64 {
+		m := map[string]int64{}
+		filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Mode().IsRegular() {
+				m[p] = fi.ModTime().UnixNano()
+			}
+			return nil
+		})
+		return m
+	}
+	before := stamp()
+	runIt()
+	after := stamp()
+	for p, t0 := range before {
+		if after[p] != t0 {
+			t.Errorf("a rerun with nothing new rewrote %s", p)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("a rerun with nothing new changed the number of files: %d -> %d", len(before), len(after))
+	}
+
+	added := md.AddPassLogs(t, 1)
+	if len(added) != 1 {
+		t.Fatalf("AddPassLogs = %v", added)
+	}
+	pkg := strings.SplitN(filepath.Base(added[0]), "_", 2)[0]
+	runIt()
+	changed := map[string]bool{}
+	for p, t1 := range stamp() {
+		if before[p] != t1 {
+			rel, _ := filepath.Rel(out, p)
+			changed[rel] = true
+		}
+	}
+	for _, want := range []string{"bookworm/pass.html", "bookworm/pass/" + filepath.Base(added[0])} {
+		if !changed[want] {
+			t.Errorf("after a new log of %s, %s did not change (changed: %d files)", pkg, want, len(changed))
+		}
+	}
+	// Far fewer than all pages change.
+	if len(changed) > len(after)/3 {
+		t.Errorf("a new log of %s changed %d of %d files", pkg, len(changed), len(after))
+	}
+	t.Logf("a new log of %s changed %d of %d files", pkg, len(changed), len(after))
+}
