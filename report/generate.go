@@ -160,9 +160,12 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	}
 	// Only a run over every section records its key, and only such a
 	// run is skipped.
-	var key string
+	var key, other string
 	if len(only) == 0 && g.StatesKey != nil {
-		if key, err = g.inputKey(ctx, confs); err != nil {
+		if other, err = g.otherKey(ctx, confs); err != nil {
+			return st, err
+		}
+		if key, err = g.withStates(ctx, other, confs); err != nil {
 			return st, err
 		}
 		if key == readKey(g.Out) {
@@ -237,16 +240,58 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	}
 	st.Written, st.Unchanged = w.Stats()
 	// A run that changed the master directory itself (archived logs, new
-	// .kpr files, a counts.txt line) changed its own inputs: the next run
-	// goes through them again and, finding nothing to change, records
-	// the key. Recording the key of the inputs after this run instead
-	// could hide a log that arrived during it.
-	if key != "" && !st.TreeChanged {
+	// .kpr files, a counts.txt line) changed its own inputs. The key of
+	// the inputs as they are now is recorded only when nothing else
+	// changed meanwhile: the other inputs are the same, and every log
+	// directory holds the logs this run showed. Otherwise the next run
+	// goes through them again.
+	if key != "" && st.TreeChanged {
+		key, err = g.keyAfter(ctx, other, confs, site)
+		if err != nil {
+			return st, err
+		}
+	}
+	if key != "" {
 		if err := writeKey(g.Out, key); err != nil {
 			return st, fmt.Errorf("write run key: %w", err)
 		}
 	}
 	return st, nil
+}
+
+// keyAfter returns the key of the inputs after a run that changed the
+// master directory, or "" when something else changed during the run.
+func (g *Generator) keyAfter(ctx context.Context, other string, confs []*config.Section, site *Site) (string, error) {
+	if o, err := g.otherKey(ctx, confs); err != nil || o != other {
+		return "", err
+	}
+	// The states' key first, then the listing: a log that arrives after
+	// the listing changes the next run's key.
+	key, err := g.withStates(ctx, other, confs)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range site.Sections {
+		for _, k := range shownKinds {
+			infos, err := g.DB.Tree().Logs(s.Name, k)
+			if err != nil {
+				return "", err
+			}
+			if len(infos) != len(s.Logs[k]) {
+				return "", nil
+			}
+			shown := make(map[string]bool, len(infos))
+			for _, l := range s.Logs[k] {
+				shown[piuparts.LogName(l.Package, l.Version)] = true
+			}
+			for _, li := range infos {
+				if !shown[li.Name] {
+					return "", nil
+				}
+			}
+		}
+	}
+	return key, nil
 }
 
 func (g *Generator) now() time.Time {

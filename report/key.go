@@ -25,6 +25,31 @@ const keyFile = ".piuparts-report.key"
 // Packages, logs and index), its Sources files, its reservations, the
 // known-problem files and the day (counts.txt gets a line a day).
 func (g *Generator) inputKey(ctx context.Context, sections []*config.Section) (string, error) {
+	other, err := g.otherKey(ctx, sections)
+	if err != nil {
+		return "", err
+	}
+	return g.withStates(ctx, other, sections)
+}
+
+// withStates adds the sections' states keys to the key of the other
+// inputs.
+func (g *Generator) withStates(ctx context.Context, other string, sections []*config.Section) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "other %s\n", other)
+	for _, s := range sections {
+		key, err := g.StatesKey(ctx, s.Name)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "states %s %s\n", s.Name, key)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// otherKey is the key of the inputs but the states' (the Packages files,
+// log directories and index, which the run itself changes).
+func (g *Generator) otherKey(ctx context.Context, sections []*config.Section) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "report %s day %s docroot %q webhost %q\n", g.Version, g.now().UTC().Format("20060102"),
 		g.Config.Global.DocRoot, g.Config.Global.WebHost)
@@ -32,11 +57,6 @@ func (g *Generator) inputKey(ctx context.Context, sections []*config.Section) (s
 	statDir(h, g.Config.Global.KnownProblemDirectory)
 	for _, s := range sections {
 		fmt.Fprintf(h, "section %+v\n", *s)
-		key, err := g.StatesKey(ctx, s.Name)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "states %s\n", key)
 		for _, distro := range []string{s.GetDistro(), s.FinalDistro()} {
 			for _, u := range g.Config.Distros.SourcesURLs(distro, s.GetArea(), s.Mirror) {
 				statIndex(h, u)
