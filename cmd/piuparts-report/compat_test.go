@@ -12,21 +12,6 @@ import (
 	"piuparts-server/internal/testutil"
 )
 
-// compatSections are the fixture's sections: bookworm, and
-// bookworm-security depending on it, each with its real Packages and
-// Sources subset.
-func compatSections(t *testing.T) []testutil.ReportSection {
-	return []testutil.ReportSection{
-		{Name: "bookworm", Description: "+ (fixture)", Precedence: "1",
-			Packages: testutil.Fixture(t, "Packages_bookworm_closure"),
-			Sources:  testutil.Fixture(t, "Sources_bookworm_closure")},
-		{Name: "bookworm-security", Distro: "bookworm-security", DependsSections: []string{"bookworm"},
-			JSONSections: "stable-security", Precedence: "2",
-			Packages: testutil.Fixture(t, "Packages_bookworm-security_for_closure"),
-			Sources:  testutil.Fixture(t, "Sources_bookworm-security_for_closure")},
-	}
-}
-
 // writeTOML writes our config for the same sections as Debian's
 // piuparts.conf.
 func writeTOML(t *testing.T, path, master, out string, secs []testutil.ReportSection) {
@@ -87,7 +72,7 @@ func TestCompat_DebianReport(t *testing.T) {
 	}
 	testutil.NeedDebianReport(t)
 	root := t.TempDir()
-	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"), compatSections(t))
+	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"), testutil.FixtureReportSections(t))
 	md := testutil.MasterDirFixture(t, testutil.MasterDirOptions{
 		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: 7})
 	testutil.MasterDirFixture(t, testutil.MasterDirOptions{Dir: md.Dir, Section: "bookworm-security",

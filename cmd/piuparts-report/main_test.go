@@ -23,7 +23,7 @@ func fixtureConfig(t *testing.T) (conf, master, out string) {
 func fixtureMaster(t *testing.T) (conf string, md *testutil.MasterDir, out string) {
 	t.Helper()
 	root := t.TempDir()
-	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"), compatSections(t)[:1])
+	secs := testutil.WriteMirror(t, filepath.Join(root, "mirror"), testutil.FixtureReportSections(t)[:1])
 	md = testutil.MasterDirFixture(t, testutil.MasterDirOptions{Dir: filepath.Join(root, "master"),
 		Packages: testutil.Fixture(t, "Packages_bookworm_closure"), Seed: 3})
 	conf, out = filepath.Join(root, "piuparts.toml"), filepath.Join(root, "out")

@@ -419,3 +419,20 @@ func CopyTree(t testing.TB, src, dst string) {
 
 // itoa is strconv.Itoa, short for the builders.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// FixtureReportSections are the report sections of the committed
+// fixtures: bookworm, and bookworm-security depending on it (its own
+// json-sections), each with its real Packages and Sources subset. Both
+// set precedence: the reference raises TypeError when only some do.
+func FixtureReportSections(t testing.TB) []ReportSection {
+	t.Helper()
+	return []ReportSection{
+		{Name: "bookworm", Description: "+ (fixture)", Precedence: "1",
+			Packages: Fixture(t, "Packages_bookworm_closure"),
+			Sources:  Fixture(t, "Sources_bookworm_closure")},
+		{Name: "bookworm-security", Distro: "bookworm-security", DependsSections: []string{"bookworm"},
+			JSONSections: "stable-security", Precedence: "2",
+			Packages: Fixture(t, "Packages_bookworm-security_for_closure"),
+			Sources:  Fixture(t, "Sources_bookworm-security_for_closure")},
+	}
+}

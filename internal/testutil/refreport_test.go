@@ -12,21 +12,6 @@ import (
 	"piuparts-server/internal/testutil"
 )
 
-// fixtureSections are the sections of the shared fixtures: bookworm, and
-// bookworm-security depending on it. Both set precedence: the reference
-// raises TypeError when only some sections do.
-func fixtureSections(t *testing.T) []testutil.ReportSection {
-	return []testutil.ReportSection{
-		{Name: "bookworm", Description: "+ (fixture)", Precedence: "1",
-			Packages: testutil.Fixture(t, "Packages_bookworm_closure"),
-			Sources:  testutil.Fixture(t, "Sources_bookworm_closure")},
-		{Name: "bookworm-security", Distro: "bookworm-security", DependsSections: []string{"bookworm"},
-			JSONSections: "stable-security", Precedence: "2",
-			Packages: testutil.Fixture(t, "Packages_bookworm-security_for_closure"),
-			Sources:  testutil.Fixture(t, "Sources_bookworm-security_for_closure")},
-	}
-}
-
 // fixtureMasterDir lays out the master directory of fixtureSections.
 func fixtureMasterDir(t *testing.T, seed uint64) *testutil.MasterDir {
 	t.Helper()
@@ -46,7 +31,7 @@ func runOnCopy(t *testing.T, template, name string) (testutil.ReportTree, testut
 	var st testutil.ReportStats
 	out := testutil.RunDebianReport(t, testutil.ReportOptions{
 		MasterDir: filepath.Join(dir, "master"), OutDir: filepath.Join(dir, "out"),
-		Sections: fixtureSections(t), Stats: &st,
+		Sections: testutil.FixtureReportSections(t), Stats: &st,
 	})
 	return testutil.ReportTree{Name: name, OutDir: out, MasterDir: filepath.Join(dir, "master")}, st
 }

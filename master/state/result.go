@@ -66,17 +66,7 @@ func (r *Result) TestVersion(name string) (string, bool) {
 // state of its first provider; then the state in a depends-section;
 // ForeignI386, IgnoreDoesNotExist or DoesNotExist for others.
 func (r *Result) State(name string) string {
-	id, ok := r.id(name)
-	if !ok {
-		switch {
-		case foreignPackages[name]:
-			return ForeignI386
-		case ignoredMissing[name]:
-			return IgnoreDoesNotExist
-		}
-		return DoesNotExist
-	}
-	return stateNames[r.root.getState(id, true, true)]
+	return r.StateOf(name, true, true)
 }
 
 // InState returns the sorted names of the packages in state (the _list
