@@ -22,15 +22,17 @@ const (
 // that are in the section's Packages: "fail" when one is failed-testing,
 // dependency-does-not-exist or cannot-be-tested; else "pass" when all are
 // successfully-tested or essential-required; else "unknown"; and "udeb"
-// when none is in Packages.
+// when its Binary field names none. As in the reference, a source none of
+// whose binaries is in Packages (udebs, packages of other architectures)
+// is "pass": each of them is an "unknown package" row of its page, and
+// none failed.
 func SourceState(s *Section, src *Source) string {
-	present, success, failed := false, true, false
+	present, success, failed := len(src.Binaries) > 0, true, false
 	for _, b := range src.Binaries {
 		p, ok := s.Package(b)
 		if !ok {
 			continue // a udeb, or a package of another architecture
 		}
-		present = true
 		switch p.State {
 		case piuparts.SuccessfullyTested, piuparts.EssentialRequired:
 		case piuparts.FailedTesting, piuparts.DependencyDoesNotExist, piuparts.CannotBeTested:

@@ -44,7 +44,9 @@ func TestSourceState(t *testing.T) {
 		{"DependencyFailed", []string{"dft"}, "unknown"},
 		{"Unknown", []string{"unk"}, "unknown"},
 		{"Outdated", []string{"old"}, "unknown"},
-		{"OnlyUdebs", []string{"x-udeb", "y-udeb"}, "udeb"},
+		// As the reference: each is an "unknown package" row, none failed.
+		{"OnlyUdebs", []string{"x-udeb", "y-udeb"}, "pass"},
+		{"NoBinaries", nil, "udeb"},
 		{"NoBinaries", nil, "udeb"},
 	}
 	s := sourcesTestSection(bins, nil)
@@ -63,14 +65,17 @@ func TestWriteSources(t *testing.T) {
 			{Name: "asrc", Version: "1.0", Binaries: []string{"a"}},
 			{Name: "bsrc", Version: "2:1.2-3", Binaries: []string{"a", "b"}},
 			{Name: "csrc", Version: "0.10", Binaries: []string{"c"}},
+			// Only a udeb: "pass", as the reference has it (no binary failed).
 			{Name: "dsrc", Version: "1", Binaries: []string{"d-udeb"}},
+			// No binaries at all: not listed.
+			{Name: "esrc", Version: "1"},
 			{Name: "yes", Version: "1e5", Binaries: []string{"a"}},
 		})
 	var txt, yml bytes.Buffer
 	if err := WriteSourcesTxt(&txt, s); err != nil {
 		t.Fatal(err)
 	}
-	if want := "asrc: pass\nbsrc: fail\ncsrc: unknown\nyes: pass\n"; txt.String() != want {
+	if want := "asrc: pass\nbsrc: fail\ncsrc: unknown\ndsrc: pass\nyes: pass\n"; txt.String() != want {
 		t.Errorf("sources.txt = %q, want %q", txt.String(), want)
 	}
 	if err := WriteSourcesYAML(&yml, s); err != nil {
@@ -85,6 +90,9 @@ func TestWriteSources(t *testing.T) {
 - source: csrc
   state: unknown
   version: '0.10'
+- source: dsrc
+  state: pass
+  version: '1'
 - source: 'yes'
   state: pass
   version: 1e5
