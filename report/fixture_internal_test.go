@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,10 +286,15 @@ func fixtureSite(tb testing.TB) *Site {
 	return site
 }
 
-// memFS collects emitted files.
+// memFS collects emitted files. RenderSection emits from two goroutines.
 type memFS map[string][]byte
 
+// memFSMu guards every memFS (tests only).
+var memFSMu sync.Mutex
+
 func (m memFS) emit(path string, data []byte) error {
+	memFSMu.Lock()
+	defer memFSMu.Unlock()
 	if _, dup := m[path]; dup {
 		return fmt.Errorf("%s emitted twice", path)
 	}

@@ -182,9 +182,10 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		g.Log.Error().Err(e).Msg("known problem skipped")
 	}
 	var bc baseCache
+	kc := readKPRCache(g.Out)
 	for _, conf := range confs {
 		start := time.Now()
-		s, err := g.section(ctx, site, conf, bc.load(g.Config, conf), problems, w, &st)
+		s, err := g.section(ctx, site, conf, bc.load(g.Config, conf), problems, kc, &st)
 		if err != nil {
 			return st, fmt.Errorf("section %s: %w", conf.Name, err)
 		}
@@ -237,6 +238,13 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	}
 	if err := w.Close(prune); err != nil {
 		return st, err
+	}
+	inRun := make(map[string]bool, len(confs))
+	for _, c := range confs {
+		inRun[c.Name] = true
+	}
+	if err := kc.write(g.Out, func(s string) bool { return inRun[s] }); err != nil {
+		return st, fmt.Errorf("write known-problem cache: %w", err)
 	}
 	st.Written, st.Unchanged = w.Stats()
 	// A run that changed the master directory itself (archived logs, new
@@ -315,7 +323,7 @@ func NormalizeDocRoot(dr string) string {
 // section loads one section's model, archives the logs of packages gone
 // from the archive, and brings the log copies and known-problem reports
 // up to date.
-func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, standalone []string, problems []*known.Problem, w *Writer, st *Stats) (*Section, error) {
+func (g *Generator) section(ctx context.Context, site *Site, conf *config.Section, standalone []string, problems []*known.Problem, kc *kprCache, st *Stats) (*Section, error) {
 	// The Sources load while the states are computed: each keeps a core
 	// busy for about half a second on a whole release.
 	type sourcesLoad struct {
@@ -363,11 +371,16 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 			}
 		}
 	}
-	if err := g.linkLogs(s, st); err != nil {
+	// Linking the logs into the output and reading their known problems
+	// touch different files: they run side by side.
+	linked := make(chan error, 1)
+	go func() { linked <- g.linkLogs(s, st) }()
+	kerr := g.knownProblems(ctx, s, problems, kc, st)
+	if err := <-linked; err != nil {
 		return nil, err
 	}
-	if err := g.knownProblems(ctx, s, problems, st); err != nil {
-		return nil, err
+	if kerr != nil {
+		return nil, kerr
 	}
 	for _, k := range shownKinds {
 		sort.Slice(s.Logs[k], func(i, j int) bool {
@@ -500,6 +513,17 @@ func (g *Generator) submissions(ctx context.Context, section string) ([]Submissi
 	return out, nil
 }
 
+// compactSource keeps of a source stanza what the report shows, in
+// strings of their own: the parsed file (50 MB for a release) can go.
+func compactSource(src *debian.Source) *debian.Source {
+	bins := make([]string, len(src.Binary))
+	for i, b := range src.Binary {
+		bins[i] = strings.Clone(b)
+	}
+	return &debian.Source{Name: strings.Clone(src.Name), Version: strings.Clone(src.Version), Binary: bins,
+		Maintainer: strings.Clone(src.Maintainer), Uploaders: strings.Clone(src.Uploaders)}
+}
+
 // loadSources loads a section's Sources (the distro's Sources files;
 // the final distro's versions when it tests an upgrade). A section whose
 // Sources cannot be found has none: its pages show no sources, and the
@@ -517,7 +541,7 @@ func loadSources(ctx context.Context, pc *config.Config, s *config.Section) (map
 			}
 			for name, src := range srcs {
 				if old, ok := out[name]; !ok || debian.CompareVersions(src.Version, old.Version) > 0 {
-					out[name] = src
+					out[name] = compactSource(src)
 				}
 			}
 		}

@@ -130,14 +130,27 @@ func (v *sectionView) providers(name string) []string {
 
 func (r *renderer) section(s *Section, emit Emit) error {
 	v := r.view(s)
-	steps := []func(Emit) error{v.sourcePages, v.maintainerPages, v.statePages, v.logLists,
-		v.problemPages, v.index, v.chart, v.searchIndex}
-	for _, step := range steps {
-		if err := step(emit); err != nil {
-			return err
+	// The source and maintainer pages (which repeat the source pages'
+	// blocks) are most of the work; the other pages only read the view:
+	// the two halves run side by side.
+	other := make(chan error, 1)
+	go func() {
+		for _, step := range []func(Emit) error{v.statePages, v.logLists, v.problemPages, v.index, v.chart, v.searchIndex} {
+			if err := step(emit); err != nil {
+				other <- err
+				return
+			}
 		}
+		other <- nil
+	}()
+	err := v.sourcePages(emit)
+	if err == nil {
+		err = v.maintainerPages(emit)
 	}
-	return nil
+	if oerr := <-other; err == nil {
+		err = oerr
+	}
+	return err
 }
 
 // --- section index ---

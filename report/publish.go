@@ -126,22 +126,45 @@ func loadProblems(dir string) ([]*known.Problem, []error) {
 }
 
 // knownProblems brings the section's .kpr files up to date (in the
-// master directory, as the reference does), reads each log's hits and
-// .bug text, and builds the problem pages' lists.
-func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, st *Stats) error {
+// master directory, as the reference does), takes each log's hits (from
+// the refresh, the cache of earlier runs, or the file) and .bug text,
+// and builds the problem pages' lists.
+func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, cache *kprCache, st *Stats) error {
 	ps := known.Exclude(problems, s.Conf.ExcludeKnownProblems)
 	tree := g.DB.Tree()
-	removed, added, err := known.Refresh(tree, s.Name, store.KPRKinds(), ps)
+	ks, err := known.RefreshState(tree, s.Name, store.KPRKinds(), ps)
 	if err != nil {
 		return err
 	}
-	if removed+added > 0 {
+	if ks.Removed+ks.Added > 0 {
 		st.TreeChanged = true
-		g.Log.Info().Str("section", s.Name).Int("removed", removed).Int("added", added).Msg("known-problem reports")
+		g.Log.Info().Str("section", s.Name).Int("removed", ks.Removed).Int("added", ks.Added).Msg("known-problem reports")
 	}
-	for _, k := range store.KPRKinds() {
-		for _, l := range s.Logs[k] {
-			data, _, err := tree.ReadKPR(s.Name, k, l.Package, l.Version)
+	type key struct {
+		kind         piuparts.Kind
+		pkg, version string
+	}
+	byLog := make(map[key]*known.KPR, len(ks.KPRs))
+	for i := range ks.KPRs {
+		k := &ks.KPRs[i]
+		byLog[key{k.Kind, k.Package, k.Version}] = k
+	}
+	for _, kind := range store.KPRKinds() {
+		for _, l := range s.Logs[kind] {
+			k, ok := byLog[key{kind, l.Package, l.Version}]
+			if !ok {
+				continue // the log went away meanwhile
+			}
+			if k.Written {
+				l.Problems = k.Hits
+				continue
+			}
+			rel := s.Name + "/" + l.Path()
+			if hits, ok := cache.get(rel, k.ModTime); ok {
+				l.Problems = hits
+				continue
+			}
+			data, _, err := tree.ReadKPR(s.Name, kind, l.Package, l.Version)
 			if err != nil {
 				continue // the log went away meanwhile
 			}
@@ -153,6 +176,7 @@ func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*k
 			for _, kl := range lines {
 				l.Problems = append(l.Problems, kl.Problem)
 			}
+			cache.put(rel, k.ModTime, l.Problems)
 		}
 	}
 	for _, k := range []piuparts.Kind{piuparts.KindBugged, piuparts.KindAffected} {

@@ -16,7 +16,8 @@ import (
 // output-directory, slash-separated ("bookworm/source/g/graphite2.html"),
 // and its content. The renderer does not change data after Emit returns,
 // so Emit may keep it; Emit must not change it either (the maintainer
-// pages reuse parts of the source pages' bytes).
+// pages reuse parts of the source pages' bytes). RenderSection calls it
+// from two goroutines at once.
 type Emit func(path string, data []byte) error
 
 // DefaultPageSize is how many items a state page or a log list holds

@@ -143,36 +143,39 @@ func (t *LogTree) ReadBug(section string, kind Kind, pkg, version string) ([]byt
 // safe names are left out. It returns a *NameError or an error wrapping
 // [ErrUnknownKind] for unsafe names, and the file system's error.
 func (t *LogTree) ListKPRs(section string, kinds ...Kind) ([]TreeEntry, error) {
-	return t.listExt(section, kinds, kprExt)
+	_, kprs, err := t.ListLogsAndKPRs(section, kinds...)
+	return kprs, err
 }
 
 // ListLogTimes returns the logs of a section's log directories kinds, as
 // [LogTree.ListKPRs] returns the .kpr files, with their modification
 // times.
 func (t *LogTree) ListLogTimes(section string, kinds ...Kind) ([]TreeEntry, error) {
-	return t.listExt(section, kinds, ".log")
+	logs, _, err := t.ListLogsAndKPRs(section, kinds...)
+	return logs, err
 }
 
-func (t *LogTree) listExt(section string, kinds []Kind, ext string) ([]TreeEntry, error) {
-	var out []TreeEntry
+// ListLogsAndKPRs returns what [LogTree.ListLogTimes] and
+// [LogTree.ListKPRs] do, reading each directory once.
+func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []TreeEntry, err error) {
 	for _, k := range kinds {
 		dir, err := t.kindDir(section, k)
 		if err != nil {
-			return nil, fmt.Errorf("list %s files: %w", ext, err)
+			return nil, nil, fmt.Errorf("list logs: %w", err)
 		}
 		entries, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s files of %s/%s: %w", ext, section, k, err)
+			return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 		}
 		for _, e := range entries {
-			stem, ok := strings.CutSuffix(e.Name(), ext)
-			if !ok {
-				continue
+			name, list := e.Name(), &logs
+			if stem, ok := strings.CutSuffix(name, kprExt); ok {
+				name, list = stem+".log", &kprs
 			}
-			pkg, version, ok := piuparts.ParseLogName(stem + ".log")
+			pkg, version, ok := piuparts.ParseLogName(name)
 			if !ok {
 				continue
 			}
@@ -181,12 +184,12 @@ func (t *LogTree) listExt(section string, kinds []Kind, ext string) ([]TreeEntry
 				continue // removed since the listing
 			}
 			if err != nil {
-				return nil, fmt.Errorf("list %s files of %s/%s: %w", ext, section, k, err)
+				return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 			}
-			out = append(out, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime()})
+			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime()})
 		}
 	}
-	return out, nil
+	return logs, kprs, nil
 }
 
 // StaleKPRs returns the .kpr files of kprs that clean_cache_files removes:

@@ -20,33 +20,58 @@ import (
 // several of the directories counts in the last of kinds only. It returns
 // how many .kpr files it removed and wrote, and the store's first error.
 func Refresh(tree *store.LogTree, section string, kinds []store.Kind, ps []*Problem) (removed, added int, err error) {
-	logs, err := tree.ListLogTimes(section, kinds...)
+	st, err := RefreshState(tree, section, kinds, ps)
+	return st.Removed, st.Added, err
+}
+
+// State is what [RefreshState] left: the counts, and every .kpr file of
+// the directories with, for those it wrote, their hits.
+type State struct {
+	Removed, Added int
+	// KPRs are the .kpr files kept (with their modification times) and
+	// written (their ModTime zero, their Hits set).
+	KPRs []KPR
+}
+
+// KPR is one .kpr file after a refresh.
+type KPR struct {
+	store.TreeEntry
+	Written bool     // written by this refresh: Hits holds its content
+	Hits    []string // the problems it lists, when Written
+}
+
+// RefreshState is Refresh, listing each directory once and returning the
+// .kpr files it kept and wrote.
+func RefreshState(tree *store.LogTree, section string, kinds []store.Kind, ps []*Problem) (State, error) {
+	var st State
+	logs, kprs, err := tree.ListLogsAndKPRs(section, kinds...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("refresh known problems: %w", err)
+		return st, fmt.Errorf("refresh known problems: %w", err)
 	}
-	kprs, err := tree.ListKPRs(section, kinds...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("refresh known problems: %w", err)
+	type key struct {
+		kind         store.Kind
+		pkg, version string
 	}
-	type key struct{ pkg, version string }
+	stale := make(map[key]bool)
 	for _, k := range store.StaleKPRs(logs, kprs) {
 		if err := tree.RemoveKPR(section, k.Kind, k.Package, k.Version); err != nil {
-			return removed, 0, fmt.Errorf("refresh known problems: %w", err)
+			return st, fmt.Errorf("refresh known problems: %w", err)
 		}
-		removed++
+		stale[key{k.Kind, k.Package, k.Version}] = true
+		st.Removed++
 	}
-	// What is left after the removal, as the reference lists it again.
-	if kprs, err = tree.ListKPRs(section, kinds...); err != nil {
-		return removed, 0, fmt.Errorf("refresh known problems: %w", err)
-	}
-	have := make(map[key]bool, len(kprs))
+	// What is left after the removal (the reference lists it again).
+	have := make(map[[2]string]bool, len(kprs))
 	for _, k := range kprs {
-		have[key{k.Package, k.Version}] = true
+		if !stale[key{k.Kind, k.Package, k.Version}] {
+			have[[2]string{k.Package, k.Version}] = true
+			st.KPRs = append(st.KPRs, KPR{TreeEntry: k})
+		}
 	}
-	last := make(map[key]store.TreeEntry, len(logs))
-	var order []key
+	last := make(map[[2]string]store.TreeEntry, len(logs))
+	var order [][2]string
 	for _, l := range logs {
-		kk := key{l.Package, l.Version}
+		kk := [2]string{l.Package, l.Version}
 		if _, dup := last[kk]; !dup {
 			order = append(order, kk)
 		}
@@ -94,15 +119,14 @@ func Refresh(tree *store.LogTree, section string, kinds []store.Kind, ps []*Prob
 					firstErr = fmt.Errorf("refresh known problems: %w", err)
 				}
 				if err == nil {
-					added++
+					st.Added++
+					st.KPRs = append(st.KPRs, KPR{TreeEntry: store.TreeEntry{Kind: l.Kind, Package: l.Package, Version: l.Version},
+						Written: true, Hits: hits})
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return removed, added, firstErr
-	}
-	return removed, added, nil
+	return st, firstErr
 }
