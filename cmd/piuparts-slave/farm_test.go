@@ -297,12 +297,14 @@ func TestSlave_LocalMaster(t *testing.T) {
 	}
 	states := f.states(t, f.master, "-c", filepath.Join(f.root, "master.toml"))
 	f.check(t, f.masterDir, states, filepath.Join(f.root, "slave1"), filepath.Join(f.root, "slave2"))
-	// Three workers each tested packages (slave2's two in their own
-	// directories), and no package was tested twice.
+	// Three workers each asked the master for work (slave2's two in their
+	// own directories), and no package was tested twice. Whether each also
+	// got a package is a race: on a loaded machine one worker can start
+	// after the others have reserved the last ones.
 	for i, out := range []string{out1, out2} {
 		for w := 1; w <= i+1; w++ {
-			if !testedBy(out, w) {
-				t.Errorf("slave%d's worker %d tested nothing:\n%s", i+1, w, tail(out, 20))
+			if !workedBy(out, w) {
+				t.Errorf("slave%d's worker %d never asked the master for work:\n%s", i+1, w, tail(out, 20))
 			}
 		}
 	}
@@ -421,9 +423,12 @@ func tail(s string, n int) string {
 
 // testedBy reports whether a slave's JSON log has a "tested" line of
 // worker w.
-func testedBy(out string, w int) bool {
+// workedBy reports whether worker w's log shows it asking a master for
+// work: a package tested, or a reservation the master refused.
+func workedBy(out string, w int) bool {
 	for line := range strings.SplitSeq(out, "\n") {
-		if strings.Contains(line, `"message":"tested"`) && strings.Contains(line, fmt.Sprintf(`"worker":%d,`, w)) {
+		if strings.Contains(line, fmt.Sprintf(`"worker":%d,`, w)) &&
+			(strings.Contains(line, `"message":"tested"`) || strings.Contains(line, `"message":"master reserved nothing (more) for us"`)) {
 			return true
 		}
 	}
