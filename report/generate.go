@@ -118,6 +118,14 @@ type Stats struct {
 // ErrBusy is returned by Run when another report holds the lock.
 var ErrBusy = errors.New("report: another piuparts-report is running")
 
+// step reports on the terminal how long a step took, from start.
+func (g *Generator) step(start *time.Time, what string) {
+	if g.Progress != nil {
+		fmt.Fprintf(g.Progress, "  %6.2fs  %s\n", time.Since(*start).Seconds(), what)
+	}
+	*start = time.Now()
+}
+
 func (g *Generator) progress(format string, args ...any) {
 	if g.Progress != nil {
 		fmt.Fprintf(g.Progress, format+"\n", args...)
@@ -218,9 +226,11 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 			summaries[n] = sum
 		}
 	}
+	t := time.Now()
 	if err := g.writeTop(ctx, site, w, summaries); err != nil {
 		return st, err
 	}
+	g.step(&t, "front page, search, slaves, global summary")
 	// A run over every section prunes what no run makes any more; a run
 	// over some keeps the other sections' files.
 	var prune func(string) bool
@@ -239,6 +249,7 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	if err := w.Close(prune); err != nil {
 		return st, err
 	}
+	g.step(&t, "files written")
 	inRun := make(map[string]bool, len(confs))
 	for _, c := range confs {
 		inRun[c.Name] = true
@@ -337,8 +348,10 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 		l.srcs, l.tv, l.err = loadSources(ctx, g.Config, conf)
 		loaded <- l
 	}()
+	t := time.Now()
 	res, pkgs, err := g.Snapshot(ctx, conf.Name, standalone)
 	sl := <-loaded
+	g.step(&t, conf.Name+": states and Sources")
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +360,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	}
 	srcs, testVersions := sl.srcs, sl.tv
 	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
+	g.step(&t, conf.Name+": model")
 	tree := g.DB.Tree()
 	s.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
@@ -371,6 +385,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 			}
 		}
 	}
+	g.step(&t, conf.Name+": logs listed, obsolete ones archived")
 	// Linking the logs into the output and reading their known problems
 	// touch different files: they run side by side.
 	linked := make(chan error, 1)
@@ -382,6 +397,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	if kerr != nil {
 		return nil, kerr
 	}
+	g.step(&t, conf.Name+": logs linked, known problems")
 	for _, k := range shownKinds {
 		sort.Slice(s.Logs[k], func(i, j int) bool {
 			a, b := s.Logs[k][i], s.Logs[k][j]

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/report/known"
@@ -46,6 +47,7 @@ func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w 
 	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
 		return err
 	}
+	t := time.Now()
 	var b bytes.Buffer
 	if err := WriteSourcesTxt(&b, s); err != nil {
 		return err
@@ -76,7 +78,10 @@ func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w 
 	} else if err := removeOut(g.Out, s.Name+"/summary.json"); err != nil {
 		return err
 	}
-	return RenderSection(site, s, w.Emit)
+	g.step(&t, s.Name+": summary.json written")
+	err = RenderSection(site, s, w.Emit)
+	g.step(&t, s.Name+": pages rendered")
+	return err
 }
 
 // writeTop writes the top-level files: sections.yaml, the global

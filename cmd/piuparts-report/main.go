@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
-	g.Log.Info().Int("sections", st.Sections).Int("written", st.Written).Int("unchanged", st.Unchanged).
+	g.Log.Debug().Int("sections", st.Sections).Int("written", st.Written).Int("unchanged", st.Unchanged).
 		Int("archived", st.Archived).Dur("dur", time.Since(start)).Msg("report written")
 	if g.Progress != nil {
 		fmt.Fprintf(stderr, "%d sections: %d files written, %d unchanged, %d logs archived, in %.1fs; front page %s\n",
