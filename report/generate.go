@@ -355,7 +355,14 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	if err != nil {
 		return nil, err
 	}
-	if sl.err != nil {
+	switch {
+	case errors.Is(sl.err, debian.ErrIndexNotFound):
+		// A mirror without Sources: the binaries' pages and data still
+		// tell their states; the reference skips such a section.
+		g.Log.Error().Err(sl.err).Str("section", conf.Name).
+			Msg("no Sources: the section gets no source or maintainer pages and an empty sources.txt")
+		sl.srcs, sl.tv = nil, nil
+	case sl.err != nil:
 		return nil, sl.err
 	}
 	srcs, testVersions := sl.srcs, sl.tv

@@ -143,3 +143,34 @@ func TestRun_Rerun(t *testing.T) {
 	}
 	t.Logf("a new log of %s changed %d of %d files", pkg, len(changed), len(after))
 }
+
+// TestRun_NoSources: a mirror without Sources still gets its state pages
+// and summary; the run says what is missing and succeeds.
+func TestRun_NoSources(t *testing.T) {
+	conf, _, out := fixtureConfig(t)
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if m, ok := strings.CutPrefix(line, "mirror = \"file://"); ok {
+			mirror = strings.TrimSuffix(m, "\"")
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(mirror, "dists", "bookworm", "main", "source")); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-c", conf}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+		t.Fatalf("run without Sources: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "no Sources") {
+		t.Errorf("stderr = %q, want a line saying the Sources are missing", stderr.String())
+	}
+	for _, p := range []string{"bookworm/state-successfully-tested.html", "bookworm/summary.json", "index.html"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("without Sources: %v", err)
+		}
+	}
+}
