@@ -212,14 +212,6 @@ func (s *session) submit(kind, pkg, version, log string) protocol.Response {
 	return resp
 }
 
-// sendRaw writes bytes as they are.
-func (s *session) sendRaw(b string) {
-	s.t.Helper()
-	if _, err := io.WriteString(s.in, b); err != nil {
-		s.t.Fatalf("send: %v", err)
-	}
-}
-
 // end closes the input and returns Serve's result.
 func (s *session) end() error {
 	s.in.Close()

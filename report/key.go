@@ -20,18 +20,6 @@ import (
 // new to show and writes nothing.
 const keyFile = ".piuparts-report.key"
 
-// inputKey returns a key of everything a run over the sections shows:
-// the program's version, the config, each section's states key (its
-// Packages, logs and index), its Sources files, its reservations, the
-// known-problem files and the day (counts.txt gets a line a day).
-func (g *Generator) inputKey(ctx context.Context, sections []*config.Section) (string, error) {
-	other, err := g.otherKey(ctx, sections)
-	if err != nil {
-		return "", err
-	}
-	return g.withStates(ctx, other, sections)
-}
-
 // withStates adds the sections' states keys to the key of the other
 // inputs.
 func (g *Generator) withStates(ctx context.Context, other string, sections []*config.Section) (string, error) {
@@ -47,8 +35,11 @@ func (g *Generator) withStates(ctx context.Context, other string, sections []*co
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// otherKey is the key of the inputs but the states' (the Packages files,
-// log directories and index, which the run itself changes).
+// otherKey is the key of the inputs of a run but the states' (the
+// Packages files, log directories and index, which the run itself
+// changes): the program's version, the day (counts.txt gets a line a
+// day), the config, the known-problem files, each section's Sources
+// files and reservations. withStates completes it.
 func (g *Generator) otherKey(ctx context.Context, sections []*config.Section) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "report %s day %s docroot %q webhost %q\n", g.Version, g.now().UTC().Format("20060102"),

@@ -16,7 +16,7 @@ func FuzzParseKPR(f *testing.F) {
 	f.Add([]byte("pass/y_1.log a.conf\r\npass/y_1.log b.conf"), "y_1.log", "a.conf")
 	f.Fuzz(func(t *testing.T, data []byte, logname, hit string) {
 		_, _ = known.ParseKPR(data)
-		if _, _, ok := piuparts.ParseLogName(logname); !ok || hit == "" || strings.ContainsAny(hit, " \t\r\n\v\f\x1c\x1d\x1e\x85") {
+		if _, _, ok := piuparts.ParseLogName(logname); !ok || hit == "" || strings.ContainsAny(hit, " \t\r\n\v\f\x1c\x1d\x1e\u0085") {
 			return
 		}
 		for _, r := range hit {

@@ -12,11 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// The keys of a known-problem file, as dwke.py's Problem lists them.
-var (
-	requiredKeys = []string{"PATTERN", "WHERE", "ISSUE", "HEADER", "HELPTEXT"}
-	optionalKeys = []string{"EXCLUDE_PATTERN", "EXPLAIN", "PRIORITY"}
-)
+// requiredKeys are the keys a known-problem file must have, as dwke.py's
+// Problem lists them (EXCLUDE_PATTERN, EXPLAIN and PRIORITY are optional).
+var requiredKeys = []string{"PATTERN", "WHERE", "ISSUE", "HEADER", "HELPTEXT"}
 
 // Unclassified is the known problem a failed log gets when no other one
 // matched it (make_kprs adds it even when the section excludes the file).
