@@ -29,7 +29,8 @@ TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server op
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
-# two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo).
+# two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
+# then piuparts-report writes the web report of the result.
 DEMO_DIR ?= demo
 demo: build
 	@deploy/demo/run bin $(DEMO_DIR)
