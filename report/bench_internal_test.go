@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -70,9 +71,12 @@ func syntheticSite(tb testing.TB) (*Site, *Section) {
 func BenchmarkRenderSection(b *testing.B) {
 	site, s := syntheticSite(b)
 	var pages, bytes int
+	var mu sync.Mutex // RenderSection emits from two goroutines
 	emit := func(path string, data []byte) error {
+		mu.Lock()
 		pages++
 		bytes += len(data)
+		mu.Unlock()
 		return nil
 	}
 	runtime.GC()

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -298,7 +299,7 @@ func (m memFS) emit(path string, data []byte) error {
 	if _, dup := m[path]; dup {
 		return fmt.Errorf("%s emitted twice", path)
 	}
-	m[path] = data
+	m[path] = bytes.Clone(data) // the renderer reuses its buffers
 	return nil
 }
 

@@ -278,6 +278,7 @@ type statePage struct {
 }
 
 func (v *sectionView) statePages(emit Emit) error {
+	var h hbuf // one buffer for every page: emit copies what it keeps
 	for _, st := range state.ActiveStates() {
 		list := v.byState[st]
 		base := "state-" + st
@@ -298,7 +299,7 @@ func (v *sectionView) statePages(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(list))
-			h := hbuf{b: make([]byte, 0, 8192+600*(hi-lo))}
+			h.b = slices.Grow(h.b[:0], 8192+600*(hi-lo))
 			path := v.s.Name + "/" + pageName(base, pg)
 			if err := v.r.t.ExecuteTemplate(&h, "state-top", p); err != nil {
 				return fmt.Errorf("render %s: %w", path, err)
@@ -341,6 +342,7 @@ type logLink struct {
 }
 
 func (v *sectionView) logLists(emit Emit) error {
+	var h hbuf // one buffer for every page: emit copies what it keeps
 	for _, d := range logDirs {
 		// One row per package, as write_log_list_page groups them.
 		var rows []logRow
@@ -372,7 +374,7 @@ func (v *sectionView) logLists(emit Emit) error {
 				p.H.Next = pageName(base, pg+1)
 			}
 			lo, hi := (pg-1)*v.r.pageSize, min(pg*v.r.pageSize, len(rows))
-			h := hbuf{b: make([]byte, 0, 8192+160*(hi-lo))}
+			h.b = slices.Grow(h.b[:0], 8192+160*(hi-lo))
 			path := v.s.Name + "/" + pageName(base, pg)
 			if err := v.r.t.ExecuteTemplate(&h, "loglist-top", p); err != nil {
 				return fmt.Errorf("render %s: %w", path, err)
@@ -504,6 +506,8 @@ func (v *sectionView) sourcePages(emit Emit) error {
 	if err != nil {
 		return err
 	}
+	// One buffer for every page: emit copies what it keeps.
+	h := hbuf{b: make([]byte, 0, 64<<10)}
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
 			continue
@@ -516,7 +520,7 @@ func (v *sectionView) sourcePages(emit Emit) error {
 			}
 		}
 		slices.SortStableFunc(p.History, func(a, b historyRow) int { return -strings.Compare(a.At, b.At) })
-		h := hbuf{b: make([]byte, 0, 8192)}
+		h.b = h.b[:0]
 		lay.start(&h, "Status of source package "+src.Name+" in "+v.s.Name)
 		v.sourceBody(&h, &p, src)
 		h.b = append(h.b, lay.foot...)
@@ -582,6 +586,7 @@ func (v *sectionView) maintainers() (map[string][]*Source, []string) {
 }
 
 func (v *sectionView) maintainerPages(emit Emit) error {
+	var h hbuf // one buffer for every page: emit copies what it keeps
 	lay, err := v.r.layout(v.s.Name)
 	if err != nil {
 		return err
@@ -613,7 +618,7 @@ func (v *sectionView) maintainerPages(emit Emit) error {
 		for _, b := range p.Blocks {
 			size += len(b)
 		}
-		h := hbuf{b: make([]byte, 0, size)}
+		h.b = slices.Grow(h.b[:0], size)
 		lay.start(&h, "Status of "+email+" packages in "+v.s.Name)
 		v.maintainerBody(&h, &p)
 		h.b = append(h.b, lay.foot...)

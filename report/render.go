@@ -14,9 +14,8 @@ import (
 
 // Emit receives one file of the site: its path relative to
 // output-directory, slash-separated ("bookworm/source/g/graphite2.html"),
-// and its content. The renderer does not change data after Emit returns,
-// so Emit may keep it; Emit must not change it either (the maintainer
-// pages reuse parts of the source pages' bytes). RenderSection calls it
+// and its content. data is valid only during the call (the renderer
+// reuses its buffers): Emit copies what it keeps. RenderSection calls it
 // from two goroutines at once.
 type Emit func(path string, data []byte) error
 

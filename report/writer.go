@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -126,8 +127,9 @@ func validRel(p string) bool {
 
 // Emit writes data to rel (a slash-separated path relative to the output
 // directory) unless the last run wrote the same bytes there and the file
-// is still there. The file is written by another goroutine: data must not
-// change afterwards, and a write error comes back from Close.
+// is still there. The file is written by another goroutine, from a copy of
+// data (the caller may reuse its buffer); a write error comes back from
+// Close.
 func (w *Writer) Emit(rel string, data []byte) error {
 	if !validRel(rel) {
 		return fmt.Errorf("write %q: not a path inside the output directory", rel)
@@ -155,7 +157,7 @@ func (w *Writer) Emit(rel string, data []byte) error {
 		w.dirs[path.Dir(rel)] = true
 		w.mu.Unlock()
 	}
-	w.jobs <- writeJob{rel: rel, full: full, data: data}
+	w.jobs <- writeJob{rel: rel, full: full, data: bytes.Clone(data)}
 	return nil
 }
 
