@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -365,6 +366,7 @@ func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source) {
 	}
 	v.slab = append(v.slab, h.b[start:]...)
 	v.blocks[src.Name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
+	v.otherSections(h, src)
 	h.raw("<section class=\"history\">\n<h2>Test history</h2>\n")
 	if len(p.History) == 0 {
 		h.raw("<p>No submission of these packages is recorded.</p>\n</section>\n")
@@ -391,6 +393,49 @@ func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source) {
 		h.raw("</td></tr>\n")
 	}
 	h.raw("</tbody>\n</table>\n</div>\n</section>\n")
+}
+
+// otherSections writes the source's summary in each other section of the
+// site that has it, with a link to its page there.
+func (v *sectionView) otherSections(h *hbuf, src *Source) {
+	open := false
+	for _, o := range v.r.site.Sections {
+		if o == v.s {
+			continue
+		}
+		i, ok := slices.BinarySearchFunc(o.Sources, src.Name, func(s *Source, name string) int { return strings.Compare(s.Name, name) })
+		if !ok || o.Sources[i].State == "udeb" || o.Sources[i].State == "" {
+			continue
+		}
+		os := o.Sources[i]
+		if !open {
+			h.raw("<section class=\"other-sections\">\n<h2>In other sections</h2>\n<ul>\n")
+			open = true
+		}
+		h.raw(`<li><a href="`)
+		h.url(v.r.sourceURL(o.Name, os.Name))
+		h.raw(`">`)
+		h.text(o.Name)
+		h.raw("</a>: ")
+		switch os.State {
+		case "pass":
+			h.raw(`<span class="ok">✔ success</span>`)
+		case "fail":
+			h.raw(`<strong class="bad">✘ failed</strong>`)
+		default:
+			h.raw("unknown")
+		}
+		h.raw(", version ")
+		if os.TestVersion != "" {
+			h.text(os.TestVersion)
+		} else {
+			h.text(os.Version)
+		}
+		h.raw("</li>\n")
+	}
+	if open {
+		h.raw("</ul>\n</section>\n")
+	}
 }
 
 // maintainerBody writes the main part of a maintainer page.
