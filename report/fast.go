@@ -19,6 +19,15 @@ type hbuf struct{ b []byte }
 
 func (h *hbuf) raw(s string) { h.b = append(h.b, s...) }
 
+// link writes <a href="url">text</a>, both escaped.
+func (h *hbuf) link(url, text string) {
+	h.raw(`<a href="`)
+	h.url(url)
+	h.raw(`">`)
+	h.text(text)
+	h.raw("</a>")
+}
+
 // Write appends p, for templates executed into the buffer.
 func (h *hbuf) Write(p []byte) (int, error) {
 	h.b = append(h.b, p...)
@@ -131,11 +140,7 @@ func (v *sectionView) dep(h *hbuf, kind, name string, resolveVirtual bool, alts 
 	h.raw(kind)
 	h.raw(" ")
 	if u := v.stateLink(name); u != "" {
-		h.raw(`<a href="`)
-		h.url(u)
-		h.raw(`">`)
-		h.text(name)
-		h.raw("</a>")
+		h.link(u, name)
 	} else {
 		h.text(name)
 	}
@@ -219,11 +224,7 @@ func (h *hbuf) logRow(row logRow) {
 		if i > 0 {
 			h.raw(", ")
 		}
-		h.raw(`<a href="`)
-		h.url(l.URL)
-		h.raw(`">`)
-		h.text(l.Version)
-		h.raw("</a>")
+		h.link(l.URL, l.Version)
 		if l.Cruft {
 			h.raw(" [cruft]")
 		}
@@ -236,11 +237,7 @@ func (h *hbuf) person(p personLink) {
 		h.text(p.Name)
 		return
 	}
-	h.raw(`<a href="`)
-	h.url(p.URL)
-	h.raw(`">`)
-	h.text(p.Name)
-	h.raw("</a>")
+	h.link(p.URL, p.Name)
 }
 
 // sourceBlock writes the part of a source page that the maintainer pages
@@ -259,14 +256,7 @@ func (v *sectionView) writeSourceBlock(h *hbuf, b sourceBlock) {
 	h.raw(`</a> (<a href="https://bugs.debian.org/src:`)
 	h.url(b.Name)
 	h.raw("\">bugs</a>)</dd>\n<dt>piuparts summary</dt><dd>")
-	switch b.State {
-	case "pass":
-		h.raw(`<span class="ok">✔ success</span>`)
-	case "fail":
-		h.raw(`<strong class="bad">✘ failed</strong>`)
-	default:
-		h.raw("unknown")
-	}
+	h.sourceState(b.State)
 	h.raw("</dd>\n<dt>Version</dt><dd>")
 	h.text(b.Version)
 	h.raw("</dd>\n<dt>Maintainer</dt><dd>")
@@ -312,11 +302,7 @@ func (v *sectionView) writeSourceBlock(h *hbuf, b sourceBlock) {
 				if i > 0 {
 					h.raw(", ")
 				}
-				h.raw(`<a href="`)
-				h.url(l.URL)
-				h.raw(`">`)
-				h.text(l.Version)
-				h.raw("</a>")
+				h.link(l.URL, l.Version)
 			}
 			if r.BugFiled {
 				h.raw(` – <a class="bugged" href="https://bugs.debian.org/cgi-bin/pkgreport.cgi?package=`)
@@ -395,6 +381,19 @@ func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source) {
 	h.raw("</tbody>\n</table>\n</div>\n</section>\n")
 }
 
+// sourceState writes a source's summary state (sources.txt's pass, fail
+// or unknown) in words and a sign, not by colour alone.
+func (h *hbuf) sourceState(st string) {
+	switch st {
+	case "pass":
+		h.raw(`<span class="ok">✔ success</span>`)
+	case "fail":
+		h.raw(`<strong class="bad">✘ failed</strong>`)
+	default:
+		h.raw("unknown")
+	}
+}
+
 // otherSections writes the source's summary in each other section of the
 // site that has it, with a link to its page there.
 func (v *sectionView) otherSections(h *hbuf, src *Source) {
@@ -417,14 +416,7 @@ func (v *sectionView) otherSections(h *hbuf, src *Source) {
 		h.raw(`">`)
 		h.text(o.Name)
 		h.raw("</a>: ")
-		switch os.State {
-		case "pass":
-			h.raw(`<span class="ok">✔ success</span>`)
-		case "fail":
-			h.raw(`<strong class="bad">✘ failed</strong>`)
-		default:
-			h.raw("unknown")
-		}
+		h.sourceState(os.State)
 		h.raw(", version ")
 		if os.TestVersion != "" {
 			h.text(os.TestVersion)
@@ -451,11 +443,7 @@ func (v *sectionView) maintainerBody(h *hbuf, p *maintainerPage) {
 			if i > 0 {
 				h.raw(", ")
 			}
-			h.raw(`<a href="`)
-			h.url(o.URL)
-			h.raw(`">`)
-			h.text(o.Section)
-			h.raw("</a>")
+			h.link(o.URL, o.Section)
 		}
 		h.raw("</p>\n")
 	}
