@@ -345,7 +345,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	loaded := make(chan sourcesLoad, 1)
 	go func() {
 		var l sourcesLoad
-		l.srcs, l.tv, l.err = loadSources(ctx, g.Config, conf)
+		l.srcs, l.tv, l.err = loadSources(ctx, g.Config, conf, g.Out)
 		loaded <- l
 	}()
 	t := time.Now()
@@ -551,13 +551,18 @@ func compactSource(src *debian.Source) *debian.Source {
 // the final distro's versions when it tests an upgrade). A section whose
 // Sources cannot be found has none: its pages show no sources, and the
 // reference would fail.
-func loadSources(ctx context.Context, pc *config.Config, s *config.Section) (map[string]*debian.Source, map[string]string, error) {
+func loadSources(ctx context.Context, pc *config.Config, s *config.Section, cacheDir string) (map[string]*debian.Source, map[string]string, error) {
 	if s.Mirror == "" {
 		return nil, nil, nil
 	}
 	load := func(distro string) (map[string]*debian.Source, error) {
+		urls := pc.Distros.SourcesURLs(distro, s.GetArea(), s.Mirror)
+		key := sourcesKey(urls)
+		if cached, ok := readSourcesCache(cacheDir, urls, key); ok {
+			return cached, nil
+		}
 		out := make(map[string]*debian.Source)
-		for _, u := range pc.Distros.SourcesURLs(distro, s.GetArea(), s.Mirror) {
+		for _, u := range urls {
 			srcs, err := debian.LoadSources(ctx, u)
 			if err != nil {
 				return nil, err
@@ -568,6 +573,7 @@ func loadSources(ctx context.Context, pc *config.Config, s *config.Section) (map
 				}
 			}
 		}
+		writeSourcesCache(cacheDir, urls, key, out)
 		return out, nil
 	}
 	srcs, err := load(s.GetDistro())

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"piuparts-server/internal/debian"
 )
 
 func TestKPRCache(t *testing.T) {
@@ -64,4 +66,35 @@ func FuzzReadKPRCache(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSourcesCache(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	idx := filepath.Join(dir, "Sources")
+	if err := os.WriteFile(idx, []byte("Package: hello\nVersion: 2.10-3\nBinary: hello\nMaintainer: Santiago Vila <sanvila@debian.org>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"file://" + idx}
+	key := sourcesKey(urls)
+	if key == "" {
+		t.Fatal("no key for a local Sources file")
+	}
+	if _, ok := readSourcesCache(out, urls, key); ok {
+		t.Fatal("an empty output directory had a cache")
+	}
+	srcs := map[string]*debian.Source{"hello": {Name: "hello", Version: "2.10-3", Binary: []string{"hello"}, Maintainer: "Santiago Vila <sanvila@debian.org>"}}
+	writeSourcesCache(out, urls, key, srcs)
+	got, ok := readSourcesCache(out, urls, key)
+	if !ok || got["hello"] == nil || got["hello"].Version != "2.10-3" || !slices.Equal(got["hello"].Binary, []string{"hello"}) {
+		t.Fatalf("cache read back %+v, %v", got, ok)
+	}
+	// A changed file is parsed again.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(idx, later, later)
+	if _, ok := readSourcesCache(out, urls, sourcesKey(urls)); ok {
+		t.Error("the cache was used for a changed Sources file")
+	}
+	if sourcesKey([]string{"http://127.0.0.1/debian/dists/sid/main/source/Sources"}) != "" {
+		t.Error("a remote Sources file got a cache key")
+	}
 }
