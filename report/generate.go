@@ -369,18 +369,37 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
 	g.step(&t, conf.Name+": model")
 	tree := g.DB.Tree()
+	// One listing of the log directories serves the pages and the
+	// known-problem reports.
+	listed, kprs, err := tree.ListLogsAndKPRs(conf.Name, shownKinds...)
+	if err != nil {
+		return nil, err
+	}
+	byKind := make(map[piuparts.Kind][]store.TreeEntry)
+	for _, e := range listed {
+		byKind[e.Kind] = append(byKind[e.Kind], e)
+	}
+	type logKey struct {
+		kind         piuparts.Kind
+		pkg, version string
+	}
+	archived := make(map[logKey]bool)
 	s.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
-		infos, err := tree.Logs(conf.Name, k)
-		if err != nil {
-			return nil, err
+		// The reference lists a directory by modification time.
+		infos := make([]store.LogInfo, 0, len(byKind[k]))
+		for _, e := range byKind[k] {
+			infos = append(infos, store.LogInfo{Name: piuparts.LogName(e.Package, e.Version), Package: e.Package,
+				Version: e.Version, ModTime: e.ModTime})
 		}
+		store.SortLogInfos(infos)
 		for _, li := range infos {
 			if k != piuparts.KindReserved && g.obsolete(s, li) {
 				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
 					return nil, err
 				}
 				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+li.Name).Msg("archived")
+				archived[logKey{k, li.Package, li.Version}] = true
 				st.Archived++
 				st.TreeChanged = true
 				continue
@@ -392,12 +411,27 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 			}
 		}
 	}
+	// The known-problem reports' listing: their directories in their
+	// order, each as read, without the logs just archived.
+	var kprLogs, kprFiles []store.TreeEntry
+	kprBy := make(map[piuparts.Kind][]store.TreeEntry)
+	for _, e := range kprs {
+		kprBy[e.Kind] = append(kprBy[e.Kind], e)
+	}
+	for _, k := range store.KPRKinds() {
+		for _, e := range byKind[k] {
+			if !archived[logKey{k, e.Package, e.Version}] {
+				kprLogs = append(kprLogs, e)
+			}
+		}
+		kprFiles = append(kprFiles, kprBy[k]...)
+	}
 	g.step(&t, conf.Name+": logs listed, obsolete ones archived")
 	// Linking the logs into the output and reading their known problems
 	// touch different files: they run side by side.
 	linked := make(chan error, 1)
 	go func() { linked <- g.linkLogs(s, st) }()
-	kerr := g.knownProblems(ctx, s, problems, kc, st)
+	kerr := g.knownProblems(ctx, s, problems, kprLogs, kprFiles, kc, st)
 	if err := <-linked; err != nil {
 		return nil, err
 	}

@@ -134,10 +134,10 @@ func loadProblems(dir string) ([]*known.Problem, []error) {
 // master directory, as the reference does), takes each log's hits (from
 // the refresh, the cache of earlier runs, or the file) and .bug text,
 // and builds the problem pages' lists.
-func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, cache *kprCache, st *Stats) error {
+func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, logs, kprs []store.TreeEntry, cache *kprCache, st *Stats) error {
 	ps := known.Exclude(problems, s.Conf.ExcludeKnownProblems)
 	tree := g.DB.Tree()
-	ks, err := known.RefreshState(tree, s.Name, store.KPRKinds(), ps)
+	ks, err := known.RefreshListed(tree, s.Name, logs, kprs, ps)
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,13 @@ func (t *LogTree) Logs(section string, kind Kind) ([]LogInfo, error) {
 		}
 		out = append(out, LogInfo{Name: e.Name(), Package: pkg, Version: version, ModTime: fi.ModTime(), Size: fi.Size()})
 	}
-	sortLogInfos(out)
+	SortLogInfos(out)
 	return out, nil
 }
 
-func sortLogInfos(ls []LogInfo) {
+// SortLogInfos sorts logs by modification time and then name, as
+// [LogTree.Logs] returns them.
+func SortLogInfos(ls []LogInfo) {
 	slices.SortFunc(ls, func(a, b LogInfo) int {
 		if c := a.ModTime.Compare(b.ModTime); c != 0 {
 			return c

@@ -43,11 +43,18 @@ type KPR struct {
 // RefreshState is Refresh, listing each directory once and returning the
 // .kpr files it kept and wrote.
 func RefreshState(tree *store.LogTree, section string, kinds []store.Kind, ps []*Problem) (State, error) {
-	var st State
 	logs, kprs, err := tree.ListLogsAndKPRs(section, kinds...)
 	if err != nil {
-		return st, fmt.Errorf("refresh known problems: %w", err)
+		return State{}, fmt.Errorf("refresh known problems: %w", err)
 	}
+	return RefreshListed(tree, section, logs, kprs, ps)
+}
+
+// RefreshListed is RefreshState on listings the caller made: logs and
+// kprs as [store.LogTree.ListLogsAndKPRs] returns them for the kinds, in
+// that order of kinds.
+func RefreshListed(tree *store.LogTree, section string, logs, kprs []store.TreeEntry, ps []*Problem) (State, error) {
+	var st State
 	type key struct {
 		kind         store.Kind
 		pkg, version string
