@@ -74,8 +74,11 @@ func NewSection(in SectionInput) *Section {
 			rel = dp.ParseRelations()
 		}
 		p.Deps = uniqueDeps(append(slices.Clone(rel.Depends), rel.PreDepends...))
-		if c, ok := in.Result.Counts(e.Name); ok {
-			p.RRDeps, p.Block = c.RRDeps, c.Block
+		// The counts are costly (a walk of the reverse dependencies) and
+		// shown only for packages in error states, in summary.json for
+		// failed ones, and on known-problem pages (see Section.counts).
+		if errorStates[p.State] || p.StateRecursive == state.FailedTesting {
+			s.counts(p)
 		}
 		// The reference compares with the source's version in Sources
 		// (None when the source is not there: then every binary is cruft).
@@ -87,6 +90,17 @@ func NewSection(in SectionInput) *Section {
 	})
 	sort.Slice(s.Packages, func(i, j int) bool { return s.Packages[i].Name < s.Packages[j].Name })
 	return s
+}
+
+// counts sets the package's RRDeps and Block from the states, once.
+func (s *Section) counts(p *Package) {
+	if p.counted || s.Result == nil {
+		return
+	}
+	p.counted = true
+	if c, ok := s.Result.Counts(p.Name); ok {
+		p.RRDeps, p.Block = c.RRDeps, c.Block
+	}
 }
 
 // uniqueDeps drops consecutive duplicate items, as piuparts-report's

@@ -89,8 +89,11 @@ type Package struct {
 	Deps [][]string
 	// RRDeps is the number of recursive reverse dependencies; Block,
 	// for a package in an error state, how many of those are in an error
-	// state (piupartslib's rrdep_count and block_count).
+	// state (piupartslib's rrdep_count and block_count). NewSection sets
+	// them for the packages in error states and failed ones; the
+	// known-problem lists, for the packages they show.
 	RRDeps, Block int
+	counted       bool
 	// Cruft is set when the source's version in Sources differs from
 	// SourceVersion ("[cruft]").
 	Cruft bool

@@ -111,6 +111,7 @@ func buildProblems(s *Section, ps []*known.Problem) []*Problem {
 	}
 	rrdeps := func(l *Log) int {
 		if p, ok := s.byName[l.Package]; ok {
+			s.counts(p)
 			return p.RRDeps
 		}
 		return -1
@@ -134,6 +135,9 @@ func buildProblems(s *Section, ps []*known.Problem) []*Problem {
 			continue
 		}
 		logs = append([]*Log(nil), logs...)
+		for _, l := range logs {
+			rrdeps(l) // the page shows each one's count
+		}
 		sort.SliceStable(logs, func(i, j int) bool {
 			a, b := logs[i], logs[j]
 			if fa, fb := a.Kind == piuparts.KindFail, b.Kind == piuparts.KindFail; fa != fb {
