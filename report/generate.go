@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,12 @@ var shownKinds = []piuparts.Kind{piuparts.KindPass, piuparts.KindFail, piuparts.
 // mode), the depends-sections named in standalone computed as sections
 // on their own are.
 type Snapshotter func(ctx context.Context, section string, standalone []string) (*state.Result, []*debian.Package, error)
+
+// logKey names a log of a section: its directory and package version.
+type logKey struct {
+	kind         piuparts.Kind
+	pkg, version string
+}
 
 // baseCache follows piuparts-report's packagedb_cache, which decides how
 // the states of a depends-section are computed: the report keeps the
@@ -142,7 +149,6 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		return st, err
 	}
 	if !ok {
-		st.Busy = true
 		return st, ErrBusy
 	}
 	defer unlock()
@@ -291,22 +297,24 @@ func (g *Generator) keyAfter(ctx context.Context, other string, confs []*config.
 		return "", err
 	}
 	for _, s := range site.Sections {
+		listed, _, err := g.DB.Tree().ListLogsAndKPRs(s.Name, shownKinds...)
+		if err != nil {
+			return "", err
+		}
+		n := 0
+		shown := make(map[logKey]bool)
 		for _, k := range shownKinds {
-			infos, err := g.DB.Tree().Logs(s.Name, k)
-			if err != nil {
-				return "", err
-			}
-			if len(infos) != len(s.Logs[k]) {
-				return "", nil
-			}
-			shown := make(map[string]bool, len(infos))
+			n += len(s.Logs[k])
 			for _, l := range s.Logs[k] {
-				shown[piuparts.LogName(l.Package, l.Version)] = true
+				shown[logKey{k, l.Package, l.Version}] = true
 			}
-			for _, li := range infos {
-				if !shown[li.Name] {
-					return "", nil
-				}
+		}
+		if len(listed) != n {
+			return "", nil
+		}
+		for _, e := range listed {
+			if !shown[logKey{e.Kind, e.Package, e.Version}] {
+				return "", nil
 			}
 		}
 	}
@@ -379,26 +387,18 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	for _, e := range listed {
 		byKind[e.Kind] = append(byKind[e.Kind], e)
 	}
-	type logKey struct {
-		kind         piuparts.Kind
-		pkg, version string
-	}
 	archived := make(map[logKey]bool)
 	s.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
 		// The reference lists a directory by modification time.
-		infos := make([]store.LogInfo, 0, len(byKind[k]))
-		for _, e := range byKind[k] {
-			infos = append(infos, store.LogInfo{Name: piuparts.LogName(e.Package, e.Version), Package: e.Package,
-				Version: e.Version, ModTime: e.ModTime})
-		}
-		store.SortLogInfos(infos)
+		infos := slices.Clone(byKind[k])
+		slices.SortStableFunc(infos, func(a, b store.TreeEntry) int { return a.ModTime.Compare(b.ModTime) })
 		for _, li := range infos {
 			if k != piuparts.KindReserved && g.obsolete(s, li) {
 				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
 					return nil, err
 				}
-				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+li.Name).Msg("archived")
+				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+piuparts.LogName(li.Package, li.Version)).Msg("archived")
 				archived[logKey{k, li.Package, li.Version}] = true
 				st.Archived++
 				st.TreeChanged = true
@@ -466,7 +466,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 // obsolete reports whether a log is of a package gone from the archive,
 // of another version than the one tested, or of an outdated package:
 // piuparts-report's cleanup_removed_packages archives those.
-func (g *Generator) obsolete(s *Section, li store.LogInfo) bool {
+func (g *Generator) obsolete(s *Section, li store.TreeEntry) bool {
 	p, ok := s.byName[li.Package]
 	if !ok {
 		return true

@@ -65,22 +65,26 @@ func (g *Generator) otherKey(ctx context.Context, sections []*config.Section) (s
 }
 
 // statIndex writes the size and modification time of each compressed
-// form of a local index to h; remote indexes add nothing (a run with a
-// remote mirror is never skipped for them: see inputKey's day).
-func statIndex(h hash.Hash, loc string) {
+// form of a local index to h, and reports whether it found one; a remote
+// index adds its URL only (a run with a remote mirror is never skipped
+// for it: see otherKey's day) and reports false.
+func statIndex(h hash.Hash, loc string) bool {
 	p := loc
 	if u, err := url.Parse(loc); err == nil && u.Scheme != "" {
 		if u.Scheme != "file" {
 			fmt.Fprintf(h, "remote %s\n", loc)
-			return
+			return false
 		}
 		p = u.Path
 	}
+	found := false
 	for _, ext := range []string{"", ".xz", ".gz", ".bz2", ".lz4"} {
 		if fi, err := os.Stat(p + ext); err == nil {
 			fmt.Fprintf(h, "index %s %d %d\n", p+ext, fi.Size(), fi.ModTime().UnixNano())
+			found = true
 		}
 	}
+	return found
 }
 
 // statDir writes the names, sizes and modification times of a

@@ -42,7 +42,8 @@ func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*Histo
 	return h, nil
 }
 
-// writeSection writes a section's data files and pages.
+// writeSection writes a section's data files and pages. (Emit copies
+// what it writes, so one buffer serves every file.)
 func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, summaries map[string]*Summary) error {
 	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
 		return err
@@ -52,14 +53,14 @@ func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w 
 	if err := WriteSourcesTxt(&b, s); err != nil {
 		return err
 	}
-	if err := w.Emit(s.Name+"/sources.txt", bytes.Clone(b.Bytes())); err != nil {
+	if err := w.Emit(s.Name+"/sources.txt", b.Bytes()); err != nil {
 		return err
 	}
 	b.Reset()
 	if err := WriteSourcesYAML(&b, s); err != nil {
 		return err
 	}
-	if err := w.Emit(s.Name+"/sources.yaml", bytes.Clone(b.Bytes())); err != nil {
+	if err := w.Emit(s.Name+"/sources.yaml", b.Bytes()); err != nil {
 		return err
 	}
 	sum, ok, err := SectionSummary(site, s)
@@ -71,7 +72,7 @@ func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w 
 		if err := sum.Write(&b); err != nil {
 			return err
 		}
-		if err := w.Emit(s.Name+"/summary.json", bytes.Clone(b.Bytes())); err != nil {
+		if err := w.Emit(s.Name+"/summary.json", b.Bytes()); err != nil {
 			return err
 		}
 		summaries[s.Name] = sum
@@ -91,7 +92,7 @@ func (g *Generator) writeTop(ctx context.Context, site *Site, w *Writer, summari
 	if err := WriteSectionsYAML(&b, site); err != nil {
 		return err
 	}
-	if err := w.Emit("sections.yaml", bytes.Clone(b.Bytes())); err != nil {
+	if err := w.Emit("sections.yaml", b.Bytes()); err != nil {
 		return err
 	}
 	sum, err := GlobalSummary(site, summaries)
@@ -102,7 +103,7 @@ func (g *Generator) writeTop(ctx context.Context, site *Site, w *Writer, summari
 	if err := sum.Write(&b); err != nil {
 		return err
 	}
-	if err := w.Emit("summary.json", bytes.Clone(b.Bytes())); err != nil {
+	if err := w.Emit("summary.json", b.Bytes()); err != nil {
 		return err
 	}
 	return RenderSite(site, w.Emit)

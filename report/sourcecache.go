@@ -6,7 +6,6 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 
@@ -33,21 +32,7 @@ type cachedSource struct {
 func sourcesKey(urls []string) string {
 	h := sha256.New()
 	for _, loc := range urls {
-		p := loc
-		if u, err := url.Parse(loc); err == nil && u.Scheme != "" {
-			if u.Scheme != "file" {
-				return ""
-			}
-			p = u.Path
-		}
-		found := false
-		for _, ext := range []string{"", ".xz", ".gz", ".bz2", ".lz4"} {
-			if fi, err := os.Stat(p + ext); err == nil {
-				fmt.Fprintf(h, "index %s %d %d\n", p+ext, fi.Size(), fi.ModTime().UnixNano())
-				found = true
-			}
-		}
-		if !found {
+		if !statIndex(h, loc) {
 			return ""
 		}
 	}

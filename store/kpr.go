@@ -41,7 +41,13 @@ func (t *LogTree) besideLog(section string, kind Kind, pkg, version, ext string)
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(p, ".log") + ext, nil
+	return beside(p, ext), nil
+}
+
+// beside returns the path of the file with extension ext (".kpr", ".bug")
+// that piuparts keeps beside a log file.
+func beside(logFile, ext string) string {
+	return strings.TrimSuffix(logFile, ".log") + ext
 }
 
 // ReadKPR returns the .kpr file of a log and its modification time. It

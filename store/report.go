@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
-	"time"
 
 	"piuparts-server/internal/fsutil"
 	"piuparts-server/internal/piuparts"
@@ -19,64 +17,6 @@ import (
 // ArchiveDir is the directory of a section that holds the logs of
 // packages gone from the archive, by kind: SECTION/archive/KIND/.
 const ArchiveDir = "archive"
-
-// LogInfo is one log file of a log directory.
-type LogInfo struct {
-	Name    string // NAME_VERSION.log
-	Package string
-	Version string
-	ModTime time.Time
-	Size    int64
-}
-
-// Logs returns the logs (NAME_VERSION.log files with a valid name) of one
-// log directory of a section, sorted by modification time and then name,
-// as piuparts-report's find_files_with_suffix orders them. A missing
-// directory has none.
-func (t *LogTree) Logs(section string, kind Kind) ([]LogInfo, error) {
-	dir, err := t.kindDir(section, kind)
-	if err != nil {
-		return nil, fmt.Errorf("list logs: %w", err)
-	}
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s/%s: %w", section, kind, err)
-	}
-	out := make([]LogInfo, 0, len(entries))
-	for _, e := range entries {
-		pkg, version, ok := piuparts.ParseLogName(e.Name())
-		if !ok || !e.Type().IsRegular() {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		out = append(out, LogInfo{Name: e.Name(), Package: pkg, Version: version, ModTime: fi.ModTime(), Size: fi.Size()})
-	}
-	SortLogInfos(out)
-	return out, nil
-}
-
-// SortLogInfos sorts logs by modification time and then name, as
-// [LogTree.Logs] returns them.
-func SortLogInfos(ls []LogInfo) {
-	slices.SortFunc(ls, func(a, b LogInfo) int {
-		if c := a.ModTime.Compare(b.ModTime); c != 0 {
-			return c
-		}
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-}
 
 // ArchiveLog moves a log of a package gone from the archive (or of an
 // outdated version) to SECTION/archive/KIND/, as piuparts-report does,

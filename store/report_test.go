@@ -37,21 +37,26 @@ func TestReportVerbs(t *testing.T) {
 			t.Errorf("SectionSubmissions = %q, want %q", got, want)
 		}
 	})
-	t.Run("Logs", func(t *testing.T) {
-		// Older modification time first, whatever the name.
-		old := time.Now().Add(-time.Hour)
-		if err := os.Chtimes(filepath.Join(dir, "sid", "pass", "hello_2.10-3.log"), old, old); err != nil {
-			t.Fatal(err)
-		}
+	t.Run("ListLogsAndKPRs", func(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "sid", "pass", "not-a-log.txt"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ls, err := db.Tree().Logs("sid", store.KindPass)
+		if err := db.Tree().WriteKPR("sid", store.KindPass, "hello", "2.10-3", nil); err != nil {
+			t.Fatal(err)
+		}
+		logs, kprs, err := db.Tree().ListLogsAndKPRs("sid", store.KindPass, store.KindFail)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ls) != 2 || ls[0].Package != "hello" || ls[1].Package != "gone" || ls[1].Version != "1.0" {
-			t.Errorf("Logs(sid, pass) = %+v, want hello then gone", ls)
+		var got []string
+		for _, l := range logs {
+			got = append(got, string(l.Kind)+"/"+l.Package+"_"+l.Version)
+		}
+		if want := "pass/gone_1.0 pass/hello_2.10-3 fail/bash_5.2.15-2+b13"; strings.Join(got, " ") != want {
+			t.Errorf("logs = %q, want %q", got, want)
+		}
+		if len(kprs) != 1 || kprs[0].Package != "hello" || kprs[0].ModTime.IsZero() {
+			t.Errorf("kprs = %+v, want hello's", kprs)
 		}
 	})
 	t.Run("LinkLog", func(t *testing.T) {

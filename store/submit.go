@@ -158,7 +158,7 @@ func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Receive
 		}
 	}
 	// A cache of the report's: no sync needed.
-	if err := os.Remove(kprPath(final)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(beside(final, kprExt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return rcv, err
 	}
 	rcv.LogFile = lf

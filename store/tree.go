@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -293,10 +292,4 @@ func removeFile(full string) error {
 		return err
 	}
 	return fsutil.SyncDir(filepath.Dir(full))
-}
-
-// kprPath returns the known-problem report piuparts-report keeps beside a
-// log, SECTION/KIND/NAME_VERSION.kpr.
-func kprPath(logFile string) string {
-	return strings.TrimSuffix(logFile, ".log") + ".kpr"
 }
