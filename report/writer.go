@@ -14,12 +14,20 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // manifestFile, in the output directory, lists the files the last run
 // wrote with their hashes: a file whose content did not change is not
 // written again, and one no run makes any more is removed.
 const manifestFile = ".piuparts-report.manifest"
+
+// stagingDir, in the output directory, holds the directories a run
+// creates until their files are written; Close renames each into place.
+// Files in it are written directly, without a temporary file and a
+// rename each: on a cold run that halves the file-system work, and a
+// reader still never sees half a file.
+const stagingDir = ".piuparts-report.staging"
 
 // Writer writes the report's files under an output directory: each
 // atomically (a temporary file renamed over it), and only when its
@@ -30,7 +38,8 @@ type Writer struct {
 	mu      sync.Mutex
 	old     map[string][sha256.Size]byte // from the manifest
 	new     map[string][sha256.Size]byte
-	dirs    map[string]bool // directories known to exist
+	dirs    map[string]outDir // directories known to exist or staged
+	stages  []stage
 	written int
 	same    int
 	err     error // the first write error
@@ -45,6 +54,19 @@ type Writer struct {
 type writeJob struct {
 	rel, full string
 	data      []byte
+	direct    bool // full is in a staged directory: no temporary file
+}
+
+// outDir is where the files of a directory of the output are written:
+// the directory itself, or its copy in the staging area.
+type outDir struct {
+	full   string
+	staged bool
+}
+
+// stage is a directory of the output written in the staging area.
+type stage struct {
+	staged, target string
 }
 
 // writers is how many goroutines write files.
@@ -57,7 +79,12 @@ func (w *Writer) start() {
 		go func() {
 			defer w.wg.Done()
 			for j := range w.jobs {
-				err := writeAtomic(j.full, j.data)
+				var err error
+				if j.direct {
+					err = os.WriteFile(j.full, j.data, 0o644)
+				} else {
+					err = writeAtomic(j.full, j.data)
+				}
 				w.mu.Lock()
 				if err != nil && w.err == nil {
 					w.err = fmt.Errorf("write %s: %w", j.rel, err)
@@ -90,8 +117,12 @@ func OpenWriter(dir string) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
+	// What a run that did not finish staged is written again.
+	if err := os.RemoveAll(filepath.Join(dir, stagingDir)); err != nil {
+		return nil, fmt.Errorf("remove staged files of an unfinished run: %w", err)
+	}
 	w := &Writer{dir: dir, old: make(map[string][sha256.Size]byte), new: make(map[string][sha256.Size]byte),
-		dirs: map[string]bool{".": true}}
+		dirs: map[string]outDir{".": {full: dir}}}
 	f, err := os.Open(filepath.Join(dir, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		w.start()
@@ -135,13 +166,16 @@ func (w *Writer) Emit(rel string, data []byte) error {
 		return fmt.Errorf("write %q: not a path inside the output directory", rel)
 	}
 	h := sha256.Sum256(data)
-	full := filepath.Join(w.dir, filepath.FromSlash(rel))
 	w.mu.Lock()
 	old, had := w.old[rel]
 	w.new[rel] = h
-	dirOK := w.dirs[path.Dir(rel)]
+	od, err := w.outDir(path.Dir(rel))
 	w.mu.Unlock()
-	if had && old == h {
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	full := filepath.Join(od.full, path.Base(rel))
+	if had && old == h && !od.staged {
 		if _, err := os.Lstat(full); err == nil {
 			w.mu.Lock()
 			w.same++
@@ -149,16 +183,82 @@ func (w *Writer) Emit(rel string, data []byte) error {
 			return nil
 		}
 	}
-	if !dirOK {
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", rel, err)
-		}
-		w.mu.Lock()
-		w.dirs[path.Dir(rel)] = true
-		w.mu.Unlock()
-	}
-	w.jobs <- writeJob{rel: rel, full: full, data: bytes.Clone(data)}
+	w.jobs <- writeJob{rel: rel, full: full, data: bytes.Clone(data), direct: od.staged}
 	return nil
+}
+
+// outDir returns where the files of the output directory rel go: rel
+// itself when it exists, else a new directory in the staging area (its
+// own, or its parent's when that is staged). w.mu is held.
+func (w *Writer) outDir(rel string) (outDir, error) {
+	if od, ok := w.dirs[rel]; ok {
+		return od, nil
+	}
+	parent, err := w.outDir(path.Dir(rel))
+	if err != nil {
+		return outDir{}, err
+	}
+	od := outDir{full: filepath.Join(parent.full, path.Base(rel)), staged: parent.staged}
+	if od.staged {
+		if err := os.Mkdir(od.full, 0o755); err != nil {
+			return outDir{}, fmt.Errorf("create staged directory: %w", err)
+		}
+		w.dirs[rel] = od
+		return od, nil
+	}
+	switch fi, err := os.Stat(od.full); {
+	case err == nil && !fi.IsDir():
+		return outDir{}, fmt.Errorf("%s is in the way of a directory", od.full)
+	case errors.Is(err, fs.ErrNotExist):
+		staged := filepath.Join(w.dir, stagingDir, fmt.Sprint(len(w.stages)))
+		if err := os.MkdirAll(staged, 0o755); err != nil {
+			return outDir{}, fmt.Errorf("create staged directory: %w", err)
+		}
+		w.stages = append(w.stages, stage{staged: staged, target: od.full})
+		od = outDir{full: staged, staged: true}
+	case err != nil:
+		return outDir{}, err
+	}
+	w.dirs[rel] = od
+	return od, nil
+}
+
+// publishStages moves the staged directories into place once their files
+// are written: one rename each, or file by file into a directory that
+// appeared meanwhile.
+func (w *Writer) publishStages() error {
+	for _, st := range w.stages {
+		err := os.Rename(st.staged, st.target)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("publish %s: %w", st.target, err)
+		}
+		if err := mergeDir(st.staged, st.target); err != nil {
+			return fmt.Errorf("publish %s: %w", st.target, err)
+		}
+	}
+	w.stages = nil
+	return os.RemoveAll(filepath.Join(w.dir, stagingDir))
+}
+
+// mergeDir moves the files under src to the same places under dst.
+func mergeDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		return os.Rename(p, target)
+	})
 }
 
 // Remove removes rel if an earlier run wrote it and this one did not.
@@ -188,6 +288,9 @@ func (w *Writer) Close(prune func(rel string) bool) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.publishStages(); err != nil {
+		return err
+	}
 	for rel, h := range w.old {
 		if _, ok := w.new[rel]; ok {
 			continue

@@ -3,6 +3,7 @@ package report_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"piuparts-server/report"
@@ -58,4 +59,70 @@ func TestWriter(t *testing.T) {
 		t.Error("Emit outside the output directory succeeded")
 	}
 	w.Close(nil)
+}
+
+// The files of a directory a run creates appear together when the run
+// ends (they are written in a staging area): a reader never sees half a
+// directory or half a file, and an unfinished run leaves nothing behind
+// in the output.
+func TestWriter_NewDirectories(t *testing.T) {
+	dir := t.TempDir()
+	w, err := report.OpenWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"sid/index.html", "sid/source/h/hello.html", "sid/maintainer/a/a@b.html"} {
+		if err := w.Emit(rel, []byte(rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another part of the run makes sid/ meanwhile (the log links do).
+	if err := os.MkdirAll(filepath.Join(dir, "sid", "pass"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sid", "source")); !os.IsNotExist(err) {
+		t.Errorf("sid/source visible before Close: %v", err)
+	}
+	if err := w.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"sid/index.html", "sid/source/h/hello.html", "sid/maintainer/a/a@b.html"} {
+		if b, err := os.ReadFile(filepath.Join(dir, rel)); err != nil || string(b) != rel {
+			t.Errorf("%s after Close = %q, %v", rel, b, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "sid", "pass")); err != nil || !fi.IsDir() {
+		t.Errorf("sid/pass, made during the run, is gone: %v", err)
+	}
+
+	// A run that never closes: its files are not in the output, and the
+	// next run clears what it staged.
+	w, err = report.OpenWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Emit("bookworm/index.html", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bookworm")); !os.IsNotExist(err) {
+		t.Errorf("bookworm/ visible from an unfinished run: %v", err)
+	}
+	w, err = report.OpenWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{".piuparts-report.manifest", "sid"}; !slices.Equal(names, want) {
+		t.Errorf("output after an unfinished run and a finished one: %q, want %q", names, want)
+	}
 }

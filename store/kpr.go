@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"piuparts-server/internal/piuparts"
@@ -76,7 +77,8 @@ func (t *LogTree) ReadKPR(section string, kind Kind, pkg, version string) ([]byt
 
 // WriteKPR replaces the .kpr file of a log with data: written to a hidden
 // temporary file in the same directory, then renamed, so that a reader
-// sees the old file or the new one. It is a cache the report rebuilds, so
+// sees the old file or the new one (an empty one is truncated in place,
+// which is as atomic). It is a cache the report rebuilds, so
 // nothing is synced. It returns a *NameError or an error wrapping
 // [ErrUnknownKind] for unsafe names, and the file system's error (one
 // wrapping fs.ErrNotExist when the log directory is missing).
@@ -84,6 +86,23 @@ func (t *LogTree) WriteKPR(section string, kind Kind, pkg, version string, data 
 	p, err := t.besideLog(section, kind, pkg, version, kprExt)
 	if err != nil {
 		return fmt.Errorf("write kpr: %w", err)
+	}
+	if len(data) == 0 {
+		// Most logs show no known problem. Truncating to nothing is one
+		// step a reader cannot see half done, and it saves the temporary
+		// file: a cold run writes tens of thousands of these.
+		// O_NOFOLLOW: a symbolic link in its place is replaced below,
+		// never followed.
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+		if err == nil {
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("write kpr: %w", err)
+			}
+			return nil
+		}
+		if !errors.Is(err, syscall.ELOOP) {
+			return fmt.Errorf("write kpr: %w", err)
+		}
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {

@@ -36,6 +36,39 @@ func TestLogTree_KPR(t *testing.T) {
 	if files := treeFiles(t, root); !reflect.DeepEqual(files, []string{"sid/fail/foo_1.0.kpr"}) {
 		t.Errorf("tree after WriteKPR = %q, want only the .kpr", files)
 	}
+	// An empty .kpr (no known problem) replaces a longer one, and a
+	// symbolic link in its place is replaced, not followed.
+	if err := tree.WriteKPR("sid", store.KindFail, "foo", "1.0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := tree.ReadKPR("sid", store.KindFail, "foo", "1.0"); err != nil || len(got) != 0 {
+		t.Errorf("ReadKPR after an empty WriteKPR = %q, %v", got, err)
+	}
+	target := filepath.Join(root, "target")
+	if err := os.WriteFile(target, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "sid", "fail", "bar_2.kpr")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := tree.WriteKPR("sid", store.KindFail, "bar", "2", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(target); err != nil || string(got) != string(data) {
+		t.Errorf("the link's target after WriteKPR = %q, %v; want it untouched", got, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		t.Errorf("bar_2.kpr after WriteKPR over a link: %v, %v; want an empty regular file", fi, err)
+	}
+	for _, p := range []string{target, link} {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tree.WriteKPR("sid", store.KindFail, "foo", "1.0", data); err != nil {
+		t.Fatal(err)
+	}
 	if err := tree.WriteKPR("sid", store.KindFail, "../x", "1", data); !errors.Is(err, store.ErrUnsafeName) {
 		t.Errorf("WriteKPR(../x) = %v, want ErrUnsafeName", err)
 	}

@@ -69,9 +69,14 @@ func (t *LogTree) LinkLog(section string, kind Kind, name, dst string) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("link log: %w", err)
 	}
-	if di, err := os.Stat(dst); err == nil {
-		if os.SameFile(si, di) || (si.Size() == di.Size() && !si.ModTime().After(di.ModTime())) {
-			return false, nil
+	di, err := os.Stat(dst)
+	if err == nil && (os.SameFile(si, di) || (si.Size() == di.Size() && !si.ModTime().After(di.ModTime()))) {
+		return false, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// A new name: a link is whole the moment it exists.
+		if err := os.Link(src, dst); err == nil {
+			return true, nil
 		}
 	}
 	tmp := dst + ".tmp"
