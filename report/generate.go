@@ -356,12 +356,29 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 		l.srcs, l.tv, l.err = loadSources(ctx, g.Config, conf, g.Out)
 		loaded <- l
 	}()
+	// So does the one listing of the log directories, which serves the
+	// pages and the known-problem reports (it waits on the file system).
+	type listing struct {
+		logs, kprs []store.TreeEntry
+		err        error
+	}
+	tree := g.DB.Tree()
+	listedc := make(chan listing, 1)
+	go func() {
+		var l listing
+		l.logs, l.kprs, l.err = tree.ListLogsAndKPRs(conf.Name, shownKinds...)
+		listedc <- l
+	}()
 	t := time.Now()
 	res, pkgs, err := g.Snapshot(ctx, conf.Name, standalone)
 	sl := <-loaded
-	g.step(&t, conf.Name+": states and Sources")
+	lst := <-listedc
+	g.step(&t, conf.Name+": states, Sources and log listing")
 	if err != nil {
 		return nil, err
+	}
+	if lst.err != nil {
+		return nil, lst.err
 	}
 	switch {
 	case errors.Is(sl.err, debian.ErrIndexNotFound):
@@ -376,13 +393,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	srcs, testVersions := sl.srcs, sl.tv
 	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
 	g.step(&t, conf.Name+": model")
-	tree := g.DB.Tree()
-	// One listing of the log directories serves the pages and the
-	// known-problem reports.
-	listed, kprs, err := tree.ListLogsAndKPRs(conf.Name, shownKinds...)
-	if err != nil {
-		return nil, err
-	}
+	listed, kprs := lst.logs, lst.kprs
 	byKind := make(map[piuparts.Kind][]store.TreeEntry)
 	for _, e := range listed {
 		byKind[e.Kind] = append(byKind[e.Kind], e)
@@ -426,7 +437,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 		}
 		kprFiles = append(kprFiles, kprBy[k]...)
 	}
-	g.step(&t, conf.Name+": logs listed, obsolete ones archived")
+	g.step(&t, conf.Name+": obsolete logs archived")
 	// Linking the logs into the output and reading their known problems
 	// touch different files: they run side by side.
 	linked := make(chan error, 1)

@@ -42,47 +42,71 @@ func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*Histo
 	return h, nil
 }
 
-// writeSection writes a section's data files and pages. (Emit copies
-// what it writes, so one buffer serves every file.)
+// writeSection writes a section's data files and pages: the pages render
+// while the data files are made (both only read the model).
 func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, summaries map[string]*Summary) error {
 	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
 		return err
 	}
 	t := time.Now()
-	var b bytes.Buffer
-	if err := WriteSourcesTxt(&b, s); err != nil {
-		return err
+	type dataFiles struct {
+		sum *Summary
+		err error
 	}
-	if err := w.Emit(s.Name+"/sources.txt", b.Bytes()); err != nil {
-		return err
-	}
-	b.Reset()
-	if err := WriteSourcesYAML(&b, s); err != nil {
-		return err
-	}
-	if err := w.Emit(s.Name+"/sources.yaml", b.Bytes()); err != nil {
-		return err
-	}
-	sum, ok, err := SectionSummary(site, s)
+	done := make(chan dataFiles, 1)
+	go func() {
+		sum, err := g.writeDataFiles(site, s, w)
+		done <- dataFiles{sum, err}
+	}()
+	err := RenderSection(site, s, w.Emit)
+	d := <-done
+	g.step(&t, s.Name+": pages and data files")
 	if err != nil {
 		return err
 	}
-	if ok {
-		b.Reset()
-		if err := sum.Write(&b); err != nil {
-			return err
-		}
-		if err := w.Emit(s.Name+"/summary.json", b.Bytes()); err != nil {
-			return err
-		}
-		summaries[s.Name] = sum
-	} else if err := removeOut(g.Out, s.Name+"/summary.json"); err != nil {
-		return err
+	if d.err != nil {
+		return d.err
 	}
-	g.step(&t, s.Name+": summary.json written")
-	err = RenderSection(site, s, w.Emit)
-	g.step(&t, s.Name+": pages rendered")
-	return err
+	if d.sum != nil {
+		summaries[s.Name] = d.sum
+	}
+	return nil
+}
+
+// writeDataFiles writes sources.txt, sources.yaml and summary.json (or
+// removes the last one when the section has no json-sections), and
+// returns the summary. Emit copies what it writes, so one buffer serves
+// every file.
+func (g *Generator) writeDataFiles(site *Site, s *Section, w *Writer) (*Summary, error) {
+	var b bytes.Buffer
+	if err := WriteSourcesTxt(&b, s); err != nil {
+		return nil, err
+	}
+	if err := w.Emit(s.Name+"/sources.txt", b.Bytes()); err != nil {
+		return nil, err
+	}
+	b.Reset()
+	if err := WriteSourcesYAML(&b, s); err != nil {
+		return nil, err
+	}
+	if err := w.Emit(s.Name+"/sources.yaml", b.Bytes()); err != nil {
+		return nil, err
+	}
+	sum, ok, err := SectionSummary(site, s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, removeOut(g.Out, s.Name+"/summary.json")
+	}
+	b.Reset()
+	if err := sum.Write(&b); err != nil {
+		return nil, err
+	}
+	if err := w.Emit(s.Name+"/summary.json", b.Bytes()); err != nil {
+		return nil, err
+	}
+	return sum, nil
 }
 
 // writeTop writes the top-level files: sections.yaml, the global

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"piuparts-server/report"
 )
@@ -103,6 +104,16 @@ func TestWriter_NewDirectories(t *testing.T) {
 	}
 	if err := w.Emit("bookworm/index.html", []byte("x")); err != nil {
 		t.Fatal(err)
+	}
+	// Its writing goroutine has written the file when it shows in the
+	// staging area.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".piuparts-report.staging", "*", "index.html")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unfinished run's file never reached the staging area")
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bookworm")); !os.IsNotExist(err) {
 		t.Errorf("bookworm/ visible from an unfinished run: %v", err)
