@@ -74,12 +74,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
 	slaveID := fs.String("slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
+		fmt.Fprint(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
 			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
 			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of piuparts' INI files\n"+
 			"  config check       load the config and report every error\n"+
 			"  import [DIR]       adopt an existing piuparts master directory (default: master-directory)\n"+
 			"  fsck [--repair]    check that log files and the index agree; repair what can be repaired\n"+
+			jobsUsage()+
 			"  version            print the version\n\nflags:\n")
 		fs.PrintDefaults()
 	}
@@ -105,6 +106,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "fsck":
 		return runFsck(ctx, rest[1:], path, stdout)
 	default:
+		if ok, err := runJob(ctx, rest[0], rest[1:], path, stdout, stderr); ok {
+			return err
+		}
 		fs.Usage()
 		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
 	}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// jobsScripts is where Debian's piuparts-master keeps its cron jobs.
+const jobsScripts = "/usr/share/piuparts/master"
+
+// jobsFile is a file of a master directory and its age.
+type jobsFile struct {
+	rel string
+	age time.Duration
+}
+
+const day = 24 * time.Hour
+
+// jobsTree writes the files into dir, each back-dated by its age.
+func jobsTree(t *testing.T, dir string, files []jobsFile) {
+	t.Helper()
+	now := time.Now()
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.rel+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(-f.age)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// jobsListing is every file under the sections of dir (not the database,
+// nor what the jobs publish), as "REL" or "REL -> LINKED" for a second
+// name of one file, sorted.
+func jobsListing(t *testing.T, dir string, sections ...string) []string {
+	t.Helper()
+	var out []string
+	for _, s := range sections {
+		root := filepath.Join(dir, s)
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(out)
+	// Recycle markers are second names of their logs (ln -f).
+	first := make(map[uint64]string)
+	for i, rel := range out {
+		fi, err := os.Stat(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ino := fi.Sys().(*syscall.Stat_t).Ino
+		if f, ok := first[ino]; ok {
+			out[i] += " = " + f
+		} else {
+			first[ino] = rel
+		}
+	}
+	return out
+}
+
+// jobsConfigs writes the same settings as Debian's INI piuparts.conf and
+// as our TOML, each naming its own master directory.
+func jobsConfigs(t *testing.T, root, debianDir, oursDir string, global map[string]string, sections map[string]map[string]string) (ini, toml string) {
+	t.Helper()
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range sections {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	var ib, tb strings.Builder
+	fmt.Fprintf(&ib, "[global]\nsections = %s\nmaster-directory = %s\noutput-directory = %s\n", strings.Join(names, " "), debianDir, filepath.Join(root, "debian-out"))
+	fmt.Fprintf(&tb, "[global]\nsections = [\"%s\"]\nmaster-directory = %q\noutput-directory = %q\nmirror = \"file:///nonexistent\"\narch = \"amd64\"\n",
+		strings.Join(names, `", "`), oursDir, filepath.Join(root, "ours-out"))
+	for k, v := range global {
+		fmt.Fprintf(&ib, "%s = %s\n", k, v)
+		fmt.Fprintf(&tb, "%s = %s\n", k, tomlValue(v))
+	}
+	for _, n := range names {
+		fmt.Fprintf(&ib, "\n[%s]\ndistro = %s\n", n, n)
+		fmt.Fprintf(&tb, "\n[%s]\ndistro = %q\n", n, n)
+		for k, v := range sections[n] {
+			fmt.Fprintf(&ib, "%s = %s\n", k, v)
+			fmt.Fprintf(&tb, "%s = %s\n", k, tomlValue(v))
+		}
+	}
+	ini, toml = filepath.Join(root, "piuparts.conf"), filepath.Join(root, "piuparts.toml")
+	if err := os.WriteFile(ini, []byte(ib.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(toml, []byte(tb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ini, toml
+}
+
+// tomlValue writes an INI value as TOML: integers and yes/no as they
+// are, "+N" and words as strings.
+func tomlValue(v string) string {
+	switch v {
+	case "yes":
+		return "true"
+	case "no":
+		return "false"
+	}
+	if _, err := fmt.Sscanf(v, "%d", new(int)); err == nil && !strings.HasPrefix(v, "+") {
+		return v
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// jobsCompare runs Debian's script and our job on two copies of one
+// master directory and checks that the same files end in the same
+// places, and that our index agrees with our files.
+func jobsCompare(t *testing.T, script, job string, files []jobsFile, global map[string]string, sections map[string]map[string]string) (root string, listing []string, debianOut, oursOut string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(jobsScripts, script)); err != nil {
+		t.Skipf("SKIPPED: no %s/%s (apt-get install piuparts-master, or make test-deps)", jobsScripts, script)
+	}
+	root = t.TempDir()
+	debianDir, oursDir := filepath.Join(root, "debian"), filepath.Join(root, "ours")
+	jobsTree(t, debianDir, files)
+	jobsTree(t, oursDir, files)
+	ini, toml := jobsConfigs(t, root, debianDir, oursDir, global, sections)
+	ctx := t.Context()
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "import"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("import: %v\n%s%s", err, out.String(), errOut.String())
+	}
+
+	cmd := exec.CommandContext(ctx, filepath.Join(jobsScripts, script))
+	cmd.Env = append(os.Environ(), "PIUPARTS_CONF="+ini, "LC_ALL=C")
+	cmd.Dir = root
+	dout, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("Debian's %s: %v\n%s", script, err, dout)
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(ctx, []string{"-c", toml, job}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("our %s: %v\n%s", job, err, errOut.String())
+	}
+	names := slices.Collect(func(yield func(string) bool) {
+		for n := range sections {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	want, got := jobsListing(t, debianDir, names...), jobsListing(t, oursDir, names...)
+	if !slices.Equal(want, got) {
+		t.Errorf("after %s the trees differ\nDebian's:\n  %s\nours:\n  %s", job,
+			strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+	}
+	t.Logf("after %s:\n  %s", job, strings.Join(got, "\n  "))
+	var fsck bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "fsck"}, nil, &fsck, &errOut, noEnv); err != nil || strings.TrimSpace(fsck.String()) != "clean" {
+		t.Errorf("fsck after our %s: %v\n%s", job, err, fsck.String())
+	}
+	return root, got, string(dout), out.String()
+}
+
+// jobsPublished returns what a job published today under out.
+func jobsPublished(t *testing.T, out, name string) string {
+	t.Helper()
+	now := time.Now().UTC()
+	b, err := os.ReadFile(filepath.Join(out, "logs", now.Format("2006"), now.Format("01"), now.Format("02"), name+".txt"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestJobs_RescheduleAsDebian(t *testing.T) {
+	files := []jobsFile{
+		// sid is idle: its old passed logs are rescheduled too.
+		{"sid/idle.stamp", time.Hour},
+		{"sid/pass/old-a_1.log", 200 * day},
+		{"sid/pass/old-b_1.log", 190 * day},
+		{"sid/pass/old-c_1.log", 185 * day},
+		{"sid/pass/young_1.log", 10 * day},
+		{"sid/fail/f-old_1.log", 40 * day},
+		{"sid/fail/f-older_1.log", 45 * day},
+		{"sid/fail/f-young_1.log", 5 * day},
+		{"sid/affected/a-old_1.log", 50 * day},
+		// Marked for retesting long ago and old enough to expire.
+		{"sid/fail/f-expire_1.log", 100 * day},
+		{"sid/recycle/f-expire_1.log", 20 * day},
+		// A marker whose log is gone.
+		{"sid/recycle/gone_2.log", 3 * day},
+		// bookworm is not idle and reschedules nothing itself.
+		{"bookworm/pass/b-old_1.log", 400 * day},
+		{"bookworm/fail/b-fail_1.log", 400 * day},
+		{"bookworm/recycle/b-gone_1.log", 1 * day},
+	}
+	global := map[string]string{"reschedule-old-count": "2", "reschedule-fail-count": "2", "expire-fail-days": "+30"}
+	sections := map[string]map[string]string{
+		"sid":      {"reschedule-old-days": "180", "reschedule-fail-days": "30"},
+		"bookworm": {"auto-reschedule": "no"},
+	}
+	root, got, _, _ := jobsCompare(t, "reschedule_oldest_logs", "reschedule", files, global, sections)
+	// What the script's rules give, worked out by hand: the two oldest
+	// passed logs over 180 days, the two oldest failed ones over 30 days
+	// not yet marked, the marked failed log over 60 days expired, both
+	// markers without a log removed.
+	for _, want := range []string{
+		"sid/recycle/old-a_1.log = sid/pass/old-a_1.log",
+		"sid/recycle/old-b_1.log = sid/pass/old-b_1.log",
+		"sid/recycle/a-old_1.log = sid/affected/a-old_1.log",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after reschedule, no %q", want)
+		}
+	}
+	for _, gone := range []string{"sid/fail/f-expire_1.log", "sid/recycle/gone_2.log", "bookworm/recycle/b-gone_1.log", "sid/recycle/old-c_1.log = sid/pass/old-c_1.log"} {
+		if slices.Contains(got, gone) {
+			t.Errorf("after reschedule, still %q", gone)
+		}
+	}
+	// Both published the same counts.
+	for _, line := range []string{"Rescheduled 3 logs.", "Deleted 1 expired logs.", "Cancelled 2 outdated rescheduling requests.",
+		"sid: 3 rescheduled, 1 expired, 1 obsolete", "bookworm: 0 rescheduled, 0 expired, 1 obsolete"} {
+		for _, who := range []string{"debian-out", "ours-out"} {
+			if pub := jobsPublished(t, filepath.Join(root, who), "reschedule_oldest_logs"); !strings.Contains(pub, line) {
+				t.Errorf("%s's published report lacks %q:\n%s", who, line, pub)
+			}
+		}
+	}
+}
+
+func TestJobs_RescheduleUntestableAsDebian(t *testing.T) {
+	files := []jobsFile{
+		{"sid/untestable/old_1.log", 9 * day},
+		{"sid/untestable/young_1.log", 7*day + time.Hour}, // 7 whole days: not more than 7
+		{"sid/pass/p_1.log", 30 * day},
+		{"experimental/untestable/exp_1.log", 30 * day}, // precedence 100: left alone
+	}
+	sections := map[string]map[string]string{"sid": {}, "experimental": {"precedence": "100"}}
+	root, got, _, out := jobsCompare(t, "report_untestable_packages", "reschedule-untestable", files,
+		map[string]string{"reschedule-untestable-days": "7"}, sections)
+	if slices.Contains(got, "sid/untestable/old_1.log") || !slices.Contains(got, "sid/untestable/young_1.log") ||
+		!slices.Contains(got, "experimental/untestable/exp_1.log") {
+		t.Errorf("after reschedule-untestable:\n%s\nwant only sid's 9-day-old log gone", strings.Join(got, "\n"))
+	}
+	if out != "" {
+		t.Errorf("reschedule-untestable printed %q; it publishes instead", out)
+	}
+	pub := jobsPublished(t, filepath.Join(root, "ours-out"), "report_untestable_packages")
+	if !strings.HasPrefix(pub, "Untestable packages detected, which have been tested more than 7 days ago!") ||
+		!strings.Contains(pub, "sid/untestable/old_1.log") {
+		t.Errorf("published report:\n%s", pub)
+	}
+}
+
+func TestJobs_ArchiveLogsAsDebian(t *testing.T) {
+	if _, err := exec.LookPath("xz"); err != nil {
+		t.Skip("SKIPPED: no xz (apt-get install xz-utils)")
+	}
+	files := []jobsFile{
+		{"sid/pass/hello_1.log", 30 * day},
+		{"sid/fail/hello_2.log", 20 * day},
+		{"sid/pass/hello_3.log", 10 * day}, // the newest stays
+		{"sid/bugged/bash_1.log", 5 * day},
+		{"sid/pass/bash_2.log", 6 * day}, // older than the bugged one: archived
+		{"sid/pass/single_1.log", 50 * day},
+		{"sid/archive/fail/older_1.log", 100 * day}, // the report archived it: compressed
+	}
+	_, got, dout, out := jobsCompare(t, "archive_old_logs", "archive-logs", files, nil, map[string]map[string]string{"sid": {}})
+	for _, want := range []string{"sid/archive/pass/hello_1.log.xz", "sid/archive/fail/hello_2.log.xz", "sid/pass/hello_3.log",
+		"sid/archive/pass/bash_2.log.xz", "sid/bugged/bash_1.log", "sid/pass/single_1.log", "sid/archive/fail/older_1.log.xz", "sid/archive/stamp"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after archive-logs, no %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if !strings.Contains(dout, "Archived 3 old logfiles.") || !strings.Contains(out, "Archived 3 old logfiles.") {
+		t.Errorf("output, Debian's:\n%s\nours:\n%s\nwant both to say 3 archived", dout, out)
+	}
+}
+
+// A job with nothing to do prints and publishes nothing (cron mails
+// what a job prints).
+func TestJobs_QuietWhenNothingToDo(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "master")
+	jobsTree(t, dir, []jobsFile{{"sid/pass/young_1.log", day}})
+	_, toml := jobsConfigs(t, root, dir, dir, nil, map[string]map[string]string{"sid": {}})
+	ctx := t.Context()
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "import"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"reschedule", "reschedule-untestable", "archive-logs"} {
+		out.Reset()
+		errOut.Reset()
+		if err := run(ctx, []string{"-c", toml, job}, nil, &out, &errOut, noEnv); err != nil || out.Len() > 0 || errOut.Len() > 0 {
+			t.Errorf("%s with nothing to do: %v, printed %q %q", job, err, out.String(), errOut.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "ours-out", "logs")); !os.IsNotExist(err) {
+		t.Errorf("a job with nothing to do published something: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-c", toml, "reschedule", "--help"}, nil, &out, &errOut, noEnv); err != nil ||
+		!strings.Contains(errOut.String(), "reschedule_oldest_logs") {
+		t.Errorf("reschedule --help: %v, %q", err, errOut.String())
+	}
+}
