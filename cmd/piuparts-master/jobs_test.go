@@ -330,3 +330,78 @@ func TestJobs_QuietWhenNothingToDo(t *testing.T) {
 		t.Errorf("reschedule --help: %v, %q", err, errOut.String())
 	}
 }
+
+// Debian's own cron scripts, run unchanged on a master directory that our
+// master serves: our master notices what they did (a log removed, a
+// recycle/ marker made) and hands the packages out again.
+func TestJobs_MasterNoticesDebianScripts(t *testing.T) {
+	for _, s := range []string{"reschedule_oldest_logs", "report_untestable_packages"} {
+		if _, err := os.Stat(filepath.Join(jobsScripts, s)); err != nil {
+			t.Skipf("SKIPPED: no %s/%s (apt-get install piuparts-master, or make test-deps)", jobsScripts, s)
+		}
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "master")
+	jobsTree(t, dir, []jobsFile{
+		{"sid/idle.stamp", time.Hour},
+		{"sid/pass/old-a_1.log", 200 * day},
+		{"sid/untestable/u_1.log", 30 * day},
+	})
+	pkgs := "Package: old-a\nVersion: 1\nArchitecture: amd64\n\nPackage: u\nVersion: 1\nArchitecture: amd64\n"
+	mirror := filepath.Join(root, "mirror")
+	p := filepath.Join(mirror, "dists", "sid", "main", "binary-amd64", "Packages")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(pkgs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ini, toml := jobsConfigs(t, root, dir, dir, nil, map[string]map[string]string{"sid": {}})
+	conf, err := os.ReadFile(toml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = bytes.Replace(conf, []byte(`mirror = "file:///nonexistent"`), []byte(fmt.Sprintf("mirror = %q", "file://"+mirror)), 1)
+	if err := os.WriteFile(toml, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	// Each session is another slave (one reservation each by default).
+	sessions := 0
+	session := func(cmds string) string {
+		t.Helper()
+		sessions++
+		var out, errOut bytes.Buffer
+		if err := run(ctx, []string{"-c", toml, fmt.Sprintf("--slave-id=slave%d", sessions)}, strings.NewReader(cmds), &out, &errOut, noEnv); err != nil {
+			t.Fatalf("session %q: %v\n%s", cmds, err, errOut.String())
+		}
+		return out.String()
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "import"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	// Our master serves the directory: nothing to hand out.
+	if got := session("section sid\nreserve\n"); strings.Contains(got, "ok u ") || strings.Contains(got, "ok old-a ") {
+		t.Fatalf("before the scripts, reserve: %q", got)
+	}
+	for _, s := range []string{"reschedule_oldest_logs", "report_untestable_packages"} {
+		cmd := exec.CommandContext(ctx, filepath.Join(jobsScripts, s))
+		cmd.Env = append(os.Environ(), "PIUPARTS_CONF="+ini, "LC_ALL=C")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("Debian's %s: %v\n%s", s, err, out)
+		}
+	}
+	if got := session("section sid\nreserve\n"); !strings.Contains(got, "ok u 1") {
+		t.Errorf("after report_untestable_packages removed u's log, reserve: %q; want u", got)
+	}
+	if got := session("section sid\nrecycle\nreserve\n"); !strings.Contains(got, "ok old-a 1") {
+		ml, _ := os.ReadFile(filepath.Join(dir, "sid", "master.log"))
+		el, _ := os.ReadFile(filepath.Join(dir, "master-error.log"))
+		t.Errorf("after reschedule_oldest_logs marked old-a, recycle + reserve: %q; want old-a\n%s\n%s", got, ml, el)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-c", toml, "fsck"}, nil, &out, &errOut, noEnv); err != nil || strings.TrimSpace(out.String()) != "clean" {
+		t.Errorf("fsck after the sessions: %v\n%s", err, out.String())
+	}
+}
