@@ -135,3 +135,110 @@ func (t *LogTree) CompressArchive(ctx context.Context, section string) (int, err
 	}
 	return len(files), nil
 }
+
+// MoveLog moves a log from one log directory to another (mv, as Debian's
+// detect_archive_issues moves fail/ logs to untestable/), replacing a log
+// of the same name there, and moves its index row. It returns a
+// *NameError or an error wrapping [ErrUnknownKind] for unsafe names, and
+// one wrapping fs.ErrNotExist when the log is gone.
+func (db *DB) MoveLog(ctx context.Context, section string, from, to Kind, pkg, version string, now time.Time) error {
+	t, err := db.logTree()
+	if err != nil {
+		return err
+	}
+	src, err := t.logFile(section, from, pkg, version)
+	if err != nil {
+		return fmt.Errorf("move log: %w", err)
+	}
+	dst, err := t.logFile(section, to, pkg, version)
+	if err != nil {
+		return fmt.Errorf("move log: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("move %s/%s: %w", from, filepath.Base(src), err)
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("move %s/%s to %s: %w", from, filepath.Base(src), to, err)
+	}
+	for _, d := range []string{filepath.Dir(dst), filepath.Dir(src)} {
+		if err := fsutil.SyncDir(d); err != nil {
+			return fmt.Errorf("move %s/%s to %s: %w", from, filepath.Base(src), to, err)
+		}
+	}
+	if _, err := db.RemoveLog(ctx, section, from, pkg, version); err != nil {
+		return err
+	}
+	if _, err := db.RemoveLog(ctx, section, to, pkg, version); err != nil {
+		return err
+	}
+	return db.IndexFile(ctx, section, to, pkg, version, now)
+}
+
+// RemoveStaleTemps removes the files named tmp?????? (Python's tempfile
+// names, which a killed piuparts-report or master leaves) older than
+// age from a log directory, as detect_piuparts_issues does, and returns
+// their names.
+func (t *LogTree) RemoveStaleTemps(section string, kind Kind, age time.Duration, now time.Time) ([]string, error) {
+	dir, err := t.kindDir(section, kind)
+	if err != nil {
+		return nil, fmt.Errorf("remove stale temporary files: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("remove stale temporary files: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		n := e.Name()
+		if len(n) != 9 || !strings.HasPrefix(n, "tmp") || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) <= age {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove stale temporary file: %w", err)
+		}
+		removed = append(removed, n)
+	}
+	return removed, nil
+}
+
+// AppendArchiveIssues appends lines to MASTER/archive_issues.txt (the
+// record detect_archive_issues keeps of the logs it moved), synced.
+func (t *LogTree) AppendArchiveIssues(lines []string) error {
+	f, err := os.OpenFile(filepath.Join(t.root, archiveIssues), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("record archive issues: %w", err)
+	}
+	if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("record archive issues: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("record archive issues: %w", err)
+	}
+	return f.Close()
+}
+
+// ArchiveIssues returns MASTER/archive_issues.txt, empty when there is
+// none.
+func (t *LogTree) ArchiveIssues() (string, error) {
+	b, err := os.ReadFile(filepath.Join(t.root, archiveIssues))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read archive issues: %w", err)
+	}
+	return string(b), nil
+}
+
+// archiveIssues is the record detect_archive_issues keeps in the master
+// directory.
+const archiveIssues = "archive_issues.txt"

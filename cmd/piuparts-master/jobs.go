@@ -22,13 +22,7 @@ var jobCommands = []struct {
 			return err
 		}},
 	{"reschedule-untestable", "", "retest packages whose untestable log is older than reschedule-untestable-days",
-		jobs.RescheduleUntestableName, func(ctx context.Context, e *jobs.Env, args []string, _ io.Writer) error {
-			if len(args) > 0 {
-				return fmt.Errorf("want no arguments: %w", errUsage)
-			}
-			_, err := jobs.RescheduleUntestable(ctx, e)
-			return err
-		}},
+		jobs.RescheduleUntestableName, countJob(jobs.RescheduleUntestable)},
 	{"archive-logs", "", "move every log of a package but the newest to SECTION/archive/, compressed",
 		"archive_old_logs", func(ctx context.Context, e *jobs.Env, args []string, stdout io.Writer) error {
 			if len(args) > 0 {
@@ -38,6 +32,23 @@ var jobCommands = []struct {
 			fmt.Fprint(stdout, out)
 			return err
 		}},
+	{"detect-network-issues", "", "delete failed logs that show network or mirror problems, to test again",
+		"detect_network_issues", countJob(jobs.DetectNetworkIssues)},
+	{"detect-piuparts-issues", "", "delete failed and empty logs that show problems of piuparts or the slave",
+		"detect_piuparts_issues", countJob(jobs.DetectPiupartsIssues)},
+	{"detect-archive-issues", "", "move failed logs that show broken packages in the archive to untestable/",
+		"detect_archive_issues", countJob(jobs.DetectArchiveIssues)},
+}
+
+// countJob runs a job that takes no arguments and publishes its report.
+func countJob(f func(context.Context, *jobs.Env) (int, error)) func(context.Context, *jobs.Env, []string, io.Writer) error {
+	return func(ctx context.Context, e *jobs.Env, args []string, _ io.Writer) error {
+		if len(args) > 0 {
+			return fmt.Errorf("want no arguments: %w", errUsage)
+		}
+		_, err := f(ctx, e)
+		return err
+	}
 }
 
 // runJob runs the maintenance job name with its arguments; it reports

@@ -17,10 +17,13 @@ import (
 // jobsScripts is where Debian's piuparts-master keeps its cron jobs.
 const jobsScripts = "/usr/share/piuparts/master"
 
-// jobsFile is a file of a master directory and its age.
+// jobsFile is a file of a master directory and its age; its content is
+// body when hasBody is set, else its path.
 type jobsFile struct {
-	rel string
-	age time.Duration
+	rel     string
+	age     time.Duration
+	body    string
+	hasBody bool
 }
 
 const day = 24 * time.Hour
@@ -34,7 +37,11 @@ func jobsTree(t *testing.T, dir string, files []jobsFile) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(f.rel+"\n"), 0o644); err != nil {
+		body := f.rel + "\n"
+		if f.hasBody {
+			body = f.body
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		at := now.Add(-f.age)
@@ -199,24 +206,24 @@ func jobsPublished(t *testing.T, out, name string) string {
 func TestJobs_RescheduleAsDebian(t *testing.T) {
 	files := []jobsFile{
 		// sid is idle: its old passed logs are rescheduled too.
-		{"sid/idle.stamp", time.Hour},
-		{"sid/pass/old-a_1.log", 200 * day},
-		{"sid/pass/old-b_1.log", 190 * day},
-		{"sid/pass/old-c_1.log", 185 * day},
-		{"sid/pass/young_1.log", 10 * day},
-		{"sid/fail/f-old_1.log", 40 * day},
-		{"sid/fail/f-older_1.log", 45 * day},
-		{"sid/fail/f-young_1.log", 5 * day},
-		{"sid/affected/a-old_1.log", 50 * day},
+		{rel: "sid/idle.stamp", age: time.Hour},
+		{rel: "sid/pass/old-a_1.log", age: 200 * day},
+		{rel: "sid/pass/old-b_1.log", age: 190 * day},
+		{rel: "sid/pass/old-c_1.log", age: 185 * day},
+		{rel: "sid/pass/young_1.log", age: 10 * day},
+		{rel: "sid/fail/f-old_1.log", age: 40 * day},
+		{rel: "sid/fail/f-older_1.log", age: 45 * day},
+		{rel: "sid/fail/f-young_1.log", age: 5 * day},
+		{rel: "sid/affected/a-old_1.log", age: 50 * day},
 		// Marked for retesting long ago and old enough to expire.
-		{"sid/fail/f-expire_1.log", 100 * day},
-		{"sid/recycle/f-expire_1.log", 20 * day},
+		{rel: "sid/fail/f-expire_1.log", age: 100 * day},
+		{rel: "sid/recycle/f-expire_1.log", age: 20 * day},
 		// A marker whose log is gone.
-		{"sid/recycle/gone_2.log", 3 * day},
+		{rel: "sid/recycle/gone_2.log", age: 3 * day},
 		// bookworm is not idle and reschedules nothing itself.
-		{"bookworm/pass/b-old_1.log", 400 * day},
-		{"bookworm/fail/b-fail_1.log", 400 * day},
-		{"bookworm/recycle/b-gone_1.log", 1 * day},
+		{rel: "bookworm/pass/b-old_1.log", age: 400 * day},
+		{rel: "bookworm/fail/b-fail_1.log", age: 400 * day},
+		{rel: "bookworm/recycle/b-gone_1.log", age: 1 * day},
 	}
 	global := map[string]string{"reschedule-old-count": "2", "reschedule-fail-count": "2", "expire-fail-days": "+30"}
 	sections := map[string]map[string]string{
@@ -255,10 +262,10 @@ func TestJobs_RescheduleAsDebian(t *testing.T) {
 
 func TestJobs_RescheduleUntestableAsDebian(t *testing.T) {
 	files := []jobsFile{
-		{"sid/untestable/old_1.log", 9 * day},
-		{"sid/untestable/young_1.log", 7*day + time.Hour}, // 7 whole days: not more than 7
-		{"sid/pass/p_1.log", 30 * day},
-		{"experimental/untestable/exp_1.log", 30 * day}, // precedence 100: left alone
+		{rel: "sid/untestable/old_1.log", age: 9 * day},
+		{rel: "sid/untestable/young_1.log", age: 7*day + time.Hour}, // 7 whole days: not more than 7
+		{rel: "sid/pass/p_1.log", age: 30 * day},
+		{rel: "experimental/untestable/exp_1.log", age: 30 * day}, // precedence 100: left alone
 	}
 	sections := map[string]map[string]string{"sid": {}, "experimental": {"precedence": "100"}}
 	root, got, _, out := jobsCompare(t, "report_untestable_packages", "reschedule-untestable", files,
@@ -282,13 +289,13 @@ func TestJobs_ArchiveLogsAsDebian(t *testing.T) {
 		t.Skip("SKIPPED: no xz (apt-get install xz-utils)")
 	}
 	files := []jobsFile{
-		{"sid/pass/hello_1.log", 30 * day},
-		{"sid/fail/hello_2.log", 20 * day},
-		{"sid/pass/hello_3.log", 10 * day}, // the newest stays
-		{"sid/bugged/bash_1.log", 5 * day},
-		{"sid/pass/bash_2.log", 6 * day}, // older than the bugged one: archived
-		{"sid/pass/single_1.log", 50 * day},
-		{"sid/archive/fail/older_1.log", 100 * day}, // the report archived it: compressed
+		{rel: "sid/pass/hello_1.log", age: 30 * day},
+		{rel: "sid/fail/hello_2.log", age: 20 * day},
+		{rel: "sid/pass/hello_3.log", age: 10 * day}, // the newest stays
+		{rel: "sid/bugged/bash_1.log", age: 5 * day},
+		{rel: "sid/pass/bash_2.log", age: 6 * day}, // older than the bugged one: archived
+		{rel: "sid/pass/single_1.log", age: 50 * day},
+		{rel: "sid/archive/fail/older_1.log", age: 100 * day}, // the report archived it: compressed
 	}
 	_, got, dout, out := jobsCompare(t, "archive_old_logs", "archive-logs", files, nil, map[string]map[string]string{"sid": {}})
 	for _, want := range []string{"sid/archive/pass/hello_1.log.xz", "sid/archive/fail/hello_2.log.xz", "sid/pass/hello_3.log",
@@ -307,7 +314,7 @@ func TestJobs_ArchiveLogsAsDebian(t *testing.T) {
 func TestJobs_QuietWhenNothingToDo(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "master")
-	jobsTree(t, dir, []jobsFile{{"sid/pass/young_1.log", day}})
+	jobsTree(t, dir, []jobsFile{{rel: "sid/pass/young_1.log", age: day}})
 	_, toml := jobsConfigs(t, root, dir, dir, nil, map[string]map[string]string{"sid": {}})
 	ctx := t.Context()
 	var out, errOut bytes.Buffer
@@ -343,9 +350,9 @@ func TestJobs_MasterNoticesDebianScripts(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "master")
 	jobsTree(t, dir, []jobsFile{
-		{"sid/idle.stamp", time.Hour},
-		{"sid/pass/old-a_1.log", 200 * day},
-		{"sid/untestable/u_1.log", 30 * day},
+		{rel: "sid/idle.stamp", age: time.Hour},
+		{rel: "sid/pass/old-a_1.log", age: 200 * day},
+		{rel: "sid/untestable/u_1.log", age: 30 * day},
 	})
 	pkgs := "Package: old-a\nVersion: 1\nArchitecture: amd64\n\nPackage: u\nVersion: 1\nArchitecture: amd64\n"
 	mirror := filepath.Join(root, "mirror")
@@ -403,5 +410,84 @@ func TestJobs_MasterNoticesDebianScripts(t *testing.T) {
 	out.Reset()
 	if err := run(ctx, []string{"-c", toml, "fsck"}, nil, &out, &errOut, noEnv); err != nil || strings.TrimSpace(out.String()) != "clean" {
 		t.Errorf("fsck after the sessions: %v\n%s", err, out.String())
+	}
+}
+
+// jobsDetect runs a detector against its Debian script on logs with the
+// given contents.
+func jobsDetect(t *testing.T, script, job string, logs map[string]string, extra []jobsFile) (root string, got []string) {
+	t.Helper()
+	var files []jobsFile
+	for _, rel := range slices.Sorted(func(yield func(string) bool) {
+		for r := range logs {
+			if !yield(r) {
+				return
+			}
+		}
+	}) {
+		files = append(files, jobsFile{rel: rel, age: 3 * day, body: logs[rel], hasBody: true})
+	}
+	files = append(files, extra...)
+	root, got, _, _ = jobsCompare(t, script, job, files, nil, map[string]map[string]string{"sid": {}})
+	return root, got
+}
+
+func TestJobs_DetectNetworkIssuesAsDebian(t *testing.T) {
+	root, got := jobsDetect(t, "detect_network_issues", "detect-network-issues", map[string]string{
+		"sid/fail/net_1.log":        "Setting up\nW: Failed to fetch http://x/y  Could not resolve 'x'\nend\n",
+		"sid/untestable/hash_1.log": "E: Hash Sum mismatch\n",
+		"sid/fail/real_1.log":       "dpkg: error processing package real (--configure)\n",
+		"sid/pass/net_2.log":        "Hash Sum mismatch\n", // pass/ is not looked at
+	}, nil)
+	for _, want := range []string{"sid/fail/real_1.log", "sid/pass/net_2.log"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after detect-network-issues, %s is gone:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	for _, gone := range []string{"sid/fail/net_1.log", "sid/untestable/hash_1.log"} {
+		if slices.Contains(got, gone) {
+			t.Errorf("after detect-network-issues, %s is still there", gone)
+		}
+	}
+	pub := jobsPublished(t, filepath.Join(root, "ours-out"), "network_issues")
+	if !strings.HasPrefix(pub, "Network problems detected!") || !strings.Contains(pub, "sid/fail/net_1.log\n\tW: Failed to fetch") {
+		t.Errorf("published:\n%s", pub)
+	}
+}
+
+func TestJobs_DetectPiupartsIssuesAsDebian(t *testing.T) {
+	_, got := jobsDetect(t, "detect_piuparts_issues", "detect-piuparts-issues", map[string]string{
+		"sid/fail/trace_1.log":  "Traceback (most recent call last):\n",
+		"sid/fail/indent_1.log": "  Traceback in a maintainer script, indented: not piuparts'\n",
+		"sid/bugged/disk_1.log": "tar: x: Wrote only 512 of 10240 bytes\n",
+		"sid/pass/empty_1.log":  "",
+		"sid/pass/fine_1.log":   "ok\n",
+	}, []jobsFile{{rel: "sid/pass/tmpabc123", age: 3 * day}, {rel: "sid/pass/tmpnew456", age: time.Hour}})
+	for _, want := range []string{"sid/fail/indent_1.log", "sid/pass/fine_1.log", "sid/pass/tmpnew456"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after detect-piuparts-issues, %s is gone:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	for _, gone := range []string{"sid/fail/trace_1.log", "sid/bugged/disk_1.log", "sid/pass/empty_1.log", "sid/pass/tmpabc123"} {
+		if slices.Contains(got, gone) {
+			t.Errorf("after detect-piuparts-issues, %s is still there", gone)
+		}
+	}
+}
+
+func TestJobs_DetectArchiveIssuesAsDebian(t *testing.T) {
+	root, got := jobsDetect(t, "detect_archive_issues", "detect-archive-issues", map[string]string{
+		"sid/fail/broken_1.log": "E: Unable to correct problems, you have held broken packages.\n",
+		"sid/fail/other_1.log":  "dpkg: error\n",
+	}, []jobsFile{{rel: "sid/fail/fresh_1.log", age: time.Hour}})
+	for _, want := range []string{"sid/recycle/broken_1.log", "sid/untestable/broken_1.log = sid/recycle/broken_1.log",
+		"sid/fail/other_1.log", "sid/fail/fresh_1.log"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after detect-archive-issues, no %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	issues, err := os.ReadFile(filepath.Join(root, "ours", "archive_issues.txt"))
+	if err != nil || !strings.Contains(string(issues), "https://piuparts.debian.org/sid/untestable/broken_1.log") {
+		t.Errorf("archive_issues.txt = %q, %v", issues, err)
 	}
 }
