@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,3 +244,182 @@ func (t *LogTree) ArchiveIssues() (string, error) {
 // archiveIssues is the record detect_archive_issues keeps in the master
 // directory.
 const archiveIssues = "archive_issues.txt"
+
+// sectionLog is the master's log of a section, SECTION/master.log.
+const sectionLog = "master.log"
+
+// RotateSectionLog renames SECTION/master.log to master.DAY.log when it
+// is a regular file larger than limit bytes and no log of that day was
+// rotated yet, as rotate_master_logs does; a master writing to it goes on
+// in the renamed file until its connection ends. It returns the new
+// name relative to the master directory, "" when nothing was rotated.
+func (t *LogTree) RotateSectionLog(section, day string, limit int64) (string, error) {
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return "", fmt.Errorf("rotate master log: %w", err)
+	}
+	if !validDay(day) {
+		return "", fmt.Errorf("rotate master log: bad day %s", quote(day))
+	}
+	cur := filepath.Join(dir, sectionLog)
+	fi, err := os.Lstat(cur)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("rotate master log: %w", err)
+	}
+	rotated := "master." + day + ".log"
+	if !fi.Mode().IsRegular() || fi.Size() <= limit {
+		return "", nil
+	}
+	if _, err := os.Lstat(filepath.Join(dir, rotated)); err == nil {
+		return "", nil
+	}
+	if err := os.Rename(cur, filepath.Join(dir, rotated)); err != nil {
+		return "", fmt.Errorf("rotate master log: %w", err)
+	}
+	return section + "/" + rotated, nil
+}
+
+// validDay reports whether day is YYYYMMDD digits.
+func validDay(day string) bool {
+	if len(day) != 8 {
+		return false
+	}
+	for _, c := range day {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// CompressRotatedLogs compresses the section's rotated master logs
+// (master.*.log) but keep (the one rotated today) with xz -9, and returns
+// them relative to the master directory.
+func (t *LogTree) CompressRotatedLogs(ctx context.Context, section, keep string) ([]string, error) {
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return nil, fmt.Errorf("compress master logs: %w", err)
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, "master.*.log"))
+	if err != nil {
+		return nil, fmt.Errorf("compress master logs: %w", err)
+	}
+	var done []string
+	for _, m := range matches {
+		rel := section + "/" + filepath.Base(m)
+		if fi, err := os.Lstat(m); err != nil || !fi.Mode().IsRegular() || rel == keep {
+			continue
+		}
+		if out, err := exec.CommandContext(ctx, "xz", "-9", "--", m).CombinedOutput(); err != nil {
+			return done, fmt.Errorf("compress %s: xz: %w: %s", rel, err, quote(strings.TrimSpace(string(out))))
+		}
+		done = append(done, rel)
+	}
+	return done, nil
+}
+
+// RemoveOldRotatedLogs removes the section's compressed master logs
+// (master.*.log.*) older than age, except the keep newest, and returns
+// them relative to the master directory.
+func (t *LogTree) RemoveOldRotatedLogs(section string, keep int, age time.Duration, now time.Time) ([]string, error) {
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return nil, fmt.Errorf("remove old master logs: %w", err)
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, "master.*.log.*"))
+	if err != nil {
+		return nil, fmt.Errorf("remove old master logs: %w", err)
+	}
+	type old struct {
+		path  string
+		mtime time.Time
+	}
+	var logs []old
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() {
+			logs = append(logs, old{m, fi.ModTime()})
+		}
+	}
+	// ls -t1 | tail -n +(keep+1): the newest first.
+	slices.SortFunc(logs, func(a, b old) int {
+		if c := b.mtime.Compare(a.mtime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	var removed []string
+	for i, l := range logs {
+		if i < keep || now.Sub(l.mtime)/(24*time.Hour) <= age/(24*time.Hour) {
+			continue
+		}
+		if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove old master log: %w", err)
+		}
+		removed = append(removed, section+"/"+filepath.Base(l.path))
+	}
+	return removed, nil
+}
+
+// CopyForBackup copies MASTER/rel (a file of the master directory, such
+// as archive_issues.txt or SECTION/counts.txt) to dir/rel, as
+// prepare_backup does; it reports false when there is no such file.
+func (t *LogTree) CopyForBackup(rel, dir string) (bool, error) {
+	clean := filepath.Clean(filepath.FromSlash(rel))
+	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return false, fmt.Errorf("back up %s: not a path inside the master directory", quote(rel))
+	}
+	src, err := os.Open(filepath.Join(t.root, clean))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	defer src.Close()
+	dst := filepath.Join(dir, clean)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
+	if err != nil {
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	if err := os.Rename(f.Name(), dst); err != nil {
+		os.Remove(f.Name())
+		return false, fmt.Errorf("back up %s: %w", rel, err)
+	}
+	return true, nil
+}
+
+// BackupDatabase writes a consistent copy of the database to path
+// (VACUUM INTO), replacing one there.
+func (db *DB) BackupDatabase(ctx context.Context, path string) error {
+	tmp := path + ".new"
+	_ = os.Remove(tmp)
+	if _, err := db.db.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("back up database: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("back up database: %w", err)
+	}
+	return nil
+}

@@ -101,8 +101,8 @@ func jobsConfigs(t *testing.T, root, debianDir, oursDir string, global map[strin
 		}
 	})
 	var ib, tb strings.Builder
-	fmt.Fprintf(&ib, "[global]\nsections = %s\nmaster-directory = %s\noutput-directory = %s\n", strings.Join(names, " "), debianDir, filepath.Join(root, "debian-out"))
-	fmt.Fprintf(&tb, "[global]\nsections = [\"%s\"]\nmaster-directory = %q\noutput-directory = %q\nmirror = \"file:///nonexistent\"\narch = \"amd64\"\n",
+	fmt.Fprintf(&ib, "[global]\nsections = %s\nmaster-directory = %s\noutput-directory = %s\ntesting-suite = trixie\n", strings.Join(names, " "), debianDir, filepath.Join(root, "debian-out"))
+	fmt.Fprintf(&tb, "[global]\nsections = [\"%s\"]\nmaster-directory = %q\noutput-directory = %q\nmirror = \"file:///nonexistent\"\narch = \"amd64\"\ntesting-suite = \"trixie\"\n",
 		strings.Join(names, `", "`), oursDir, filepath.Join(root, "ours-out"))
 	for k, v := range global {
 		fmt.Fprintf(&ib, "%s = %s\n", k, v)
@@ -144,7 +144,7 @@ func tomlValue(v string) string {
 // jobsCompare runs Debian's script and our job on two copies of one
 // master directory and checks that the same files end in the same
 // places, and that our index agrees with our files.
-func jobsCompare(t *testing.T, script, job string, files []jobsFile, global map[string]string, sections map[string]map[string]string) (root string, listing []string, debianOut, oursOut string) {
+func jobsCompare(t *testing.T, script, job string, files []jobsFile, global map[string]string, sections map[string]map[string]string, args ...string) (root string, listing []string, debianOut, oursOut string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(jobsScripts, script)); err != nil {
 		t.Skipf("SKIPPED: no %s/%s (apt-get install piuparts-master, or make test-deps)", jobsScripts, script)
@@ -160,7 +160,18 @@ func jobsCompare(t *testing.T, script, job string, files []jobsFile, global map[
 		t.Fatalf("import: %v\n%s%s", err, out.String(), errOut.String())
 	}
 
-	cmd := exec.CommandContext(ctx, filepath.Join(jobsScripts, script))
+	if global["backup-directory"] != "" {
+		// Each its own backup directory.
+		b, err := os.ReadFile(ini)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.Replace(b, []byte("backup-directory = "+global["backup-directory"]), []byte("backup-directory = "+global["backup-directory"]+"-debian"), 1)
+		if err := os.WriteFile(ini, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(jobsScripts, script), args...)
 	cmd.Env = append(os.Environ(), "PIUPARTS_CONF="+ini, "LC_ALL=C")
 	cmd.Dir = root
 	dout, err := cmd.CombinedOutput()
@@ -169,7 +180,7 @@ func jobsCompare(t *testing.T, script, job string, files []jobsFile, global map[
 	}
 	out.Reset()
 	errOut.Reset()
-	if err := run(ctx, []string{"-c", toml, job}, nil, &out, &errOut, noEnv); err != nil {
+	if err := run(ctx, append([]string{"-c", toml, job}, args...), nil, &out, &errOut, noEnv); err != nil {
 		t.Fatalf("our %s: %v\n%s", job, err, errOut.String())
 	}
 	names := slices.Collect(func(yield func(string) bool) {
@@ -489,5 +500,198 @@ func TestJobs_DetectArchiveIssuesAsDebian(t *testing.T) {
 	issues, err := os.ReadFile(filepath.Join(root, "ours", "archive_issues.txt"))
 	if err != nil || !strings.Contains(string(issues), "https://piuparts.debian.org/sid/untestable/broken_1.log") {
 		t.Errorf("archive_issues.txt = %q, %v", issues, err)
+	}
+}
+
+func TestJobs_RescheduleTestsAsDebian(t *testing.T) {
+	kpr := func(rel, problem string) jobsFile {
+		name := strings.TrimSuffix(rel, ".log") + ".kpr"
+		kind := strings.Split(rel, "/")[1]
+		return jobsFile{rel: name, age: day, body: kind + "/" + filepath.Base(rel) + " " + problem + ".conf\n", hasBody: true}
+	}
+	files := []jobsFile{
+		{rel: "sid/fail/a_1.log", age: 3 * day}, kpr("sid/fail/a_1.log", "dependency_error"),
+		{rel: "sid/untestable/b_1.log", age: 3 * day}, kpr("sid/untestable/b_1.log", "command_not_found_error"),
+		{rel: "sid/pass/c_1.log", age: 3 * day}, kpr("sid/pass/c_1.log", "dependency_error"),
+		{rel: "sid/fail/d_1.log", age: 3 * day}, kpr("sid/fail/d_1.log", "other_error"),
+		{rel: "sid/fail/e_1.log", age: 3 * day}, kpr("sid/fail/e_1.log", "dependency_error"),
+		{rel: "sid/recycle/e_1.log", age: 3 * day}, // already marked
+	}
+	_, got, dout, out := jobsCompare(t, "reschedule_piuparts_tests", "reschedule-tests", files, nil,
+		map[string]map[string]string{"sid": {}}, "dependency_error|command_not_found_error")
+	for _, want := range []string{"sid/recycle/a_1.log", "sid/recycle/b_1.log"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("after reschedule-tests, no %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "sid/recycle/c_1.log") }) {
+		t.Error("reschedule-tests marked a pass/ log without --pass")
+	}
+	if !strings.Contains(dout, "Marked 2 logfiles for recycling.") || !strings.Contains(out, "Marked 2 logfiles for recycling.") {
+		t.Errorf("output, Debian's:\n%s\nours:\n%s", dout, out)
+	}
+}
+
+func TestJobs_RescheduleTestsLogFilesAsDebian(t *testing.T) {
+	files := []jobsFile{{rel: "sid/fail/a_1.log", age: 3 * day}, {rel: "sid/pass/b_1.log", age: 3 * day}}
+	// The script takes paths relative to where it runs: the test runs
+	// both in the directory above the two master directories, so each
+	// names the log under its own directory.
+	_, got, _, _ := jobsCompareLogFiles(t, files, "sid/fail/a_1.log", "sid/pass/b_1.log")
+	for _, want := range []string{"sid/recycle/a_1.log", "sid/recycle/b_1.log"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("after reschedule-tests --logfiles, no %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+}
+
+// jobsCompareLogFiles runs reschedule_piuparts_tests --logfiles and ours
+// on the same logs of two copies of a master directory.
+func jobsCompareLogFiles(t *testing.T, files []jobsFile, logs ...string) (string, []string, string, string) {
+	t.Helper()
+	script := filepath.Join(jobsScripts, "reschedule_piuparts_tests")
+	if _, err := os.Stat(script); err != nil {
+		t.Skipf("SKIPPED: no %s (apt-get install piuparts-master, or make test-deps)", script)
+	}
+	root := t.TempDir()
+	debianDir, oursDir := filepath.Join(root, "debian"), filepath.Join(root, "ours")
+	jobsTree(t, debianDir, files)
+	jobsTree(t, oursDir, files)
+	// A master directory has its recycle/ (the script does not make it).
+	for _, d := range []string{debianDir, oursDir} {
+		if err := os.MkdirAll(filepath.Join(d, "sid", "recycle"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ini, toml := jobsConfigs(t, root, debianDir, oursDir, nil, map[string]map[string]string{"sid": {}})
+	ctx := t.Context()
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "import"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	var dargs, oargs []string
+	for _, l := range logs {
+		dargs = append(dargs, filepath.Join(debianDir, l))
+		oargs = append(oargs, filepath.Join(oursDir, l))
+	}
+	cmd := exec.CommandContext(ctx, script, append([]string{"--logfiles"}, dargs...)...)
+	cmd.Env = append(os.Environ(), "PIUPARTS_CONF="+ini, "LC_ALL=C")
+	dout, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("Debian's reschedule_piuparts_tests: %v\n%s", err, dout)
+	}
+	out.Reset()
+	if err := run(ctx, append([]string{"-c", toml, "reschedule-tests", "--logfiles"}, oargs...), nil, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("our reschedule-tests: %v\n%s", err, errOut.String())
+	}
+	want, got := jobsListing(t, debianDir, "sid"), jobsListing(t, oursDir, "sid")
+	if !slices.Equal(want, got) {
+		t.Errorf("the trees differ\nDebian's:\n  %s\nours:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+	}
+	// A path outside the master directory is refused.
+	if err := run(ctx, []string{"-c", toml, "reschedule-tests", "--logfiles", filepath.Join(debianDir, "sid/fail/a_1.log")}, nil, &out, &errOut, noEnv); err == nil ||
+		!strings.Contains(err.Error(), "not a log of the master directory") {
+		t.Errorf("reschedule-tests --logfiles on another directory's log: %v", err)
+	}
+	return root, got, string(dout), out.String()
+}
+
+func TestJobs_RotateLogsAsDebian(t *testing.T) {
+	if _, err := exec.LookPath("xz"); err != nil {
+		t.Skip("SKIPPED: no xz (apt-get install xz-utils)")
+	}
+	big := strings.Repeat("x", 1<<20+1)
+	files := []jobsFile{
+		{rel: "sid/master.log", age: time.Hour, body: big, hasBody: true},
+		{rel: "sid/master.20260101.log", age: 10 * day},
+		{rel: "bookworm/master.log", age: time.Hour, body: "small\n", hasBody: true},
+	}
+	for i := range 6 {
+		files = append(files, jobsFile{rel: fmt.Sprintf("sid/master.2025010%d.log.xz", i+1), age: time.Duration(100+i) * day})
+	}
+	_, got, _, _ := jobsCompare(t, "rotate_master_logs", "rotate-logs", files, nil,
+		map[string]map[string]string{"sid": {}, "bookworm": {}})
+	today := time.Now().Format("20060102")
+	// The four newest compressed logs stay, however old.
+	for _, want := range []string{"sid/master." + today + ".log", "sid/master.20260101.log.xz", "bookworm/master.log",
+		"sid/master.20250101.log.xz", "sid/master.20250103.log.xz"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("after rotate-logs, no %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	for _, gone := range []string{"sid/master.log", "sid/master.20250104.log.xz", "sid/master.20250106.log.xz"} {
+		if slices.Contains(got, gone) {
+			t.Errorf("after rotate-logs, still %s", gone)
+		}
+	}
+}
+
+func TestJobs_BackupAsDebian(t *testing.T) {
+	files := []jobsFile{
+		{rel: "archive_issues.txt", age: day},
+		{rel: "sid/submissions.txt", age: day},
+		{rel: "sid/counts.txt", age: day},
+		{rel: "bookworm/counts.txt", age: day},
+	}
+	backup := filepath.Join(t.TempDir(), "backup")
+	// The script expects its backup-directory to exist.
+	if err := os.MkdirAll(backup+"-debian", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, dout, out := jobsCompare(t, "prepare_backup", "backup", files, map[string]string{"backup-directory": backup},
+		map[string]map[string]string{"sid": {}, "bookworm": {}})
+	want, got := jobsBackupFiles(t, backup+"-debian"), jobsBackupFiles(t, backup)
+	got = slices.DeleteFunc(got, func(s string) bool { return s == "piuparts-master.db" })
+	if !slices.Equal(want, got) {
+		t.Errorf("backup directories differ\nDebian's: %q\nours:     %q", want, got)
+	}
+	for _, w := range []string{"bts_stats.txt does not exist.", "bookworm/submissions.txt does not exist."} {
+		if !strings.Contains(dout, w) || !strings.Contains(out, w) {
+			t.Errorf("warnings, Debian's:\n%s\nours:\n%s\nwant %q in both", dout, out, w)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(backup, "piuparts-master.db")); err != nil || fi.Size() == 0 {
+		t.Errorf("no copy of the database in the backup: %v", err)
+	}
+}
+
+// jobsBackupFiles lists the files under dir.
+func jobsBackupFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestJobs_Cleanup(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "master")
+	jobsTree(t, dir, []jobsFile{{rel: "sid/pass/a_1.log", age: day}})
+	_, toml := jobsConfigs(t, root, dir, dir, nil, map[string]map[string]string{"sid": {}})
+	lock := filepath.Join(root, "ours-out", "daily.lock")
+	if err := os.MkdirAll(filepath.Dir(lock), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", toml, "cleanup"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) || !strings.Contains(out.String(), "removed") {
+		t.Errorf("cleanup with no report running: %q, lock: %v", out.String(), err)
 	}
 }
