@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			"  import [DIR]       adopt an existing piuparts master directory (default: master-directory)\n"+
 			"  fsck [--repair]    check that log files and the index agree; repair what can be repaired\n"+
 			jobsUsage()+
+			"  maintain --list    the maintenance schedule (also --cron, --systemd DIR)\n"+
 			"  version            print the version\n\nflags:\n")
 		fs.PrintDefaults()
 	}
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runImport(ctx, rest[1:], path, stdout)
 	case "fsck":
 		return runFsck(ctx, rest[1:], path, stdout)
+	case "maintain":
+		return runMaintain(rest[1:], stdout, stderr)
 	default:
 		if ok, err := runJob(ctx, rest[0], rest[1:], path, stdout, stderr); ok {
 			return err
