@@ -56,7 +56,7 @@ func RescheduleTests(ctx context.Context, e *Env, o RetestOptions, args []string
 	}
 	if o.LogFiles {
 		for _, a := range args {
-			section, l, err := e.logFileArg(a)
+			section, l, err := logFileArg(tree.Root(), a)
 			if err != nil {
 				return out.String(), err
 			}
@@ -141,12 +141,12 @@ func marked(total int, dryRun bool) string {
 // logFileArg reads a log file argument, SECTION/KIND/NAME_VERSION.log
 // under the master directory (absolute, or relative to the working
 // directory, as the script takes it).
-func (e *Env) logFileArg(a string) (string, store.TreeEntry, error) {
+func logFileArg(root, a string) (string, store.TreeEntry, error) {
 	abs, err := filepath.Abs(a)
 	if err != nil {
 		return "", store.TreeEntry{}, err
 	}
-	root, err := filepath.Abs(e.DB.Tree().Root())
+	root, err = filepath.Abs(root)
 	if err != nil {
 		return "", store.TreeEntry{}, err
 	}
