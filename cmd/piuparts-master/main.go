@@ -8,7 +8,12 @@
 //	piuparts-master [-c FILE] config check        load the config and report every error
 //	piuparts-master [-c FILE] import [DIR]        adopt an existing piuparts master directory
 //	piuparts-master [-c FILE] fsck [--repair]     check that log files and index agree
-//	piuparts-master version                       print the version
+//	piuparts-master [-c FILE] status [--json] [SECTION...]
+//	                                              show the farm: states, reservations, slaves, logs
+//	piuparts-master [-c FILE] reservations [--expired] [release PACKAGE|--holder ID]
+//	                                              list or release reservations
+//	piuparts-master help [COMMAND]                show the usage of piuparts-master or a command
+//	piuparts-master version                       print the version (also --version)
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else /etc/piuparts/piuparts.toml.
 // Serving, it works in the config's master-directory and logs to files there (the
@@ -59,6 +64,7 @@ func main() {
 	switch {
 	case err == nil:
 	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "piuparts-master: %v\n", err)
 		os.Exit(2)
 	default:
 		fmt.Fprintf(os.Stderr, "piuparts-master: %v\n", err)
@@ -66,46 +72,43 @@ func main() {
 	}
 }
 
+// globalFlags is the flag set of piuparts-master itself.
+func globalFlags(e *env, configPath, slaveID *string, showVersion *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(configPath, "c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
+	fs.StringVar(slaveID, "slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
+	fs.BoolVar(showVersion, "version", false, "print the version")
+	return fs
+}
+
 // run is main without the process: arguments, streams and environment come in, so
 // tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
-	slaveID := fs.String("slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
-			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
-			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of piuparts' INI files\n"+
-			"  config check       load the config and report every error\n"+
-			"  import [DIR]       adopt an existing piuparts master directory (default: master-directory)\n"+
-			"  fsck [--repair]    check that log files and the index agree; repair what can be repaired\n"+
-			"  version            print the version\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
+	var (
+		configPath, slaveID string
+		showVersion         bool
+	)
+	fs := globalFlags(e, &configPath, &slaveID, &showVersion)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			mainUsage(stdout, fs)
 			return nil
 		}
-		return errUsage
+		return &usageError{msg: err.Error()}
 	}
-	path := config.ResolvePath(*configPath, getenv)
+	if showVersion {
+		return runVersion(ctx, e, nil)
+	}
+	e.configPath = config.ResolvePath(configPath, getenv)
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return serve(ctx, serveOptions{configPath: path, slaveID: *slaveID}, stdin, stdout, stderr, getenv)
+		return serve(ctx, e, serveOptions{configPath: e.configPath, slaveID: slaveID})
 	}
-	switch rest[0] {
-	case "version":
-		fmt.Fprintf(stdout, "piuparts-master %s\n", version)
-		return nil
-	case "config":
-		return runConfig(ctx, rest[1:], path, stdout, stderr)
-	case "import":
-		return runImport(ctx, rest[1:], path, stdout)
-	case "fsck":
-		return runFsck(ctx, rest[1:], path, stdout)
-	default:
-		fs.Usage()
-		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
+	c, ok := lookup(commands(), rest[0])
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", rest[0])}
 	}
+	return c.run(ctx, e, rest[1:])
 }
