@@ -23,11 +23,25 @@ func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
 	fmt.Fprintf(&b, "\n# Distros converted from %s by piuparts-master config import.\n", commentText(f.name))
 	for _, s := range f.sections {
 		writeComments(&b, s.comments)
+		if s.isDefault() {
+			// DistrosConf reads its keys in every section that lacks them.
+			b.WriteString("# [DEFAULT]: its keys are written out in each section that does not set them.\n")
+			for _, l := range f.lines[s.line-1 : s.last] {
+				b.WriteString(commentLine(l))
+			}
+			continue
+		}
 		if err := checkName(s.name); err != nil {
 			return &Error{File: name, Line: s.line, Table: s.name, Msg: err.msg, Err: err.sentinel}
 		}
 		fmt.Fprintf(&b, "[distros.%s]\n", tomlKey(s.name))
-		for _, e := range s.entries {
+		var fromDefault []*iniEntry
+		for _, e := range f.defaultEntries() {
+			if s.keys[strings.ToLower(e.key)] == nil && slices.ContainsFunc(distroKeyDefs, func(d keyDef) bool { return d.name == strings.ToLower(e.key) }) {
+				fromDefault = append(fromDefault, e)
+			}
+		}
+		for _, e := range append(slices.Clip(s.entries), fromDefault...) {
 			writeComments(&b, e.comments)
 			i := slices.IndexFunc(distroKeyDefs, func(d keyDef) bool { return d.name == strings.ToLower(e.key) })
 			if i < 0 {
@@ -35,12 +49,16 @@ func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
 					Msg: fmt.Sprintf("unknown key %s", quote(e.key)), Err: ErrUnknownKey}
 			}
 			d := &distroKeyDefs[i]
-			if e.value == "" {
+			value, err := f.value(s, e)
+			if err != nil {
+				return err
+			}
+			if value == "" {
 				// The reference treats an empty value as unset.
 				fmt.Fprintf(&b, "# %s was empty in %s: left unset.\n", d.name, commentText(f.name))
 				continue
 			}
-			v, verr := iniValue(d, e.value)
+			v, verr := iniValue(d, value)
 			if verr != nil {
 				return &Error{File: name, Line: e.line, Table: s.name, Key: e.key,
 					Msg: fmt.Sprintf("key %s: %s", quote(e.key), verr.msg), Err: verr.sentinel}
