@@ -35,8 +35,8 @@ func TestRun_RefusesRootOnMasterUsersDir(t *testing.T) {
 	}
 	before := listTree(t, dir)
 	tests := [][]string{
-		{},                // serving
-		{"import"},        // writes the database
+		{},         // serving
+		{"import"}, // writes the database
 		{"fsck", "--repair"},
 		{"reservations", "release", "dash"},
 		{"status"}, // opening the database would leave root-owned -wal and -shm files
@@ -88,6 +88,7 @@ func listTree(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
 // ownerOf is the uid:gid of a file.
 func ownerOf(info fs.FileInfo) string {
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
