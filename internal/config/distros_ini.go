@@ -11,9 +11,12 @@ import (
 // ImportDistrosINI reads Debian's /etc/piuparts/distros.conf (INI, read the
 // way ConfigParser reads it, as for [ImportINI]) from r and writes the same
 // distros as [distros.NAME] TOML tables to w, comments kept, so they can be
-// appended to the output of ImportINI. name is used in messages. It returns
-// an *Error naming the line for an unknown key (ErrUnknownKey) or a value
-// that does not fit its key, and a read or write error wrapped.
+// appended to the output of ImportINI. name is used in messages. The keys
+// of a [DEFAULT] section are written into each distro that does not set
+// them, expanded for that distro; an unknown key that %(key)s refers to is
+// kept as a comment. It returns an *Error naming the line for any other
+// unknown key (ErrUnknownKey) or a value that does not fit its key, and a
+// read or write error wrapped.
 func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
 	f, err := readINI(r, name)
 	if err != nil {
@@ -21,6 +24,7 @@ func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "\n# Distros converted from %s by piuparts-master config import.\n", commentText(f.name))
+	referenced := f.references()
 	for _, s := range f.sections {
 		writeComments(&b, s.comments)
 		if s.isDefault() {
@@ -44,6 +48,13 @@ func ImportDistrosINI(r io.Reader, name string, w io.Writer) error {
 		for _, e := range append(slices.Clip(s.entries), fromDefault...) {
 			writeComments(&b, e.comments)
 			i := slices.IndexFunc(distroKeyDefs, func(d keyDef) bool { return d.name == strings.ToLower(e.key) })
+			if i < 0 && referenced[strings.ToLower(e.key)] {
+				fmt.Fprintf(&b, "# %s only serves %%(%s)s references, expanded here.\n", commentText(e.key), commentText(e.key))
+				for _, l := range f.lines[e.line-1 : e.last] {
+					b.WriteString(commentLine(l))
+				}
+				continue
+			}
 			if i < 0 {
 				return &Error{File: name, Line: e.line, Table: s.name, Key: e.key,
 					Msg: fmt.Sprintf("unknown key %s", quote(e.key)), Err: ErrUnknownKey}
