@@ -151,7 +151,7 @@ func FuzzINIValues(f *testing.F) {
 			}
 			return r
 		}, plain), pySpace)
-		if v == "" || !utf8.ValidString(v) || strings.ContainsAny(v, "\v\f\x1c\x1d\x1e\x85\u2028\u2029") {
+		if v == "" || !utf8.ValidString(v) || strings.ContainsAny(v, "\v\f\x1c\x1d\x1e\u0085\u2028\u2029") {
 			return
 		}
 		esc := strings.ReplaceAll(v, "%", "%%")
