@@ -22,6 +22,12 @@
 // the client asks: under a forced command, SSH_ORIGINAL_COMMAND is only logged.
 // --slave-id names the holder of the reservations (default: the client address of
 // SSH_CONNECTION, else "unknown"), e.g. command="piuparts-master --slave-id=slave1".
+//
+// The commands are the table of commands.go, each with its own flag set and
+// --help; "help COMMAND" shows the same text. Run as root on a master directory
+// that belongs to another user (the master user), serving and every command
+// that opens the directory refuse, before touching it, with one line that says
+// to run it as that user.
 package main
 
 import (

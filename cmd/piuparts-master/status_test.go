@@ -164,6 +164,15 @@ func TestRun_Reservations(t *testing.T) {
 		t.Errorf("reservations --expired =\n%s\nwant coreutils only", out)
 	}
 
+	out, err = runOut("reservations", "--json", "--section", "sid")
+	var js []reservationJSON
+	if err != nil || json.Unmarshal([]byte(out), &js) != nil || len(js) != 4 || js[0].Section != "sid" || js[0].Package != "apt" || js[0].Holder != "slave1" {
+		t.Errorf("reservations --json --section sid = %v:\n%s\nwant the 4 reservations of sid", err, out)
+	}
+	if out, err := runOut("reservations", "--section", "bookworm"); err != nil || out != "" {
+		t.Errorf("reservations --section bookworm = %q, %v; want nothing", out, err)
+	}
+
 	marker := filepath.Join(dir, "sid", "reserved", "apt_2.6.1.log")
 	if _, err := os.Stat(marker); err != nil {
 		t.Fatalf("no reserved/ marker before release: %v", err)
