@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,63 @@ func TestRun_Reservations(t *testing.T) {
 	}
 	if out, err := runOut("fsck"); err != nil || strings.TrimSpace(out) != "clean" {
 		t.Errorf("fsck after release = %v:\n%s", err, out)
+	}
+}
+
+// TestRun_StatusAfterServing: what a slave's session leaves (computed
+// states, its reservations) is what status and reservations show, and a
+// release leaves the tree and index agreeing.
+func TestRun_StatusAfterServing(t *testing.T) {
+	ctx := t.Context()
+	_, conf := forcedEnvWith(t, "max-reserved = 5")
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"-c", conf, "--slave-id=slave1"}, strings.NewReader("section sid\nreserve\nreserve\n"), &out, &errOut, noEnv); err != nil {
+		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	var reserved []string // "PACKAGE VERSION" from the "ok PACKAGE VERSION" answers
+	for _, l := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "ok" {
+			reserved = append(reserved, f[1]+" "+f[2])
+		}
+	}
+	if len(reserved) != 2 {
+		t.Fatalf("the session reserved %q, want 2 packages:\n%s", reserved, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-c", conf, "status", "--json"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	var got struct {
+		Sections []statusJSON `json:"sections"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Sections) != 1 {
+		t.Fatalf("status --json = %v:\n%s", err, out.String())
+	}
+	sid := got.Sections[0]
+	if sid.StatesComputed == nil || sid.States["waiting-to-be-tested"] == 0 || sid.Waiting == 0 {
+		t.Errorf("sid after a session = %+v, want computed states with waiting candidates", sid)
+	}
+	var held []string
+	for _, r := range sid.Reservations {
+		if r.Holder == "slave1" && !r.Expired {
+			held = append(held, r.Package+" "+r.Version)
+		}
+	}
+	if want := slices.Sorted(slices.Values(reserved)); !slices.Equal(held, want) {
+		t.Errorf("status shows slave1 holding %q, want %q (by package)", held, want)
+	}
+	pkg := strings.Fields(reserved[0])[0]
+	out.Reset()
+	if err := run(ctx, []string{"-c", conf, "reservations", "release", pkg, "--section", "sid"}, nil, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("release %s: %v", pkg, err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-c", conf, "fsck"}, nil, &out, &errOut, noEnv); err != nil || strings.TrimSpace(out.String()) != "clean" {
+		t.Errorf("fsck after release = %v:\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-c", conf, "reservations"}, nil, &out, &errOut, noEnv); err != nil ||
+		strings.Contains(out.String(), pkg+" ") || !strings.Contains(out.String(), strings.Fields(reserved[1])[0]+" ") {
+		t.Errorf("reservations after releasing %s = %v:\n%s", pkg, err, out.String())
 	}
 }
