@@ -72,7 +72,7 @@ func lookup(cmds []command, name string) (command, bool) {
 	return command{}, false
 }
 
-// errHelp is returned by [parseFlags] when -h or --help was given and the
+// errHelp is returned by [flags.parse] when -h or --help was given and the
 // usage was printed: the command returns nil.
 var errHelp = errors.New("help requested")
 
