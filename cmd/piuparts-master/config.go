@@ -25,44 +25,82 @@ func importFile(path string, convert func(io.Reader, string, io.Writer) error, o
 	return nil
 }
 
-// runConfig runs "config import FILE" and "config check".
-func runConfig(_ context.Context, args []string, path string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("config: want import or check: %w", errUsage)
+// configCommands are the subcommands of "config".
+func configCommands() []command {
+	return []command{
+		{"import", "PIUPARTS.CONF [DISTROS.CONF]", "print the TOML equivalent of piuparts' INI files", runConfigImport},
+		{"check", "", "load the config and report every error", runConfigCheck},
 	}
-	switch args[0] {
-	case "import":
-		if len(args) != 2 && len(args) != 3 {
-			return fmt.Errorf("config import: want PIUPARTS.CONF [DISTROS.CONF] (e.g. /etc/piuparts/piuparts.conf /etc/piuparts/distros.conf): %w", errUsage)
-		}
-		// Convert both files before writing anything, so a bad distros.conf
-		// leaves no half-written config on stdout.
-		var out bytes.Buffer
-		if err := importFile(args[1], config.ImportINI, &out); err != nil {
-			return err
-		}
-		if len(args) == 3 {
-			if err := importFile(args[2], config.ImportDistrosINI, &out); err != nil {
-				return err
-			}
-		}
-		if _, err := config.Parse(bytes.NewReader(out.Bytes()), "converted config"); err != nil {
-			return fmt.Errorf("config import: the converted files do not load together: %w", err)
-		}
-		_, err := stdout.Write(out.Bytes())
+}
+
+// runConfig runs "config import ..." and "config check".
+func runConfig(ctx context.Context, e *env, args []string) error {
+	doc := "Subcommands:\n"
+	for _, c := range configCommands() {
+		doc += fmt.Sprintf("  %-8s %s\n", c.name, c.summary)
+	}
+	f := newFlags(e, "config", "import|check ...", doc+"\n\"piuparts-master config SUBCOMMAND --help\" shows a subcommand's usage.")
+	// Flags after the subcommand are the subcommand's: stop at it.
+	if err := f.Parse(args); err != nil {
+		return done(f.parseHelp(err))
+	}
+	rest := f.Args()
+	if len(rest) == 0 {
+		return f.usageError("want a subcommand: import or check")
+	}
+	c, ok := lookup(configCommands(), rest[0])
+	if !ok {
+		return f.usageError("unknown subcommand %q: want import or check", rest[0])
+	}
+	return c.run(ctx, e, rest[1:])
+}
+
+// runConfigImport is "config import PIUPARTS.CONF [DISTROS.CONF]".
+func runConfigImport(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "config import", "PIUPARTS.CONF [DISTROS.CONF]",
+		"Print the TOML equivalent of piuparts' INI piuparts.conf (and distros.conf) on stdout,\n"+
+			"e.g. config import /etc/piuparts/piuparts.conf /etc/piuparts/distros.conf > piuparts.toml.\n"+
+			"[DEFAULT] and %(key)s references are resolved as Python's configparser resolves them.")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
+	}
+	if len(pos) != 1 && len(pos) != 2 {
+		return f.usageError("want PIUPARTS.CONF [DISTROS.CONF], have %d arguments", len(pos))
+	}
+	// Convert both files before writing anything, so a bad distros.conf
+	// leaves no half-written config on stdout.
+	var out bytes.Buffer
+	if err := importFile(pos[0], config.ImportINI, &out); err != nil {
 		return err
-	case "check":
-		if len(args) != 1 {
-			return fmt.Errorf("config check takes no arguments: %w", errUsage)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
+	}
+	if len(pos) == 2 {
+		if err := importFile(pos[1], config.ImportDistrosINI, &out); err != nil {
 			return err
 		}
-		log := newLogger(stderr, zerolog.InfoLevel, cfg.Global.LogFormat)
-		log.Info().Str("config", path).Strs("sections", cfg.Global.SectionNames).Msg("config ok")
-		return nil
-	default:
-		return fmt.Errorf("config: unknown subcommand %q: %w", args[0], errUsage)
 	}
+	if _, err := config.Parse(bytes.NewReader(out.Bytes()), "converted config"); err != nil {
+		return fmt.Errorf("config import: the converted files do not load together: %w", err)
+	}
+	_, err = e.stdout.Write(out.Bytes())
+	return err
+}
+
+// runConfigCheck is "config check".
+func runConfigCheck(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "config check", "", "Load the config (-c FILE, else $PIUPARTS_CONFIG, else "+config.DefaultPath+")\nand report every error; say \"config ok\" on stderr when there is none.")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
+	}
+	if len(pos) != 0 {
+		return f.usageError("takes no arguments, have %q", pos[0])
+	}
+	cfg, err := config.Load(e.configPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, zerolog.InfoLevel, cfg.Global.LogFormat)
+	log.Info().Str("config", e.configPath).Strs("sections", cfg.Global.SectionNames).Msg("config ok")
+	return nil
 }

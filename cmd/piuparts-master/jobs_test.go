@@ -344,8 +344,12 @@ func TestJobs_QuietWhenNothingToDo(t *testing.T) {
 	}
 	out.Reset()
 	if err := run(ctx, []string{"-c", toml, "reschedule", "--help"}, nil, &out, &errOut, noEnv); err != nil ||
-		!strings.Contains(errOut.String(), "reschedule_oldest_logs") {
-		t.Errorf("reschedule --help: %v, %q", err, errOut.String())
+		!strings.Contains(out.String(), "reschedule_oldest_logs") {
+		t.Errorf("reschedule --help: %v, %q", err, out.String())
+	}
+	if err := run(ctx, []string{"-c", toml, "archive-logs", "extra"}, nil, &out, &errOut, noEnv); err == nil ||
+		!strings.Contains(err.Error(), `archive-logs: takes no arguments, have "extra"`) {
+		t.Errorf("archive-logs extra: %v", err)
 	}
 }
 

@@ -8,7 +8,12 @@
 //	piuparts-master [-c FILE] config check        load the config and report every error
 //	piuparts-master [-c FILE] import [DIR]        adopt an existing piuparts master directory
 //	piuparts-master [-c FILE] fsck [--repair]     check that log files and index agree
-//	piuparts-master version                       print the version
+//	piuparts-master [-c FILE] status [--json] [SECTION...]
+//	                                              show the farm: states, reservations, slaves, logs
+//	piuparts-master [-c FILE] reservations [--expired] [release PACKAGE|--holder ID]
+//	                                              list or release reservations
+//	piuparts-master help [COMMAND]                show the usage of piuparts-master or a command
+//	piuparts-master version                       print the version (also --version)
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else /etc/piuparts/piuparts.toml.
 // Serving, it works in the config's master-directory and logs to files there (the
@@ -17,6 +22,12 @@
 // the client asks: under a forced command, SSH_ORIGINAL_COMMAND is only logged.
 // --slave-id names the holder of the reservations (default: the client address of
 // SSH_CONNECTION, else "unknown"), e.g. command="piuparts-master --slave-id=slave1".
+//
+// The commands are the table of commands.go, each with its own flag set and
+// --help; "help COMMAND" shows the same text. Run as root on a master directory
+// that belongs to another user (the master user), serving and every command
+// that opens the directory refuse, before touching it, with one line that says
+// to run it as that user.
 package main
 
 import (
@@ -59,6 +70,7 @@ func main() {
 	switch {
 	case err == nil:
 	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "piuparts-master: %v\n", err)
 		os.Exit(2)
 	default:
 		fmt.Fprintf(os.Stderr, "piuparts-master: %v\n", err)
@@ -66,53 +78,43 @@ func main() {
 	}
 }
 
+// globalFlags is the flag set of piuparts-master itself.
+func globalFlags(e *env, configPath, slaveID *string, showVersion *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(configPath, "c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
+	fs.StringVar(slaveID, "slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
+	fs.BoolVar(showVersion, "version", false, "print the version")
+	return fs
+}
+
 // run is main without the process: arguments, streams and environment come in, so
 // tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("piuparts-master", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
-	slaveID := fs.String("slave-id", "", "`NAME` of the slave holding reservations (default: SSH_CONNECTION's client address)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: piuparts-master [-c FILE] [--slave-id=NAME] [COMMAND]\n\n"+
-			"without a command: serve the protocol on stdin/stdout\n\ncommands:\n"+
-			"  config import PIUPARTS.CONF [DISTROS.CONF]  print the TOML equivalent of piuparts' INI files\n"+
-			"  config check       load the config and report every error\n"+
-			"  import [DIR]       adopt an existing piuparts master directory (default: master-directory)\n"+
-			"  fsck [--repair]    check that log files and the index agree; repair what can be repaired\n"+
-			jobsUsage()+
-			"  maintain --list    the maintenance schedule (also --cron, --systemd DIR)\n"+
-			"  version            print the version\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
+	var (
+		configPath, slaveID string
+		showVersion         bool
+	)
+	fs := globalFlags(e, &configPath, &slaveID, &showVersion)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			mainUsage(stdout, fs)
 			return nil
 		}
-		return errUsage
+		return &usageError{msg: err.Error()}
 	}
-	path := config.ResolvePath(*configPath, getenv)
+	if showVersion {
+		return runVersion(ctx, e, nil)
+	}
+	e.configPath = config.ResolvePath(configPath, getenv)
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return serve(ctx, serveOptions{configPath: path, slaveID: *slaveID}, stdin, stdout, stderr, getenv)
+		return serve(ctx, e, serveOptions{configPath: e.configPath, slaveID: slaveID})
 	}
-	switch rest[0] {
-	case "version":
-		fmt.Fprintf(stdout, "piuparts-master %s\n", version)
-		return nil
-	case "config":
-		return runConfig(ctx, rest[1:], path, stdout, stderr)
-	case "import":
-		return runImport(ctx, rest[1:], path, stdout)
-	case "fsck":
-		return runFsck(ctx, rest[1:], path, stdout)
-	case "maintain":
-		return runMaintain(rest[1:], stdout, stderr)
-	default:
-		if ok, err := runJob(ctx, rest[0], rest[1:], path, stdout, stderr); ok {
-			return err
-		}
-		fs.Usage()
-		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
+	c, ok := lookup(commands(), rest[0])
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", rest[0])}
 	}
+	return c.run(ctx, e, rest[1:])
 }

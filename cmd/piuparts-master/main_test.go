@@ -87,13 +87,58 @@ func TestRun_ConfigCheck(t *testing.T) {
 }
 
 func TestRun_Usage(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), []string{"frobnicate"}, nil, &stdout, &stderr, noEnv)
-	if !errors.Is(err, errUsage) {
-		t.Errorf("run(frobnicate) = %v, want a usage error", err)
+	dir := t.TempDir()
+	tests := []struct {
+		name       string
+		args       []string
+		wantErr    string // substring of a usage error; "" means success
+		wantStdout string // substring of stdout on success
+	}{
+		{"UnknownCommand", []string{"frobnicate"}, `unknown command "frobnicate"`, ""},
+		{"UnknownGlobalFlag", []string{"--frob"}, "-frob", ""},
+		{"UnknownFlag", []string{"fsck", "--bogus"}, "fsck: flag provided but not defined: -bogus", ""},
+		{"ConfigAlone", []string{"config"}, "config: want a subcommand: import or check", ""},
+		{"ConfigUnknown", []string{"config", "foo"}, `config: unknown subcommand "foo"`, ""},
+		{"ConfigImportNoFile", []string{"config", "import"}, "config import: want PIUPARTS.CONF [DISTROS.CONF]", ""},
+		{"ConfigImportUnknownFlag", []string{"config", "import", "--frob", "x.conf"}, "config import: flag provided but not defined: -frob", ""},
+		{"StatusUnknownFlag", []string{"status", "--yaml"}, "status: flag provided but not defined: -yaml", ""},
+		{"HelpUnknown", []string{"help", "frob"}, `help: unknown command "frob"`, ""},
+		{"Help", []string{"help"}, "", "usage: piuparts-master"},
+		{"DashH", []string{"-h"}, "", "reservations"},
+		{"HelpFsck", []string{"help", "fsck"}, "", "usage: piuparts-master [-c FILE] fsck [--repair]"},
+		{"FsckDashH", []string{"fsck", "-h"}, "", "-repair"},
+		{"ConfigHelp", []string{"config", "--help"}, "", "import"},
+		{"ConfigImportHelp", []string{"config", "import", "--help"}, "", "usage: piuparts-master [-c FILE] config import PIUPARTS.CONF"},
+		{"HelpConfigCheck", []string{"help", "config", "check"}, "", "usage: piuparts-master [-c FILE] config check"},
+		{"StatusHelp", []string{"status", "--help"}, "", "--json"},
+		{"ReservationsHelp", []string{"reservations", "-h"}, "", "release PACKAGE"},
+		{"ImportHelp", []string{"import", "--help"}, "", "usage: piuparts-master [-c FILE] import [DIR]"},
+		{"Version", []string{"version"}, "", "piuparts-master dev"},
+		{"DashDashVersion", []string{"--version"}, "", "piuparts-master dev"},
 	}
-	if !strings.Contains(stderr.String(), "usage: piuparts-master") {
-		t.Errorf("stderr = %q, want the usage text", stderr.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			// -c names a config that does not exist: help must not need one.
+			args := append([]string{"-c", filepath.Join(dir, "none.toml")}, tt.args...)
+			err := run(t.Context(), args, nil, &stdout, &stderr, noEnv)
+			if tt.wantErr != "" {
+				if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("run(%q) = %v, want a usage error containing %q", tt.args, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("run(%q) = %v, want success", tt.args, err)
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) {
+				t.Errorf("run(%q) wrote %q, want it to contain %q", tt.args, stdout.String(), tt.wantStdout)
+			}
+			// --help does not open a file named --help.
+			if _, err := os.Stat("--help"); err == nil {
+				t.Errorf("run(%q) created a file named --help", tt.args)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,9 +26,11 @@ type maintenance struct {
 }
 
 // openMaintenance loads the config and opens the database of the master
-// directory dir (the config's master-directory when dir is empty).
-func openMaintenance(ctx context.Context, configPath, dir string) (*maintenance, error) {
-	cfg, err := config.Load(configPath)
+// directory dir (the config's master-directory when dir is empty). Run as
+// root on a master directory of another user, it refuses before touching
+// anything: opening the database would leave root-owned files there.
+func openMaintenance(ctx context.Context, e *env, dir string) (*maintenance, error) {
+	cfg, err := config.Load(e.configPath)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +39,9 @@ func openMaintenance(ctx context.Context, configPath, dir string) (*maintenance,
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("master directory: %w", err)
+	}
+	if err := store.CheckOwner(dir); err != nil {
+		return nil, e.asMasterUser(err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -63,15 +67,23 @@ func (m *maintenance) lease(section string) time.Duration {
 }
 
 // runImport adopts an existing piuparts master directory: "import [DIR]".
-func runImport(ctx context.Context, args []string, configPath string, stdout io.Writer) error {
-	if len(args) > 1 {
-		return fmt.Errorf("import: want at most one master directory: %w", errUsage)
+func runImport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "import", "[DIR]", "Adopt an existing piuparts master directory (default: the config's master-directory):\n"+
+		"index its logs, reservations and submissions.txt in the database. Running it again\n"+
+		"updates the index; it prints one line per section.")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
+	}
+	if len(pos) > 1 {
+		return f.usageError("want at most one master directory, have %d", len(pos))
 	}
 	dir := ""
-	if len(args) == 1 {
-		dir = args[0]
+	if len(pos) == 1 {
+		dir = pos[0]
 	}
-	m, err := openMaintenance(ctx, configPath, dir)
+	stdout := e.stdout
+	m, err := openMaintenance(ctx, e, dir)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -109,17 +121,19 @@ func runImport(ctx context.Context, args []string, configPath string, stdout io.
 }
 
 // runFsck checks the log tree against the database: "fsck [--repair]".
-func runFsck(ctx context.Context, args []string, configPath string, stdout io.Writer) error {
-	repair := false
-	for _, a := range args {
-		switch a {
-		case "--repair", "-repair":
-			repair = true
-		default:
-			return fmt.Errorf("fsck: unknown argument %q: %w", a, errUsage)
-		}
+func runFsck(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "fsck", "[--repair]", "Check that the log files under master-directory and the database's index agree;\n"+
+		"print one line per problem, then \"clean\" or \"N problems remain\" (exit 1).")
+	repair := f.Bool("repair", false, "repair what can be repaired")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
 	}
-	m, err := openMaintenance(ctx, configPath, "")
+	if len(pos) > 0 {
+		return f.usageError("takes no arguments, have %q", pos[0])
+	}
+	stdout := e.stdout
+	m, err := openMaintenance(ctx, e, "")
 	if err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
@@ -130,7 +144,7 @@ func runFsck(ctx context.Context, args []string, configPath string, stdout io.Wr
 	}
 	remaining := 0
 	for _, s := range sections {
-		found, err := m.db.CheckSection(ctx, m.db.Tree(), s, time.Now(), repair)
+		found, err := m.db.CheckSection(ctx, m.db.Tree(), s, time.Now(), *repair)
 		if err != nil {
 			return fmt.Errorf("fsck: %w", err)
 		}

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"errors"
-	"flag"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,28 +14,22 @@ import (
 )
 
 // runMaintain is "maintain": the farm's schedule, listed or as files.
-func runMaintain(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("piuparts-master maintain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	list := fs.Bool("list", false, "print what runs when, and which Debian script each job replaces")
-	cron := fs.Bool("cron", false, "print the schedule as an /etc/cron.d file")
-	units := fs.String("systemd", "", "write the schedule's systemd services and timers into `DIR`")
-	user := fs.String("user", "piupartsm", "the `USER` the jobs run as (the master user)")
-	bindir := fs.String("bindir", "/usr/bin", "the `DIR` of the programs")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: piuparts-master maintain --list | --cron | --systemd DIR [--user USER] [--bindir DIR]\n\n"+
-			"The maintenance schedule: Debian's crontab-master with our programs.\n\nflags:\n")
-		fs.PrintDefaults()
+func runMaintain(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "maintain", "--list | --cron | --systemd DIR [--user USER] [--bindir DIR]",
+		"The maintenance schedule: Debian's crontab-master with our programs.")
+	list := f.Bool("list", false, "print what runs when, and which Debian script each job replaces")
+	cron := f.Bool("cron", false, "print the schedule as an /etc/cron.d file")
+	units := f.String("systemd", "", "write the schedule's systemd services and timers into `DIR`")
+	user := f.String("user", "piupartsm", "the `USER` the jobs run as (the master user)")
+	bindir := f.String("bindir", "/usr/bin", "the `DIR` of the programs")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if len(pos) > 0 {
+		return f.usageError("takes no arguments, have %q", pos[0])
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("maintain: unexpected argument %q: %w", fs.Arg(0), errUsage)
-	}
+	stdout := e.stdout
 	switch {
 	case *list:
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -64,8 +57,7 @@ func runMaintain(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	fs.Usage()
-	return errUsage
+	return f.usageError("say --list, --cron or --systemd DIR")
 }
 
 func mapKeys(m map[string]string) func(yield func(string) bool) {

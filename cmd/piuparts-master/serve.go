@@ -40,7 +40,10 @@ func holderFrom(slaveID string, getenv func(string) string) string {
 
 // serve runs the protocol on stdin/stdout: what sshd's forced command
 // starts. Its logs go to files under the master directory, never to stdout.
-func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+// Run as root on a master directory of another user, it refuses before
+// touching anything.
+func serve(ctx context.Context, e *env, opts serveOptions) error {
+	stdin, stdout, stderr, getenv := e.stdin, e.stdout, e.stderr, e.getenv
 	cfg, err := config.LoadForHost(ctx, opts.configPath, "/etc/apt")
 	if err != nil {
 		return err
@@ -48,6 +51,9 @@ func serve(ctx context.Context, opts serveOptions, stdin io.Reader, stdout, stde
 	dir, err := filepath.Abs(cfg.Global.MasterDirectory)
 	if err != nil {
 		return fmt.Errorf("master directory: %w", err)
+	}
+	if err := store.CheckOwner(dir); err != nil {
+		return e.asMasterUser(err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("master directory: %w", err)

@@ -100,3 +100,28 @@ func TestImportDistrosINI_UnknownKey(t *testing.T) {
 		t.Errorf("ImportDistrosINI(typo) = %v, want ErrUnknownKey at distros.conf:3", err)
 	}
 }
+
+// TestImportDistrosINI_Default: a [DEFAULT] of distros.conf reaches every
+// distro, its %(key)s expanded per distro, as DistrosConf reads it.
+func TestImportDistrosINI_Default(t *testing.T) {
+	const minimal = "[global]\nsections = [\"sid\"]\n[sid]\ndistro = \"sid\"\n"
+	// name is no distros.conf key: a helper that %(name)s refers to.
+	in := "[DEFAULT]\ntarget-release = %(name)s-backports\nname = x\ndepends = sid\n[bookworm-bpo]\nname = bookworm\n[trixie-bpo]\nname = trixie\ntarget-release = own\n"
+	var out bytes.Buffer
+	out.WriteString(minimal)
+	if err := config.ImportDistrosINI(strings.NewReader(in), "distros.conf", &out); err != nil {
+		t.Fatalf("ImportDistrosINI: %v", err)
+	}
+	cfg, err := config.Parse(bytes.NewReader(out.Bytes()), "out.toml")
+	if err != nil {
+		t.Fatalf("Parse: %v\n%s", err, out.String())
+	}
+	for name, want := range map[string]string{"bookworm-bpo": "bookworm-backports", "trixie-bpo": "own"} {
+		if got := cfg.Distros.Get(name).TargetRelease; got != want {
+			t.Errorf("%s target-release = %q, want %q\n%s", name, got, want, out.String())
+		}
+	}
+	if got, want := cfg.Distros.Get("trixie-bpo").Depends, []string{"sid"}; !slices.Equal(got, want) {
+		t.Errorf("trixie-bpo depends = %q, want %q from [DEFAULT]", got, want)
+	}
+}

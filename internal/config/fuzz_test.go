@@ -84,6 +84,7 @@ func FuzzImportINI(f *testing.F) {
 	addSeeds(f, "testdata/*.conf")
 	f.Add([]byte("[global]\nsections = a b\n[a]\nk = %(x)s\n[b]\n  idle-sleep: 1\n"))
 	f.Add([]byte("[global]\nsections = sid\n[sid]\ndescription = \"x\x7f\"\n;c\x0c\n"))
+	f.Add([]byte("[DEFAULT]\nflags = --a %(extra)s\nextra =\npiuparts-flags = %(flags)s\n[global]\nsections = sid a/b\n[sid]\nextra = --sid\n[a/b]\ndepends-sections = sid\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
 		err := config.ImportINI(bytes.NewReader(data), "f.conf", &out)

@@ -184,8 +184,14 @@ func TestImportINI_Errors(t *testing.T) {
 			`piuparts.conf:4: section "sid": key "description": % must be followed by % or (, found "% fun" (write %% for a %)`, config.ErrInvalidValue},
 		{"MissingReference", head + "tmpdir = %(base)s/tmp\n",
 			`piuparts.conf:4: section "sid": key "tmpdir": %(base)s refers to a key not in this section`, config.ErrInvalidValue},
-		{"Default", "[DEFAULT]\narea = main\n" + head,
-			`piuparts.conf:1: section "DEFAULT": the [DEFAULT] section is not supported: move its keys to [global] and the sections`, config.ErrUnknownTable},
+		{"DefaultMissingReference", "[DEFAULT]\ntmpdir = %(base)s/tmp\n" + head,
+			`piuparts.conf:2: section "DEFAULT": key "tmpdir" of [DEFAULT], read in section "global": %(base)s refers to a key neither in section "global" nor in [DEFAULT]`, config.ErrInvalidValue},
+		{"DefaultBadValue", "[DEFAULT]\nprecedence = %(p)s\np = x\n" + head + "p = 1\n",
+			`piuparts.conf:2: section "DEFAULT": read in section "global": key "precedence": want an integer, have "x"`, config.ErrInvalidValue},
+		{"DefaultKeyTwice", "[DEFAULT]\na = 1\n" + head + "[DEFAULT]\nA = 2\n",
+			`piuparts.conf:7: section "DEFAULT": key "A" defined twice (first on line 2)`, config.ErrSyntax},
+		{"RenameCollides", "[global]\nsections = a/b a-b\n[a/b]\n[a-b]\n",
+			`piuparts.conf:3: section "a/b": section "a/b" would be renamed "a-b" (no slash), which is the section on line 4`, config.ErrInvalidValue},
 		{"BadSectionName", "[global]\nsections = sid ../etc\n[sid]\n",
 			`piuparts.conf:2: section "global": key "sections": section name "../etc" holds a slash`, config.ErrInvalidValue},
 		{"DependsOnUnlisted", head + "depends-sections = stable\n[stable]\n",
@@ -228,7 +234,10 @@ func TestImportINI_Values(t *testing.T) {
 		{"PythonUnderscores", "idle-sleep = 1_000", func(s *config.Section) any { return s.IdleSleep }, 1000 * time.Second},
 		{"EmptyStringIsSet", "distro =", func(s *config.Section) any { return s.Distro }, ""},
 		{"ContinuationWithBlankLine", "description = first\n  second\n\n  fourth", func(s *config.Section) any { return s.Description }, "first\nsecond\n\nfourth"},
-		{"ReferenceToUnknownKey", "distro = %(a_unused)s\na_unused = x", nil, nil}, // resolves, then a_unused is refused
+		// A key piuparts does not know is a helper when something refers to
+		// it (kept as a comment), and a mistake otherwise.
+		{"ReferenceToUnknownKey", "distro = %(a_helper)s\na_helper = x", func(s *config.Section) any { return s.Distro }, "x"},
+		{"UnreferencedUnknownKey", "distro = sid\na_unused = x", nil, nil},
 		{"Interpolation", "chroot-tgz = %(distro)s.tgz\ndistro = sid", func(s *config.Section) any { return s.ChrootTgz }, "sid.tgz"},
 		{"DoublePercentThroughReference", "distro = a%%b\nchroot-tgz = %(distro)s", func(s *config.Section) any { return s.ChrootTgz }, "a%b"},
 		{"IndentedCommentIsComment", "distro = sid\n  # not a value\narea = main", func(s *config.Section) any { return s.Distro }, "sid"},
@@ -279,5 +288,39 @@ func TestImportINI_InterpolationBomb(t *testing.T) {
 	err := config.ImportINI(strings.NewReader(ini), "piuparts.conf", &bytes.Buffer{})
 	if !errors.Is(err, config.ErrInvalidValue) {
 		t.Errorf("ImportINI(self-referencing description) error = %v, want ErrInvalidValue", err)
+	}
+}
+
+// TestImportINI_Default: [DEFAULT]'s keys reach every section, each
+// expanding %(key)s against the section that reads it, as ConfigParser does.
+func TestImportINI_Default(t *testing.T) {
+	ini := "[DEFAULT]\nflags = --a %(extra)s\nextra =\npiuparts-flags = %(flags)s\n" +
+		"[global]\nsections = sid stable/main\n[sid]\nextra = --sid\n[stable/main]\ndepends-sections = sid\n" +
+		"[unlisted]\nextra = %(nope)s\n"
+	c, out := importAndLoad(t, []byte(ini), "default.conf")
+	if got, want := c.Global.PiupartsFlags, []string{"--a"}; !slices.Equal(got, want) {
+		t.Errorf("[global] piuparts-flags = %q, want %q\n%s", got, want, out)
+	}
+	tests := []struct {
+		section string
+		want    []string
+	}{
+		{"sid", []string{"--a", "--sid"}},
+		{"stable-main", []string{"--a"}}, // renamed: no slash in our section names
+	}
+	for _, tt := range tests {
+		s, err := c.Section(tt.section)
+		if err != nil {
+			t.Fatalf("Section(%q): %v\n%s", tt.section, err, out)
+		}
+		if !slices.Equal(s.PiupartsFlags, tt.want) {
+			t.Errorf("[%s] piuparts-flags = %q, want %q\n%s", tt.section, s.PiupartsFlags, tt.want, out)
+		}
+	}
+	if got, want := c.Global.SectionNames, []string{"sid", "stable-main"}; !slices.Equal(got, want) {
+		t.Errorf("sections = %q, want %q", got, want)
+	}
+	if !strings.Contains(out, "#   stable/main -> stable-main\n") {
+		t.Errorf("output does not tell which section was renamed:\n%s", out)
 	}
 }

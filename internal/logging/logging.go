@@ -4,8 +4,10 @@
 package logging
 
 import (
+	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,4 +39,35 @@ func IsTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// IsError reports whether line, one line of a log that [New] wrote in
+// either format, is an event at error level or above: a JSON object whose
+// "level" is error, fatal or panic, or a text line whose level word (after
+// the timestamp) is ERR, FTL or PNC.
+func IsError(line string) bool {
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "{") {
+		// A map, not a struct: the field is "level" exactly, as zerolog
+		// writes it (a struct would match "LEVEL" too).
+		var ev map[string]any
+		if json.Unmarshal([]byte(line), &ev) != nil {
+			return false
+		}
+		level, _ := ev["level"].(string)
+		switch level {
+		case zerolog.LevelErrorValue, zerolog.LevelFatalValue, zerolog.LevelPanicValue:
+			return true
+		}
+		return false
+	}
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return false
+	}
+	switch f[1] {
+	case "ERR", "FTL", "PNC":
+		return true
+	}
+	return false
 }

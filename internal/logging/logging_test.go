@@ -88,3 +88,48 @@ func TestIsTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestIsError(t *testing.T) {
+	for _, format := range []string{config.FormatJSON, config.FormatText} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := logging.New(&buf, "piuparts-test", zerolog.DebugLevel, format)
+			log.Info().Str("section", "sid").Msg("reserved")
+			log.Warn().Msg("a warning about ERR")
+			log.Error().Str("section", "sid").Msg("cannot write")
+			var errs []string
+			for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				if logging.IsError(l) {
+					errs = append(errs, l)
+				}
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0], "cannot write") {
+				t.Errorf("IsError picked %q from\n%s\nwant the one error line", errs, buf.String())
+			}
+		})
+	}
+}
+
+// FuzzIsError: IsError never panics, and a JSON line's answer follows its
+// level alone.
+func FuzzIsError(f *testing.F) {
+	f.Add(`{"level":"error","message":"x"}`)
+	f.Add(`2026-01-02T03:04:05Z ERR cannot write section=sid`)
+	f.Add(`2026-01-02T03:04:05Z INF reserved`)
+	f.Fuzz(func(t *testing.T, line string) {
+		got := logging.IsError(line)
+		var ev map[string]any
+		if strings.HasPrefix(strings.TrimSpace(line), "{") {
+			if json.Unmarshal([]byte(strings.TrimSpace(line)), &ev) != nil {
+				if got {
+					t.Fatalf("IsError(%q) = true for a line that is not JSON", line)
+				}
+				return
+			}
+			lv, _ := ev["level"].(string)
+			if want := lv == "error" || lv == "fatal" || lv == "panic"; got != want {
+				t.Fatalf("IsError(%q) = %v, want %v", line, got, want)
+			}
+		}
+	})
+}
