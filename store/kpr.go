@@ -34,6 +34,7 @@ type TreeEntry struct {
 	Package string
 	Version string
 	ModTime time.Time
+	Size    int64 // as listed (a symbolic link's own size)
 }
 
 // besideLog returns SECTION/KIND/NAME_VERSION.EXT after checking the names.
@@ -211,7 +212,7 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 			if err != nil {
 				return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 			}
-			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime()})
+			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime(), Size: info.Size()})
 		}
 	}
 	return logs, kprs, nil

@@ -229,7 +229,7 @@ func (e *Env) deleteMatching(ctx context.Context, name, prefix, intro string, pa
 				return 0, err
 			}
 			for _, l := range logs {
-				if lf, err := tree.StatLog(s.Name, l.Kind, l.Package, l.Version); err == nil && lf.Size == 0 {
+				if l.Size == 0 {
 					hits = append(hits, hit{section: s.Name, log: l, empty: true})
 				}
 			}
