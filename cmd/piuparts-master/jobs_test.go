@@ -414,6 +414,15 @@ func TestJobs_MasterNoticesDebianScripts(t *testing.T) {
 			t.Fatalf("Debian's %s: %v\n%s", s, err, out)
 		}
 	}
+	// status brings the states up to date, as a connection would.
+	out.Reset()
+	errOut.Reset()
+	if err := run(ctx, []string{"-c", toml, "status", "--json"}, nil, &out, &errOut, noEnv); err != nil || errOut.Len() > 0 {
+		t.Fatalf("status: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"waiting-to-be-tested": 1`) {
+		t.Errorf("status after the scripts, want u waiting to be tested:\n%s", out.String())
+	}
 	if got := session("section sid\nreserve\n"); !strings.Contains(got, "ok u 1") {
 		t.Errorf("after report_untestable_packages removed u's log, reserve: %q; want u", got)
 	}

@@ -14,7 +14,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"piuparts-server/internal/config"
 	"piuparts-server/internal/logging"
+	"piuparts-server/master"
 	"piuparts-server/store"
 )
 
@@ -27,7 +31,8 @@ const logTail = 1 << 20
 
 const statusDoc = `Show each section (default: every section the config lists), read from the
 database and the section's master.log, without speaking the protocol: the
-package states, the waiting candidates (what a slave's reserve may get),
+package states (first brought up to date as a master connection would,
+unless --cached), the waiting candidates (what a slave's reserve may get),
 the reservations by holder with their lease expiry, each slave's last
 submission, the logs per hour over the last 24 hours, and the last error
 line of the section's master.log. Run it as the master user.
@@ -83,6 +88,7 @@ type slaveJSON struct {
 func runStatus(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "status", "[--json] [SECTION...]", statusDoc)
 	asJSON := f.Bool("json", false, "print JSON (the schema is above)")
+	cached := f.Bool("cached", false, "show the states as the last master connection stored them, without bringing them up to date")
 	sections, err := f.parse(args)
 	if err != nil {
 		return done(err)
@@ -98,6 +104,24 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	for _, s := range sections {
 		if _, err := m.cfg.Section(s); err != nil {
 			return f.usageError("section %q is not in %s", s, e.configPath)
+		}
+	}
+	// The states brought up to date as a connection would (the archive
+	// read, computed when a log or Packages changed), unless --cached.
+	var cache *master.Cache
+	if !*cached {
+		if hcfg, err := config.LoadForHost(ctx, e.configPath, "/etc/apt"); err != nil {
+			fmt.Fprintf(e.stderr, "status: states not brought up to date: %v\n", err)
+		} else {
+			cache = &master.Cache{Piuparts: hcfg, DB: m.db, Log: zerolog.Nop()}
+		}
+	}
+	for _, name := range sections {
+		if cache == nil {
+			break
+		}
+		if _, err := cache.Refresh(ctx, name, false); err != nil {
+			fmt.Fprintf(e.stderr, "status: %s: states not brought up to date: %v\n", name, err)
 		}
 	}
 	now := time.Now().UTC()
