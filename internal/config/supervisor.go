@@ -148,7 +148,7 @@ func (p *parser) supervisor(t *table, out *Supervisor) {
 		case "directory":
 			out.Directory = cv.(string)
 		case "backoff-limit":
-			out.BackoffLimit = int(cv.(int64))
+			out.BackoffLimit = cv.(int)
 		case "forever":
 			out.Forever = cv.(bool)
 		case "user":
