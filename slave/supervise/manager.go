@@ -199,6 +199,9 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err := os.MkdirAll(filepath.Dir(o.Socket), 0o700); err != nil {
 		return 1, fmt.Errorf("control socket: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Dir(o.LockFile), 0o755); err != nil {
+		return 1, fmt.Errorf("lock: %w", err)
+	}
 	lock, err := fsutil.LockPID(o.LockFile)
 	if err != nil {
 		var le *fsutil.LockedError
