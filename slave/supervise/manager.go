@@ -568,18 +568,38 @@ func (m *manager) spawn() (*child, error) {
 		outR.Close()
 		return nil, fmt.Errorf("start keeper %s: %w", m.self, err)
 	}
-	go m.o.Transcript.copyFrom(outR)
+	copied := make(chan struct{})
+	go func() {
+		m.o.Transcript.copyFrom(outR)
+		outR.Close()
+		close(copied)
+	}()
 	line, rerr := bufio.NewReader(pidR).ReadString('\n')
 	pidR.Close()
 	c := &child{cmd: cmd, death: deathW, start: m.o.Now()}
 	pid, perr := strconv.Atoi(strings.TrimSpace(line))
+	if rerr != nil || perr != nil || pid <= 0 {
+		msg := strings.TrimPrefix(strings.TrimSpace(line), "error ")
+		if msg == "" {
+			msg = "the keeper died before starting it"
+		}
+		// The keeper exits; its exit arrives on m.exited as a short run.
+		m.log.Error().Str("program", m.st.Program).Msg("cannot start program: " + msg)
+		pid = 0
+	}
+	c.pid = pid
 	go func() {
 		err := cmd.Wait()
-		outR.Close()
+		// The program's last words first (a process that left the group
+		// may hold the pipe: do not wait for it long).
+		select {
+		case <-copied:
+		case <-time.After(time.Second):
+		}
 		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		// A keeper killed by SIGKILL could not take its group along.
-		if ws.Signaled() && ws.Signal() == syscall.SIGKILL && c.pid > 0 {
-			syscall.Kill(-c.pid, syscall.SIGKILL)
+		if ws.Signaled() && ws.Signal() == syscall.SIGKILL && pid > 0 {
+			syscall.Kill(-pid, syscall.SIGKILL)
 		}
 		deathW.Close()
 		var ee *exec.ExitError
@@ -589,17 +609,6 @@ func (m *manager) spawn() (*child, error) {
 		}
 		m.exited <- exitInfo{c: c, status: ws}
 	}()
-	if rerr != nil || perr != nil || pid <= 0 {
-		msg := strings.TrimPrefix(strings.TrimSpace(line), "error ")
-		if msg == "" {
-			msg = "the keeper died before starting it"
-		}
-		// The keeper exits; its exit arrives on m.exited as a short run.
-		m.log.Error().Str("program", m.st.Program).Msg("cannot start program: " + msg)
-		c.pid = 0
-		return c, nil
-	}
-	c.pid = pid
 	return c, nil
 }
 
