@@ -77,7 +77,7 @@ func tail(f *os.File, w io.Writer, n int) error {
 	for i := 0; i < n && pos > 0; i++ {
 		pos = bytes.LastIndexByte(b[:pos], '\n')
 	}
-	from := pos + 1 // 0 when fewer than n lines
+	from := min(pos+1, len(b)) // 0 when fewer than n lines
 	_, err = w.Write(b[from:])
 	return err
 }

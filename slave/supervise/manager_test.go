@@ -97,10 +97,13 @@ func TestExitCodes(t *testing.T) {
 	})
 }
 
+// The scripts print their markers quoted (rea''dy) so that the command
+// line in the manager's "program started" line does not match them.
+
 // stop: SIGINT first; a program that ignores it gets SIGTERM, then SIGKILL.
 func TestStop(t *testing.T) {
 	t.Run("SIGINT", func(t *testing.T) {
-		f := newFixture(t, `trap 'echo got INT; exit 0' INT; echo ready; while :; do sleep 0.05; done`)
+		f := newFixture(t, `trap 'echo got" "INT; exit 0' INT; echo rea''dy; while :; do sleep 0.05; done`)
 		f.start()
 		f.waitTranscript("ready")
 		r, err := Send(t.Context(), f.opts.Socket, Request{Cmd: CmdStop})
@@ -115,13 +118,15 @@ func TestStop(t *testing.T) {
 		}
 	})
 	t.Run("Escalates", func(t *testing.T) {
-		f := newFixture(t, `trap '' INT TERM; echo ready; while :; do sleep 0.05; done`)
+		f := newFixture(t, `trap '' INT TERM; echo rea''dy; while :; do sleep 0.05; done`)
 		f.start()
 		f.waitTranscript("ready")
 		if _, err := Send(t.Context(), f.opts.Socket, Request{Cmd: CmdStop}); err != nil {
 			t.Fatal(err)
 		}
-		f.exited()
+		if code, err := f.exited(); code != 0 || err != nil {
+			t.Errorf("Run = %d, %v; want 0, nil", code, err)
+		}
 		tr := f.transcript()
 		for _, want := range []string{`"signal":"SIGTERM"`, `"signal":"SIGKILL"`, "killed by SIGKILL"} {
 			if !strings.Contains(tr, want) {
@@ -133,7 +138,7 @@ func TestStop(t *testing.T) {
 
 // kill sends a signal to the program; the reply names it.
 func TestKill(t *testing.T) {
-	f := newFixture(t, `trap 'echo got HUP' HUP; echo ready; while :; do sleep 0.05; done`)
+	f := newFixture(t, `trap 'echo got" "HUP' HUP; echo rea''dy; while :; do sleep 0.05; done`)
 	f.start()
 	f.waitTranscript("ready")
 	r, err := Send(t.Context(), f.opts.Socket, Request{Cmd: CmdKill, Sig: syscall.SIGHUP})
