@@ -60,9 +60,9 @@ func newFixture(t *testing.T, script string) *fixture {
 		Self:         os.Args[0],
 		// The keeper is this test binary: under -race it would sleep a
 		// second at exit.
-		Env: append(os.Environ(), "GORACE=atexit_sleep_ms=0"),
-		Log:          zerolog.New(tr),
-		Getenv:       func(string) string { return "" },
+		Env:    append(os.Environ(), "GORACE=atexit_sleep_ms=0"),
+		Log:    zerolog.New(tr),
+		Getenv: func(string) string { return "" },
 		After: func(d time.Duration) <-chan time.Time {
 			f.mu.Lock()
 			f.delays = append(f.delays, d)
