@@ -406,3 +406,51 @@ func TestSupervisor_Farm(t *testing.T) {
 		t.Errorf("the transcript lacks the slave's log")
 	}
 }
+
+// A manager SIGKILLed while the slave tests a package leaves nothing
+// behind: not the slave, not piuparts (here the simulator) nor its
+// children; the package goes back to the master.
+func TestSupervisor_SIGKILLedManagerMidTest(t *testing.T) {
+	t.Parallel()
+	f := newFarm(t)
+	conf := f.config(t, "slave1", f.localKeys(t, "slave1")+"\n[supervisor.environment]\nPIUPARTS_SIMULATOR_DELAY = \"5\"\n")
+	s := &sv{t: t, bin: f.slave, dir: f.root, conf: conf, sdir: filepath.Join(f.root, "slave1")}
+	t.Cleanup(func() { exec.Command(s.bin, "-c", s.conf, "stop").Run() })
+	s.must("start")
+	var st jsonStatus
+	eventually(t, "status to show a test", func() bool {
+		st = s.status()
+		return len(st.Workers) == 1 && st.Workers[0].State == "testing"
+	})
+	sim := findProcess(f.sim)
+	if sim == 0 {
+		t.Fatal("no simulator runs")
+	}
+	if err := syscall.Kill(st.ManagerPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the slave, the simulator and its group to go", func() bool {
+		return !alive(st.PID) && syscall.Kill(-sim, 0) == syscall.ESRCH
+	})
+	eventually(t, "the package to be unreserved", func() bool {
+		_, reserved := f.masterLogs(t)
+		return len(reserved) == 0
+	})
+}
+
+// findProcess returns the pid of a live process whose command line holds
+// s, or 0.
+func findProcess(s string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(b, []byte(s)) && alive(pid) {
+			return pid
+		}
+	}
+	return 0
+}

@@ -18,10 +18,15 @@ import (
 // binary's main calls [IsKeeper] first.
 const KeeperEnv = "PIUPARTS_SUPERVISE_KEEPER"
 
+// keeperTranscriptEnv names the transcript for the keeper, which writes
+// the program's last words there once the manager is gone.
+const keeperTranscriptEnv = "PIUPARTS_SUPERVISE_TRANSCRIPT"
+
 // Descriptors the manager passes to the keeper.
 const (
 	keeperDeathFD = 3 // read end of a pipe the manager holds: EOF means it died
 	keeperPIDFD   = 4 // the keeper writes the program's pid, or "error ...", and a newline
+	keeperOutFD   = 5 // read end of the program's output pipe, read by the keeper once the manager is gone
 )
 
 // IsKeeper reports whether this process was started as a keeper.
@@ -43,11 +48,15 @@ func Keeper(args []string) int {
 	if grace <= 0 {
 		grace = 10 * time.Second
 	}
+	transcript := os.Getenv(keeperTranscriptEnv)
 	os.Unsetenv(KeeperEnv)
-	syscall.CloseOnExec(keeperDeathFD)
-	syscall.CloseOnExec(keeperPIDFD)
+	os.Unsetenv(keeperTranscriptEnv)
+	for _, fd := range []int{keeperDeathFD, keeperPIDFD, keeperOutFD} {
+		syscall.CloseOnExec(fd)
+	}
 	death := os.NewFile(keeperDeathFD, "manager")
 	pidw := os.NewFile(keeperPIDFD, "pid")
+	out := os.NewFile(keeperOutFD, "output")
 	// Caught, not ignored: the program starts with default handlers.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
@@ -62,7 +71,9 @@ func Keeper(args []string) int {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, KeeperEnv+"=") })
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, KeeperEnv+"=") || strings.HasPrefix(kv, keeperTranscriptEnv+"=")
+	})
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(pidw, "error %s\n", oneLine(err.Error()))
@@ -85,6 +96,18 @@ func Keeper(args []string) int {
 	select {
 	case <-exited:
 	case <-managerGone:
+		// The program's output now has no reader but this one: keep it
+		// (a write to a pipe without a reader would kill the program
+		// with SIGPIPE before it could clean up).
+		go func() {
+			var w io.Writer = io.Discard
+			if f, err := os.OpenFile(transcript, os.O_WRONLY|os.O_APPEND, 0); err == nil && transcript != "" {
+				defer f.Close()
+				w = f
+				fmt.Fprintln(f, "piuparts-slave: the manager is gone: SIGTERM to the program")
+			}
+			io.Copy(w, out)
+		}()
 		syscall.Kill(-pid, syscall.SIGTERM)
 		select {
 		case <-exited:

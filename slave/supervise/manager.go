@@ -552,10 +552,11 @@ func (m *manager) spawn() (*child, error) {
 		return nil, err
 	}
 	cmd := exec.Command(m.self, m.o.Program...)
-	cmd.Env = append(slices.Clone(m.o.Env), KeeperEnv+"="+strconv.FormatInt(int64(m.o.StopTimeout), 10))
+	cmd.Env = append(slices.Clone(m.o.Env), KeeperEnv+"="+strconv.FormatInt(int64(m.o.StopTimeout), 10),
+		keeperTranscriptEnv+"="+m.o.Transcript.Path())
 	cmd.Dir = m.o.Directory
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, outW
-	cmd.ExtraFiles = []*os.File{deathR, pidW}
+	cmd.ExtraFiles = []*os.File{deathR, pidW, outR}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: m.o.Credential}
 	err = cmd.Start()
 	devnull.Close()
