@@ -161,7 +161,9 @@ type plan struct {
 }
 
 // resolve merges defaults, the [supervisor] table and the flags.
-func resolve(path string, f *svFlags, getenv func(string) string) (*plan, error) {
+// Only the commands that start the program (start, restart, fg and the
+// manager) resolve user, which needs root.
+func resolve(path, command string, f *svFlags, getenv func(string) string) (*plan, error) {
 	if *f.configPath != "" {
 		path = *f.configPath
 	}
@@ -266,7 +268,7 @@ func resolve(path string, f *svFlags, getenv func(string) string) (*plan, error)
 			o.Tmpdirs = append(o.Tmpdirs, d)
 		}
 	}
-	if p.user != "" {
+	if p.user != "" && slices.Contains([]string{"start", "restart", "fg", managerCommand}, command) {
 		cred, err := credential(p.user)
 		if err != nil {
 			return nil, err
@@ -336,7 +338,7 @@ func supervisorCommand(ctx context.Context, name string, args []string, path str
 	if name != "kill" && len(rest) > 0 {
 		return fmt.Errorf("%s: unexpected argument %q: %w", name, rest[0], errUsage)
 	}
-	p, err := resolve(path, f, getenv)
+	p, err := resolve(path, name, f, getenv)
 	if err != nil {
 		return err
 	}

@@ -236,6 +236,13 @@ func TestSupervisor_Commands(t *testing.T) {
 	join.Process.Signal(os.Interrupt)
 	join.Wait()
 
+	// restart: a new manager and program.
+	os.Remove(filepath.Join(s.dir, "child.pid"))
+	out = s.must("restart")
+	if !strings.HasPrefix(out, "daemon process stopped\ndaemon process started, pid=") || strings.Contains(out, fmt.Sprintf("pid=%d\n", pid)) {
+		t.Errorf("restart: %q", out)
+	}
+	pid = s.status().PID
 	child := readInt(t, filepath.Join(s.dir, "child.pid"))
 	if out := s.must("stop"); out != "daemon process stopped\n" {
 		t.Errorf("stop: %q", out)
@@ -366,7 +373,9 @@ func TestSupervisor_Farm(t *testing.T) {
 	writeFile(t, conf, strings.Replace(string(b), "[global]\n", "[global]\nslave-count = 2\n", 1), 0o644)
 	s := &sv{t: t, bin: f.slave, dir: f.root, conf: conf, sdir: filepath.Join(f.root, "slave")}
 	t.Cleanup(func() { exec.Command(s.bin, "-c", s.conf, "stop").Run() })
+	t0 := time.Now()
 	s.must("start")
+	t.Logf("start returned after %s", time.Since(t0).Round(time.Millisecond))
 	sawWorkers := false
 	pending := map[string]bool{"waiting-to-be-tested": true, "waiting-for-dependency-to-be-tested": true, "unknown": true}
 	var states map[string]string
@@ -398,9 +407,11 @@ func TestSupervisor_Farm(t *testing.T) {
 	if out := s.must("status"); !strings.Contains(out, "worker 1: ") || !strings.Contains(out, "worker 2: ") {
 		t.Errorf("status lacks the workers:\n%s", out)
 	}
+	t0 = time.Now()
 	if out := s.must("stop"); out != "daemon process stopped\n" {
 		t.Errorf("stop: %q", out)
 	}
+	t.Logf("stop of an idle slave returned after %s", time.Since(t0).Round(time.Millisecond))
 	f.check(t, f.masterDir, states, s.sdir)
 	if !strings.Contains(s.transcript(), `"tested"`) {
 		t.Errorf("the transcript lacks the slave's log")
@@ -453,4 +464,19 @@ func findProcess(s string) int {
 		}
 	}
 	return 0
+}
+
+// user, umask, directory and [supervisor.environment] reach the program.
+func TestSupervisor_ProgramOptions(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("user needs root")
+	}
+	s := newSV(t, `echo "uid $(id -u)"; echo "umask $(umask)"; echo "pwd $(pwd)"; echo "FOO=$FOO"; sleep 30`,
+		"user = \"nobody\"\numask = \"027\"\ndirectory = \"/\"\n[supervisor.environment]\nFOO = \"bar baz\"\n")
+	s.must("start")
+	for _, want := range []string{"uid 65534\n", "umask 0027\n", "pwd /\n", "FOO=bar baz\n"} {
+		eventually(t, want, func() bool { return strings.Contains(s.transcript(), want) })
+	}
+	s.must("stop")
 }

@@ -22,6 +22,10 @@ const KeeperEnv = "PIUPARTS_SUPERVISE_KEEPER"
 // the program's last words there once the manager is gone.
 const keeperTranscriptEnv = "PIUPARTS_SUPERVISE_TRANSCRIPT"
 
+// keeperCredentialEnv is "UID:GID" when the program runs as another user:
+// the keeper stays root, so that it can always signal the program.
+const keeperCredentialEnv = "PIUPARTS_SUPERVISE_CREDENTIAL"
+
 // Descriptors the manager passes to the keeper.
 const (
 	keeperDeathFD = 3 // read end of a pipe the manager holds: EOF means it died
@@ -49,8 +53,14 @@ func Keeper(args []string) int {
 		grace = 10 * time.Second
 	}
 	transcript := os.Getenv(keeperTranscriptEnv)
-	os.Unsetenv(KeeperEnv)
-	os.Unsetenv(keeperTranscriptEnv)
+	var cred *syscall.Credential
+	if c := os.Getenv(keeperCredentialEnv); c != "" {
+		cred = &syscall.Credential{Groups: []uint32{}}
+		fmt.Sscanf(c, "%d:%d", &cred.Uid, &cred.Gid)
+	}
+	for _, k := range []string{KeeperEnv, keeperTranscriptEnv, keeperCredentialEnv} {
+		os.Unsetenv(k)
+	}
 	for _, fd := range []int{keeperDeathFD, keeperPIDFD, keeperOutFD} {
 		syscall.CloseOnExec(fd)
 	}
@@ -71,10 +81,8 @@ func Keeper(args []string) int {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, KeeperEnv+"=") || strings.HasPrefix(kv, keeperTranscriptEnv+"=")
-	})
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "PIUPARTS_SUPERVISE_") })
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(pidw, "error %s\n", oneLine(err.Error()))
 		return 127

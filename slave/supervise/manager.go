@@ -554,10 +554,12 @@ func (m *manager) spawn() (*child, error) {
 	cmd := exec.Command(m.self, m.o.Program...)
 	cmd.Env = append(slices.Clone(m.o.Env), KeeperEnv+"="+strconv.FormatInt(int64(m.o.StopTimeout), 10),
 		keeperTranscriptEnv+"="+m.o.Transcript.Path())
+	if c := m.o.Credential; c != nil {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d:%d", keeperCredentialEnv, c.Uid, c.Gid))
+	}
 	cmd.Dir = m.o.Directory
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, outW
 	cmd.ExtraFiles = []*os.File{deathR, pidW, outR}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: m.o.Credential}
 	err = cmd.Start()
 	devnull.Close()
 	deathR.Close()

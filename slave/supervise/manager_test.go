@@ -309,3 +309,20 @@ func TestProgramMissing(t *testing.T) {
 	}
 	f.waitTranscript("cannot start program")
 }
+
+// The errors a client meets are told apart, each naming the socket.
+func TestDialError(t *testing.T) {
+	for _, tc := range []struct {
+		errno syscall.Errno
+		want  error
+	}{
+		{syscall.ENOENT, ErrNotRunning},
+		{syscall.ECONNREFUSED, ErrStaleSocket},
+		{syscall.EACCES, ErrPermission},
+	} {
+		err := dialError("/x/control.sock", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", tc.errno)})
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "/x/control.sock") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("dialError(%v) = %v, want %v naming the socket on one line", tc.errno, err, tc.want)
+		}
+	}
+}
