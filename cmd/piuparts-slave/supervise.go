@@ -411,6 +411,21 @@ func (p *plan) manage(ctx context.Context, echo io.Writer) error {
 	syscall.Umask(p.umask)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP to the manager reopens the transcript, as logrotate's
+	// postrotate scripts habitually send.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				supervise.Send(ctx, p.opts.Socket, supervise.Request{Cmd: supervise.CmdReopen})
+			}
+		}
+	}()
 	if err := os.MkdirAll(filepath.Dir(p.transcript), 0o755); err != nil {
 		return fmt.Errorf("transcript: %w", err)
 	}

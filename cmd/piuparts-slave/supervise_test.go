@@ -218,6 +218,13 @@ func TestSupervisor_Commands(t *testing.T) {
 		t.Errorf("the renamed transcript still grows, or never had ticks")
 	}
 
+	// SIGHUP to the manager does the same (logrotate's postrotate habit).
+	if err := os.Rename(tr, tr+".2"); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(st.ManagerPID, syscall.SIGHUP)
+	eventually(t, "ticks in the transcript after SIGHUP", func() bool { return strings.Contains(s.transcript(), "tick ") })
+
 	// join follows the live output.
 	join := exec.Command(s.bin, "-c", s.conf, "join")
 	jout, _ := join.StdoutPipe()

@@ -14,7 +14,7 @@ import (
 // override the file and the file the defaults.
 type Supervisor struct {
 	Program           Args              // program: the command to run; empty means the slave's own worker loop
-	SocketName        string            // socket-name: the control socket; "" means slave-directory/supervisor.sock
+	SocketName        string            // socket-name: the control socket; "" means slave-directory/supervise/control.sock
 	Daemon            bool              // daemon: detach on start (default true)
 	Directory         string            // directory: the program's working directory; "" means the current one
 	BackoffLimit      int               // backoff-limit: seconds; runs shorter than this count as short (default 10)
@@ -43,7 +43,7 @@ var DefaultExitCodes = []int{0, 2}
 // umask and environment are read by supervisorTable itself.
 var supervisorKeyDefs = []keyDef{
 	{name: "program", kind: kindArgs, doc: "the command the manager runs and restarts; default: this binary's `run` with the same config"},
-	{name: "socket-name", kind: kindString, doc: "the control socket (a Unix socket, mode 0600 in a 0700 directory); default: slave-directory/supervisor.sock"},
+	{name: "socket-name", kind: kindString, doc: "the control socket (a Unix socket, mode 0600 in a 0700 directory); default: slave-directory/supervise/control.sock"},
 	{name: "daemon", kind: kindBool, doc: "start detaches the manager (setsid, stdin from /dev/null); false: it stays in the foreground (systemd)"},
 	{name: "directory", kind: kindString, doc: "the program's working directory; default: the directory start was run in"},
 	{name: "backoff-limit", kind: kindInt, min: 1, doc: "seconds: a shorter run adds 1 s to the restart delay; that many short runs in a row and the manager gives up (FAILED)"},

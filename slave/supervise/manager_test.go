@@ -326,3 +326,19 @@ func TestDialError(t *testing.T) {
 		}
 	}
 }
+
+// At start the manager does slave_cleanup's work on its tmpdirs and says so.
+func TestRun_CleansTmpdir(t *testing.T) {
+	f := newFixture(t, `sleep 30`)
+	tmpdir := filepath.Join(f.dir, "tmp")
+	chroot := filepath.Join(tmpdir, "tmpQ1w2")
+	os.MkdirAll(filepath.Join(chroot, "etc"), 0o755)
+	os.WriteFile(filepath.Join(chroot, TmpdirMarker), nil, 0o644)
+	f.opts.Tmpdirs = []string{tmpdir}
+	f.start()
+	f.waitFor("running", func(s Status) bool { return s.State == StateRunning })
+	if _, err := os.Stat(chroot); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s left: %v", chroot, err)
+	}
+	f.waitTranscript("cleanup: removed " + chroot)
+}
