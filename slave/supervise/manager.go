@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -117,9 +116,7 @@ type request struct {
 
 // child is a running keeper and its program.
 type child struct {
-	cmd   *exec.Cmd
-	pid   int // the program's, also its process group
-	death *os.File
+	pid   int // the program's, also its process group; 0 if it could not start
 	start time.Time
 }
 
@@ -579,7 +576,7 @@ func (m *manager) spawn() (*child, error) {
 	}()
 	line, rerr := bufio.NewReader(pidR).ReadString('\n')
 	pidR.Close()
-	c := &child{cmd: cmd, death: deathW, start: m.o.Now()}
+	c := &child{start: m.o.Now()}
 	pid, perr := strconv.Atoi(strings.TrimSpace(line))
 	if rerr != nil || perr != nil || pid <= 0 {
 		msg := strings.TrimPrefix(strings.TrimSpace(line), "error ")
@@ -633,5 +630,3 @@ func (m *manager) checkInactivity() {
 	m.log.Warn().Int("pid", m.proc.pid).Dur("silent", m.o.Now().Sub(last).Round(time.Second)).
 		Msg("no output from the program for longer than inactivity-timeout: either a test runs for a very long time, or the slave hangs")
 }
-
-var _ io.Writer = (*Transcript)(nil)
