@@ -90,9 +90,13 @@ type jsonStatus struct {
 	PID        int    `json:"pid"`
 	ManagerPID int    `json:"manager_pid"`
 	Workers    []struct {
-		Worker  int    `json:"worker"`
-		State   string `json:"state"`
-		Section string `json:"section"`
+		Worker      int    `json:"worker"`
+		State       string `json:"state"`
+		Section     string `json:"section"`
+		Package     string `json:"package"`
+		N           int    `json:"n"`
+		Batch       int    `json:"batch"`
+		MaxReserved int    `json:"max_reserved"`
 	} `json:"workers"`
 }
 
@@ -484,6 +488,52 @@ func TestSupervisor_ProgramOptions(t *testing.T) {
 	s.must("start")
 	for _, want := range []string{"uid 65534\n", "umask 0027\n", "pwd /\n", "FOO=bar baz\n"} {
 		eventually(t, want, func() bool { return strings.Contains(s.transcript(), want) })
+	}
+	s.must("stop")
+}
+
+// stop in the middle of a test: the test finishes, its log reaches the
+// master, nothing stays reserved; status showed what was under test.
+func TestSupervisor_StopMidTest(t *testing.T) {
+	t.Parallel()
+	f := newFarm(t)
+	conf := f.config(t, "slave1", f.localKeys(t, "slave1")+"\n[supervisor.environment]\nPIUPARTS_SIMULATOR_DELAY = \"2\"\n")
+	s := &sv{t: t, bin: f.slave, dir: f.root, conf: conf, sdir: filepath.Join(f.root, "slave1")}
+	t.Cleanup(func() { exec.Command(s.bin, "-c", s.conf, "stop").Run() })
+	s.must("start")
+	var st jsonStatus
+	eventually(t, "status to show a test", func() bool {
+		st = s.status()
+		return len(st.Workers) == 1 && st.Workers[0].State == "testing"
+	})
+	w := st.Workers[0]
+	if w.Section != farmSection || w.Package == "" || w.N < 1 || w.N > w.Batch || w.MaxReserved != 7 {
+		t.Errorf("worker status %+v, want section %s, a package, n of the batch, max-reserved 7", w, farmSection)
+	}
+	if out := s.must("status"); !strings.Contains(out, "worker 1: testing "+w.Package+" ") || !strings.Contains(out, "(max-reserved 7)") {
+		t.Errorf("status lacks the package under test:\n%s", out)
+	}
+	t0 := time.Now()
+	s.must("stop")
+	t.Logf("stop during a test returned after %s (the test sleeps 2 s)", time.Since(t0).Round(time.Millisecond))
+	logged, reserved := f.masterLogs(t)
+	if !logged[w.Package] {
+		t.Errorf("%s was under test at stop: no log at the master\n%s", w.Package, tail(s.transcript(), 30))
+	}
+	if len(reserved) > 0 {
+		t.Errorf("still reserved at the master after stop: %v", sortedKeys(reserved))
+	}
+	checkSpoolEmpty(t, s.sdir)
+}
+
+// --forever on the command line: the manager never gives up.
+func TestSupervisor_Forever(t *testing.T) {
+	t.Parallel()
+	s := newSV(t, `echo run >> runs; exit 3`, "")
+	s.run("start", "--forever", "--backoff-limit", "1")
+	eventually(t, "three runs", func() bool { return lines(s.dir, "runs") >= 3 })
+	if out, _, code := s.run("status"); code == 1 || strings.Contains(out, "FAILED") {
+		t.Errorf("status with --forever after %d short runs: exit %d, %q", lines(s.dir, "runs"), code, out)
 	}
 	s.must("stop")
 }
