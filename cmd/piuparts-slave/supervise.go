@@ -409,6 +409,9 @@ func (p *plan) send(ctx context.Context, req supervise.Request) (supervise.Reply
 // manage is the manager process: umask, signals, the transcript, Run.
 func (p *plan) manage(ctx context.Context, echo io.Writer) error {
 	syscall.Umask(p.umask)
+	if err := p.makeSlaveDir(); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// SIGHUP to the manager reopens the transcript, as logrotate's
@@ -451,6 +454,23 @@ func (p *plan) manage(ctx context.Context, echo io.Writer) error {
 	return nil
 }
 
+// makeSlaveDir creates slave-directory if it is missing; with user, it
+// belongs to the user, who must write in it.
+func (p *plan) makeSlaveDir() error {
+	if _, err := os.Stat(p.slaveDir); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := os.MkdirAll(p.slaveDir, 0o755); err != nil {
+		return fmt.Errorf("slave-directory: %w", err)
+	}
+	if c := p.opts.Credential; c != nil {
+		if err := os.Chown(p.slaveDir, int(c.Uid), int(c.Gid)); err != nil {
+			return fmt.Errorf("slave-directory: %w", err)
+		}
+	}
+	return nil
+}
+
 // start is zdaemon's start: with the manager running it starts the
 // program again (after FAILED); else it starts the manager, detached
 // unless daemon is off, and waits until the program runs.
@@ -466,6 +486,9 @@ func (p *plan) start(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return p.wait(ctx, stdout, false, timeout)
 	case errors.Is(err, supervise.ErrPermission):
+		return err
+	}
+	if err := p.makeSlaveDir(); err != nil {
 		return err
 	}
 	// A manager that is just exiting (restart) lets go of its lock.

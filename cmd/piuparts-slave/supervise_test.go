@@ -483,10 +483,15 @@ func TestSupervisor_ProgramOptions(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("user needs root")
 	}
-	s := newSV(t, `echo "uid $(id -u)"; echo "umask $(umask)"; echo "pwd $(pwd)"; echo "FOO=$FOO"; sleep 30`,
-		"user = \"nobody\"\numask = \"027\"\ndirectory = \"/\"\n[supervisor.environment]\nFOO = \"bar baz\"\n")
+	s := newSV(t, `echo "uid $(id -u)"; echo "umask $(umask)"; echo "pwd $(pwd)"; echo "FOO=$FOO"; : > "$FOO/x" && echo wr''ote; sleep 30`,
+		"user = \"nobody\"\numask = \"027\"\ndirectory = \"/\"\n[supervisor.environment]\n")
+	// The program writes in slave-directory, which the manager creates for it.
+	os.Chmod(filepath.Dir(s.dir), 0o755) // t.TempDir's directories are 0700
+	os.Chmod(s.dir, 0o755)
+	b, _ := os.ReadFile(s.conf)
+	os.WriteFile(s.conf, append(b, fmt.Sprintf("FOO = %q\n", s.sdir)...), 0o644)
 	s.must("start")
-	for _, want := range []string{"uid 65534\n", "umask 0027\n", "pwd /\n", "FOO=bar baz\n"} {
+	for _, want := range []string{"uid 65534\n", "umask 0027\n", "pwd /\n", "FOO=" + s.sdir + "\n", "wrote\n"} {
 		eventually(t, want, func() bool { return strings.Contains(s.transcript(), want) })
 	}
 	s.must("stop")
