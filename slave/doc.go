@@ -8,6 +8,13 @@
 // workers never share a reservation and the master, which hands out every
 // package once, never gives them the same package.
 //
+// Run holds slave-directory/run.lock while it runs, so that a second slave
+// on the same directory is refused at once, naming the pid of the first.
+// Each worker publishes what it does (testing which package of which
+// section, n of the batch, sleeping until when) in slave-directory/N/
+// status.json, written atomically at each change; [ReadStatus] reads them
+// for piuparts-slave status.
+//
 // A worker's round, as in the reference:
 //   - sections are tried by precedence, then by the time they are due
 //     (round-robin within one precedence); only the first section that gets

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/fsutil"
 	"piuparts-server/slave/remote"
 )
 
@@ -34,6 +35,10 @@ var ErrRestart = errors.New("slave: restart requested")
 // when a section's master could not be reached or failed and nothing else
 // is left to do.
 var ErrUnreachable = errors.New("master unreachable")
+
+// ErrBusy is wrapped by the error Run returns when another slave works in
+// slave-directory.
+var ErrBusy = errors.New("slave: already running")
 
 // ErrNoTarball is wrapped by the error Run returns with Config.UntilIdle
 // when a section has packages to test but no base tarball.
@@ -126,6 +131,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create slave-directory: %w", err)
 	}
+	// One slave per slave-directory: a second one would only find its
+	// spools busy and loiter.
+	lock, err := fsutil.LockPID(filepath.Join(cfg.Dir, RunLockFile))
+	if err != nil {
+		var le *fsutil.LockedError
+		if errors.As(err, &le) {
+			return fmt.Errorf("%w: slave-directory %s is in use by piuparts-slave run, pid %d", ErrBusy, cfg.Dir, le.PID)
+		}
+		return fmt.Errorf("slave-directory %s: %w", cfg.Dir, err)
+	}
+	defer lock.Close()
 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -136,7 +152,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		wg.Go(func() {
 			defer w.closeConn()
+			w.publish(WorkerStatus{State: StateStarting})
 			errs[i] = w.run(ctx)
+			w.publish(WorkerStatus{State: StateStopped})
 		})
 	}
 	wg.Wait()

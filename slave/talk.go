@@ -260,7 +260,8 @@ func (w *worker) process(ctx context.Context, s *section) int {
 	}
 	lastFlush := w.now()
 	tested := 0
-	for _, e := range reserved {
+	defer w.publish(WorkerStatus{State: StateWorking, Section: s.name})
+	for i, e := range reserved {
 		w.throttle(ctx, s)
 		if w.stopping(ctx) || w.flushing() {
 			break
@@ -277,6 +278,8 @@ func (w *worker) process(ctx context.Context, s *section) int {
 			break
 		}
 		tested++
+		w.publish(WorkerStatus{State: StateTesting, Section: s.name, Package: e.Name, Version: e.Version,
+			N: i + 1, Batch: len(reserved), MaxReserved: s.sec.MaxReserved})
 		if err := w.test(ctx, s, archive, tarball, e.Name, e.Version); err != nil {
 			if ctx.Err() == nil {
 				log.Error().Err(err).Str("package", e.Name).Msg("test")

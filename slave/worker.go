@@ -219,6 +219,7 @@ func (w *worker) sleep(ctx context.Context, snap snapshot) {
 		return
 	}
 	w.closeConn()
+	w.publish(WorkerStatus{State: StateSleeping, Until: until})
 	w.log.Info().Dur("for", d.Round(time.Second)).Msg("nothing to do, sleeping")
 	t := time.NewTimer(d)
 	defer t.Stop()

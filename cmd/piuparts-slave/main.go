@@ -3,7 +3,16 @@
 // logs back. It works with Debian's piuparts-master as with ours.
 //
 //	piuparts-slave [-c FILE] run [-c FILE] [--until-idle] [SECTION...]   the worker loop, in the foreground
+//	piuparts-slave [-c FILE] start|stop|restart|status|fg|kill [SIGNAL]|reopen-transcript|join|wait [OPTIONS]
+//	piuparts-slave help [COMMAND]                               the commands and options
 //	piuparts-slave version                                      print the version
+//
+// start runs the worker loop under a manager (package slave/supervise, after
+// zdaemon) that restarts it with zdaemon's backoff, keeps its output in a
+// transcript and answers on a control socket; the other commands talk to it.
+// Its options are the config's [supervisor] table and the same names as
+// flags. status exits as an LSB init script: 0 running, 1 FAILED or dead,
+// 3 not running, 4 unknown.
 //
 // The config is -c FILE, else $PIUPARTS_CONFIG, else
 // /etc/piuparts/piuparts.toml; without SECTION arguments the slave works
@@ -33,6 +42,7 @@ import (
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/logging"
 	"piuparts-server/slave"
+	"piuparts-server/slave/supervise"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +52,9 @@ var version = "dev"
 var errUsage = errors.New("usage")
 
 func main() {
+	if supervise.IsKeeper() {
+		os.Exit(supervise.Keeper(os.Args[1:]))
+	}
 	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	switch {
 	case err == nil:
@@ -52,6 +65,10 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "piuparts-slave: restart: %v\n", xerr)
 		os.Exit(1)
+	case errors.As(err, new(exitStatus)):
+		var st exitStatus
+		errors.As(err, &st)
+		os.Exit(int(st))
 	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:
@@ -67,9 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(stderr)
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: piuparts-slave [-c FILE] COMMAND\n\ncommands:\n"+
-			"  run [--until-idle] [SECTION...]  the worker loop in the foreground\n"+
-			"  version                          print the version\n\nflags:\n")
+		printHelp(stderr, "")
+		fmt.Fprint(stderr, "\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return nil
 	case "run":
 		return runWorkers(ctx, rest[1:], path, stderr, getenv)
+	case "start", "stop", "restart", "status", "fg", "kill", "reopen-transcript", "join", "wait", "help", managerCommand:
+		return supervisorCommand(ctx, rest[0], rest[1:], path, stdout, stderr, getenv)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown command %q: %w", rest[0], errUsage)

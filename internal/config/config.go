@@ -81,6 +81,8 @@ type Config struct {
 	Sections map[string]*Section
 	// Distros holds the [distros.NAME] tables.
 	Distros Distros
+	// Supervisor holds the [supervisor] table, defaults filled in.
+	Supervisor Supervisor
 }
 
 // Global is the [global] table. Its embedded Section (named "global")
@@ -314,7 +316,7 @@ func (p *parser) readTable(name string, prim toml.Primitive) (*table, any) {
 }
 
 func (p *parser) build(top map[string]toml.Primitive) *Config {
-	c := &Config{Sections: map[string]*Section{}, Distros: Distros{}}
+	c := &Config{Sections: map[string]*Section{}, Distros: Distros{}, Supervisor: defaultSupervisor()}
 	// Builtin defaults first, then [global] over them.
 	c.Global.Section.Name = "global"
 	for i := range keyDefs {
@@ -343,6 +345,9 @@ func (p *parser) build(top map[string]toml.Primitive) *Config {
 	}
 	if d := tables["distros"]; d != nil {
 		p.distros(d, c.Distros)
+	}
+	if t := tables["supervisor"]; t != nil {
+		p.supervisor(t, &c.Supervisor)
 	}
 	if p.badList {
 		// Without a valid sections list, listing errors would only be noise.

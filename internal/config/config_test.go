@@ -86,7 +86,7 @@ func TestExample_DocumentsEveryKey(t *testing.T) {
 	}
 	text := string(data)
 	for _, k := range config.KnownKeys() {
-		name := strings.TrimPrefix(k.Name, "distros.NAME.")
+		name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(k.Name, "distros.NAME."), "supervisor.environment."), "supervisor.")
 		if !strings.Contains(text, "\n"+name+" = ") && !strings.Contains(text, "\n# "+name+" = ") {
 			t.Errorf("%s does not show key %q", examplePath, k.Name)
 		}
@@ -381,5 +381,26 @@ func TestLoad_MissingFile(t *testing.T) {
 	_, err := config.Load(filepath.Join(t.TempDir(), "none.toml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) error = %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestParse_Supervisor(t *testing.T) {
+	c := parse(t, "[global]\nsections = [\"sid\"]\n[sid]\n[supervisor]\nbackoff-limit = 4\nforever = true\nexit-codes = [0, 3]\numask = \"027\"\nprogram = \"/bin/sleep 60\"\n[supervisor.environment]\nLANG = \"C\"\n")
+	sv := c.Supervisor
+	if sv.BackoffLimit != 4 || !sv.Forever || !slices.Equal(sv.ExitCodes, []int{0, 3}) || sv.Umask != 0o027 ||
+		!slices.Equal([]string(sv.Program), []string{"/bin/sleep", "60"}) || sv.Environment["LANG"] != "C" || !sv.Daemon {
+		t.Errorf("Supervisor = %+v", sv)
+	}
+	if !sv.Set["forever"] || sv.Set["daemon"] {
+		t.Errorf("Supervisor.Set = %v, want forever set and daemon not", sv.Set)
+	}
+	d := parse(t, "[global]\nsections = [\"sid\"]\n[sid]\n").Supervisor
+	if d.BackoffLimit != 10 || !slices.Equal(d.ExitCodes, []int{0, 2}) || d.Umask != 0o022 || !d.Daemon || d.Forever {
+		t.Errorf("default Supervisor = %+v", d)
+	}
+	for _, bad := range []string{"exit-codes = \"0,x\"", "umask = \"999\"", "backoff-limit = 0", "colour = 1", "environment = 3"} {
+		if _, err := config.Parse(strings.NewReader("[global]\nsections = [\"sid\"]\n[sid]\n[supervisor]\n"+bad+"\n"), "p.toml"); err == nil {
+			t.Errorf("Parse([supervisor] %s) = nil error", bad)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -339,7 +340,20 @@ func KnownKeys() []KeyInfo {
 	for _, d := range distroKeyDefs {
 		out = append(out, KeyInfo{Name: "distros.NAME." + d.name, Type: d.kind.String(), Default: `""`, Doc: d.doc})
 	}
-	return out
+	sv := defaultSupervisor()
+	defaults := map[string]string{
+		"daemon": "true", "backoff-limit": strconv.Itoa(sv.BackoffLimit), "forever": "false",
+		"exit-codes": `"0,2"`, "umask": `"022"`, "stop-timeout": tomlString(formatDuration(sv.StopTimeout)),
+		"inactivity-timeout": "0",
+	}
+	for _, d := range supervisorKeyDefs {
+		def, ok := defaults[d.name]
+		if !ok {
+			def = `""`
+		}
+		out = append(out, KeyInfo{Name: "supervisor." + d.name, Type: d.kind.String(), GlobalOnly: true, Default: def, Doc: d.doc})
+	}
+	return append(out, supervisorEnvDoc)
 }
 
 // sortErrors orders problems by line (unknown lines last), then by text.

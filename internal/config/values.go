@@ -407,7 +407,7 @@ func checkName(s string) *valueError {
 }
 
 // reservedTables are top-level tables that cannot be section names.
-var reservedTables = map[string]bool{"global": true, "distros": true}
+var reservedTables = map[string]bool{"global": true, "distros": true, "supervisor": true}
 
 // checkSectionName checks a section name by the farm's one rule,
 // [piuparts.ValidSectionName] (also what the protocol accepts), and that

@@ -80,7 +80,9 @@ func (p *process) run(ctx context.Context) (outcome, error) {
 	cmd.Env = p.env
 	cmd.Stdout = w
 	cmd.Stderr = w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so that a timeout stops all of it; and killed if
+	// the slave itself is killed (SIGKILL), which cannot stop it then.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
