@@ -1,0 +1,480 @@
+package portserver
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Defaults of a Server's Config.
+const (
+	// DefaultAddress is the reference's --portserver_address.
+	DefaultAddress = "@unittest-portserver"
+	// DefaultReadTimeout is how long a connection may take to send its
+	// request; portpicker sends it at once.
+	DefaultReadTimeout = 2 * time.Second
+	// DefaultMaxConns is how many connections may be reading their request
+	// at once; a new one beyond it closes the one that has waited longest.
+	DefaultMaxConns = 128
+	// noPidfdPoll is how often an owner is checked where the kernel has no
+	// pidfd_open.
+	noPidfdPoll = time.Second
+)
+
+// ErrPoolFull is the reason for a denial when no free port is left.
+var ErrPoolFull = errors.New("all ports in use")
+
+// Config is what a Server serves and how.
+type Config struct {
+	// Ports are the managed ports (see ParsePool); there must be one.
+	Ports []int
+	// TablePath is the owner table kept on disk so that grants survive a
+	// restart; "" keeps none.
+	TablePath string
+	// ReadTimeout bounds the wait for a request; 0 means DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// MaxConns caps the connections reading a request; 0 means
+	// DefaultMaxConns.
+	MaxConns int
+	// Log receives one event per request at debug level, and the rest.
+	Log zerolog.Logger
+	// StatsSignal, when it delivers, makes Serve log the statistics (the
+	// command connects SIGUSR1 to it); nil means never.
+	StatsSignal <-chan os.Signal
+}
+
+// Stats are the reference's statistics, plus the state of the pool.
+type Stats struct {
+	ClientRequestErrors           int // client-request-errors
+	DeniedAllocations             int // denied-allocations
+	NumPortsManaged               int // num-ports-managed
+	NumPortsCheckedForLastRequest int // num-ports-checked-for-last-request
+	TotalAllocations              int // total-allocations
+	FreePorts                     int // ports on the free list
+	Owners                        int // processes holding ports
+}
+
+// Server hands out ports of its pool to live processes. Build it with New
+// and run it with Serve.
+type Server struct {
+	cfg  Config
+	log  zerolog.Logger
+	boot string
+
+	mu       sync.Mutex
+	cond     *sync.Cond // signalled (on mu) when savedGen moves
+	pool     *Pool
+	watchers map[Process]*watcher
+	stats    Stats
+	reading  *list.List // connections still reading their request, oldest first
+	gen      uint64     // changes of the owner table so far
+	savedGen uint64     // changes the file on disk holds
+	saveErr  string     // the last error writing the table, logged once
+	dirty    chan struct{}
+	wg       sync.WaitGroup // handlers and watchers
+}
+
+// watcher waits for one owner's exit.
+type watcher struct {
+	pidfd *os.File      // nil without pidfd_open
+	stop  chan struct{} // closed to stop a watcher without pidfd
+}
+
+// New checks cfg and returns a server for it. It returns an error when
+// there are no ports or the boot id cannot be read.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Ports) == 0 {
+		return nil, errors.New("portserver: no ports to serve")
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	boot, err := bootID()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Log, boot: boot,
+		watchers: make(map[Process]*watcher),
+		reading:  list.New(),
+		dirty:    make(chan struct{}, 1),
+	}
+	s.cond = sync.NewCond(&s.mu)
+	s.pool = NewPool(cfg.Ports, nil)
+	s.stats.NumPortsManaged = s.pool.Managed()
+	return s, nil
+}
+
+// Serve loads the owner table, then answers requests on ln until ctx is
+// done; it closes ln. On return every connection is closed and the owner
+// table is written. It returns an error when the owner table cannot be
+// read or ln fails for another reason than ctx ending.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer ln.Close()
+	if err := s.restore(); err != nil {
+		return err
+	}
+	saverDone := make(chan struct{})
+	saverCtx, stopSaver := context.WithCancel(context.Background())
+	go func() {
+		defer close(saverDone)
+		s.saver(saverCtx)
+	}()
+	stopped := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				ln.Close()
+				close(stopped)
+				return
+			case <-s.cfg.StatsSignal:
+				s.LogStats()
+			}
+		}
+	}()
+	err := s.accept(ctx, ln)
+	<-stopped
+	s.mu.Lock()
+	for e := s.reading.Front(); e != nil; e = e.Next() {
+		e.Value.(net.Conn).Close()
+	}
+	s.mu.Unlock()
+	// Handlers first (they may still grant), then the watchers.
+	s.wg.Wait()
+	s.mu.Lock()
+	for owner, w := range s.watchers {
+		w.close()
+		delete(s.watchers, owner)
+	}
+	s.mu.Unlock()
+	stopSaver()
+	<-saverDone
+	return err
+}
+
+// accept accepts connections until ln is closed.
+func (s *Server) accept(ctx context.Context, ln net.Listener) error {
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors or the like: wait, as net/http does,
+				// and say it once per pause rather than per attempt.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				if backoff == time.Second || backoff == 5*time.Millisecond {
+					s.log.Warn().Err(err).Msg("accept")
+				}
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		backoff = 0
+		s.mu.Lock()
+		if s.reading.Len() >= s.cfg.MaxConns {
+			// The connection that has waited longest for its request goes.
+			old := s.reading.Front()
+			s.reading.Remove(old)
+			old.Value.(net.Conn).Close()
+		}
+		e := s.reading.PushBack(c)
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.handle(c, e)
+	}
+}
+
+// isTemporary reports whether an accept error is worth retrying.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// handle answers one connection and closes it.
+func (s *Server) handle(c net.Conn, e *list.Element) {
+	defer s.wg.Done()
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	pid, err := ReadRequest(c)
+	s.mu.Lock()
+	s.reading.Remove(e)
+	if err != nil {
+		s.stats.ClientRequestErrors++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Debug().Err(err).Msg("bad request")
+		return
+	}
+	port, checked, err := s.allocate(pid)
+	s.mu.Lock()
+	s.stats.NumPortsCheckedForLastRequest = checked
+	if err != nil {
+		s.stats.DeniedAllocations++
+	} else {
+		s.stats.TotalAllocations++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Debug().Int("pid", pid).Err(err).Msg("denied")
+		return
+	}
+	s.log.Debug().Int("pid", pid).Int("port", port).Msg("granted")
+	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	_, _ = c.Write(append(strconv.AppendInt(make([]byte, 0, 8), int64(port), 10), '\n'))
+}
+
+// allocate gives pid a free port and returns it with the number of ports
+// checked. It returns ErrNoProcess or ErrNotProcess for a pid that cannot
+// own a port, ErrPoolFull when no port is free.
+func (s *Server) allocate(pid int) (port, checked int, err error) {
+	owner, pidfd, err := lookup(pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		if pidfd != nil {
+			pidfd.Close()
+		}
+	}()
+	s.mu.Lock()
+	n := s.pool.Free()
+	s.mu.Unlock()
+	// The bind test runs outside the lock, so that requests check ports in
+	// parallel; each port popped is assigned or returned.
+	for checked < n {
+		s.mu.Lock()
+		port, ok := s.pool.Pop()
+		s.mu.Unlock()
+		if !ok {
+			break
+		}
+		checked++
+		if !IsPortFree(port) {
+			s.mu.Lock()
+			s.pool.Return(port)
+			s.mu.Unlock()
+			s.log.Debug().Int("port", port).Msg("port unexpectedly in use")
+			continue
+		}
+		s.mu.Lock()
+		s.pool.Assign(port, owner)
+		if s.watchers[owner] == nil {
+			s.startWatcher(owner, pidfd)
+			pidfd = nil
+		}
+		gen := s.changed()
+		s.mu.Unlock()
+		s.waitSaved(gen)
+		return port, checked, nil
+	}
+	return 0, checked, ErrPoolFull
+}
+
+// startWatcher watches owner's exit through pidfd (nil: by polling /proc)
+// and reclaims its ports when it exits. Called with mu held.
+func (s *Server) startWatcher(owner Process, pidfd *os.File) {
+	w := &watcher{pidfd: pidfd, stop: make(chan struct{})}
+	s.watchers[owner] = w
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if w.pidfd != nil {
+			if waitExit(w.pidfd) != nil {
+				return // closed: the server stops
+			}
+		} else {
+			t := time.NewTicker(noPidfdPoll)
+			defer t.Stop()
+			for alive(owner) {
+				select {
+				case <-w.stop:
+					return
+				case <-t.C:
+				}
+			}
+		}
+		s.reclaim(owner, w)
+	}()
+}
+
+// close stops w's goroutine.
+func (w *watcher) close() {
+	if w.pidfd != nil {
+		w.pidfd.Close()
+	} else {
+		close(w.stop)
+	}
+}
+
+// reclaim puts the ports of owner, which exited, back on the free list.
+func (s *Server) reclaim(owner Process, w *watcher) {
+	s.mu.Lock()
+	if s.watchers[owner] != w {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.watchers, owner)
+	ports := s.pool.Release(owner)
+	s.changed()
+	s.mu.Unlock()
+	if w.pidfd != nil {
+		w.pidfd.Close()
+	}
+	s.log.Debug().Int("pid", owner.Pid).Ints("ports", ports).Msg("reclaimed")
+}
+
+// restore loads the owner table and gives back the ports of owners that
+// still run.
+func (s *Server) restore() error {
+	if s.cfg.TablePath == "" {
+		return nil
+	}
+	owners, otherBoot, err := loadTable(s.cfg.TablePath, s.boot)
+	if err != nil {
+		return err
+	}
+	if otherBoot {
+		s.log.Info().Str("table", s.cfg.TablePath).Msg("owner table of another boot ignored")
+	}
+	held := make(map[int]Process)
+	pidfds := make(map[Process]*os.File)
+	for owner, ports := range owners {
+		p, pidfd, err := lookup(owner.Pid)
+		if err != nil || p != owner {
+			if pidfd != nil {
+				pidfd.Close()
+			}
+			continue
+		}
+		pidfds[owner] = pidfd
+		for _, port := range ports {
+			held[port] = owner
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pool = NewPool(s.cfg.Ports, held)
+	for owner, pidfd := range pidfds {
+		if s.pool.Holds(owner) {
+			s.startWatcher(owner, pidfd)
+		} else if pidfd != nil {
+			pidfd.Close()
+		}
+	}
+	s.changed()
+	s.log.Info().Str("table", s.cfg.TablePath).Int("owners", s.pool.Owners()).
+		Int("ports", s.pool.Managed()-s.pool.Free()).Msg("owner table restored")
+	return nil
+}
+
+// changed notes a change of the owner table and returns its number;
+// called with mu held.
+func (s *Server) changed() uint64 {
+	s.gen++
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+	return s.gen
+}
+
+// waitSaved returns once the table on disk holds change gen (at once
+// without a table), so that a port is only answered once a restarted
+// server would know about it. Many grants share one write.
+func (s *Server) waitSaved(gen uint64) {
+	if s.cfg.TablePath == "" {
+		return
+	}
+	s.mu.Lock()
+	for s.savedGen < gen {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+}
+
+// saver writes the owner table after changes until ctx is done, then a
+// last time.
+func (s *Server) saver(ctx context.Context) {
+	for {
+		select {
+		case <-s.dirty:
+		case <-ctx.Done():
+			s.save()
+			return
+		}
+		s.save()
+	}
+}
+
+// save writes the owner table as it is now.
+func (s *Server) save() {
+	s.mu.Lock()
+	gen := s.gen
+	if s.cfg.TablePath == "" || gen == s.savedGen {
+		s.mu.Unlock()
+		return
+	}
+	data := encodeTable(s.boot, s.pool.Snapshot())
+	s.mu.Unlock()
+	err := writeTable(s.cfg.TablePath, data)
+	s.mu.Lock()
+	// A failed write still lets the grants go out: better a port that a
+	// restart may forget than no port.
+	s.savedGen = gen
+	s.cond.Broadcast()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	report := msg != s.saveErr
+	s.saveErr = msg
+	s.mu.Unlock()
+	switch {
+	case report && err != nil:
+		s.log.Error().Err(err).Msg("grants will not survive a restart")
+	case report:
+		s.log.Info().Str("table", s.cfg.TablePath).Msg("owner table written again")
+	}
+}
+
+// Stats returns the statistics so far.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.FreePorts = s.pool.Free()
+	st.Owners = s.pool.Owners()
+	return st
+}
+
+// LogStats logs the statistics at info level, under the reference's names.
+func (s *Server) LogStats() {
+	st := s.Stats()
+	s.log.Info().
+		Int("client-request-errors", st.ClientRequestErrors).
+		Int("denied-allocations", st.DeniedAllocations).
+		Int("num-ports-managed", st.NumPortsManaged).
+		Int("num-ports-checked-for-last-request", st.NumPortsCheckedForLastRequest).
+		Int("total-allocations", st.TotalAllocations).
+		Int("free-ports", st.FreePorts).
+		Int("owners", st.Owners).
+		Msg("statistics")
+}
