@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -347,6 +348,8 @@ func (s *Server) restore() error {
 	if s.cfg.TablePath == "" {
 		return nil
 	}
+	// Where the directory is missing, the first write would fail.
+	_ = os.MkdirAll(filepath.Dir(s.cfg.TablePath), 0o755)
 	owners, otherBoot, err := loadTable(s.cfg.TablePath, s.boot)
 	if err != nil {
 		return err
