@@ -80,7 +80,8 @@ type Server struct {
 	savedGen uint64     // changes the file on disk holds
 	saveErr  string     // the last error writing the table, logged once
 	dirty    chan struct{}
-	wg       sync.WaitGroup // handlers and watchers
+	handlers sync.WaitGroup
+	watching sync.WaitGroup // watcher goroutines
 }
 
 // watcher waits for one owner's exit.
@@ -89,8 +90,10 @@ type watcher struct {
 	stop  chan struct{} // closed to stop a watcher without pidfd
 }
 
-// New checks cfg and returns a server for it. It returns an error when
-// there are no ports or the boot id cannot be read.
+// New checks cfg, loads the owner table and returns a server for it,
+// which already watches the owners the table holds; call Serve once. It
+// returns an error when there are no ports, or the boot id or the owner
+// table cannot be read.
 func New(cfg Config) (*Server, error) {
 	if len(cfg.Ports) == 0 {
 		return nil, errors.New("portserver: no ports to serve")
@@ -114,18 +117,18 @@ func New(cfg Config) (*Server, error) {
 	s.cond = sync.NewCond(&s.mu)
 	s.pool = NewPool(cfg.Ports, nil)
 	s.stats.NumPortsManaged = s.pool.Managed()
+	if err := s.restore(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// Serve loads the owner table, then answers requests on ln until ctx is
-// done; it closes ln. On return every connection is closed and the owner
-// table is written. It returns an error when the owner table cannot be
-// read or ln fails for another reason than ctx ending.
+// Serve answers requests on ln until ctx is done; it closes ln. On return
+// every connection is closed, the owners are no longer watched and the
+// owner table is written. It returns an error when ln fails for another
+// reason than ctx ending.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer ln.Close()
-	if err := s.restore(); err != nil {
-		return err
-	}
 	saverDone := make(chan struct{})
 	saverCtx, stopSaver := context.WithCancel(context.Background())
 	go func() {
@@ -153,13 +156,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.mu.Unlock()
 	// Handlers first (they may still grant), then the watchers.
-	s.wg.Wait()
+	s.handlers.Wait()
 	s.mu.Lock()
 	for owner, w := range s.watchers {
 		w.close()
 		delete(s.watchers, owner)
 	}
 	s.mu.Unlock()
+	s.watching.Wait()
 	stopSaver()
 	<-saverDone
 	return err
@@ -196,7 +200,7 @@ func (s *Server) accept(ctx context.Context, ln net.Listener) error {
 			old.Value.(net.Conn).Close()
 		}
 		e := s.reading.PushBack(c)
-		s.wg.Add(1)
+		s.handlers.Add(1)
 		s.mu.Unlock()
 		go s.handle(c, e)
 	}
@@ -210,7 +214,7 @@ func isTemporary(err error) bool {
 
 // handle answers one connection and closes it.
 func (s *Server) handle(c net.Conn, e *list.Element) {
-	defer s.wg.Done()
+	defer s.handlers.Done()
 	defer c.Close()
 	_ = c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
 	pid, err := ReadRequest(c)
@@ -294,9 +298,9 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 func (s *Server) startWatcher(owner Process, pidfd *os.File) {
 	w := &watcher{pidfd: pidfd, stop: make(chan struct{})}
 	s.watchers[owner] = w
-	s.wg.Add(1)
+	s.watching.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.watching.Done()
 		if w.pidfd != nil {
 			if waitExit(w.pidfd) != nil {
 				return // closed: the server stops
