@@ -22,13 +22,13 @@ import (
 var addrSeq atomic.Int64
 
 // testAddr returns an abstract address no other test uses.
-func testAddr(t *testing.T) string {
+func testAddr(t testing.TB) string {
 	return fmt.Sprintf("@piuparts-portserver-test-%d-%d", os.Getpid(), addrSeq.Add(1))
 }
 
 // freePorts returns n ports the kernel considers free now, from the
 // ephemeral range, checked as the server checks them.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	seen := map[int]bool{}
@@ -57,7 +57,7 @@ type server struct {
 
 // startServer runs a server for cfg on a new abstract address until the
 // test ends (or Stop).
-func startServer(t *testing.T, cfg portserver.Config) *server {
+func startServer(t testing.TB, cfg portserver.Config) *server {
 	t.Helper()
 	if cfg.Log.GetLevel() == zerolog.DebugLevel {
 		// The zero Logger: tests that read the log pass one at info level.
@@ -80,7 +80,7 @@ func startServer(t *testing.T, cfg portserver.Config) *server {
 }
 
 // Stop stops the server and waits for Serve to return.
-func (s *server) Stop(t *testing.T) {
+func (s *server) Stop(t testing.TB) {
 	t.Helper()
 	if s.stop == nil {
 		return
@@ -98,7 +98,7 @@ func (s *server) Stop(t *testing.T) {
 }
 
 // request asks the server for a port for pid.
-func (s *server) request(t *testing.T, pid int) (int, error) {
+func (s *server) request(t testing.TB, pid int) (int, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -106,7 +106,7 @@ func (s *server) request(t *testing.T, pid int) (int, error) {
 }
 
 // mustGrant asks for a port for pid and fails the test without one.
-func (s *server) mustGrant(t *testing.T, pid int) int {
+func (s *server) mustGrant(t testing.TB, pid int) int {
 	t.Helper()
 	port, err := s.request(t, pid)
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *server) mustGrant(t *testing.T, pid int) int {
 
 // raw sends data as a request and returns what the server answered before
 // closing.
-func (s *server) raw(t *testing.T, data string) string {
+func (s *server) raw(t testing.TB, data string) string {
 	t.Helper()
 	c, err := net.Dial("unix", s.addr)
 	if err != nil {
@@ -141,7 +141,7 @@ func (s *server) raw(t *testing.T, data string) string {
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -153,7 +153,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // child starts a process that lives until the test kills it or ends.
-func child(t *testing.T) *exec.Cmd {
+func child(t testing.TB) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("sleep", "1000")
 	if err := cmd.Start(); err != nil {
@@ -167,7 +167,7 @@ func child(t *testing.T) *exec.Cmd {
 }
 
 // kill kills a child and reaps it.
-func kill(t *testing.T, cmd *exec.Cmd) {
+func kill(t testing.TB, cmd *exec.Cmd) {
 	t.Helper()
 	cmd.Process.Kill()
 	cmd.Wait()

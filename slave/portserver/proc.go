@@ -40,12 +40,28 @@ type procStat struct {
 
 // readStat reads /proc/PID/stat. The command name (field 2) is in
 // parentheses and may hold spaces and ')', so fields are counted after the
-// last ')'.
+// last ')'. (Plain system calls into a buffer on the stack: os.ReadFile
+// costs twice as many.)
 func readStat(pid int) (procStat, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	var buf [1024]byte
+	path := strconv.AppendInt(append(buf[:0:64], "/proc/"...), int64(pid), 10)
+	path = append(path, "/stat"...)
+	fd, err := unix.Open(string(path), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return procStat{}, err
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+			return procStat{}, os.ErrNotExist
+		}
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
+	n, err := unix.Read(fd, buf[64:])
+	unix.Close(fd)
+	if errors.Is(err, unix.ESRCH) {
+		return procStat{}, os.ErrNotExist
+	}
+	if err != nil || n <= 0 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: read: %v", pid, err)
+	}
+	data := buf[64 : 64+n]
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
@@ -71,39 +87,34 @@ func exited(fd uintptr) bool {
 	return err == nil && n > 0
 }
 
-// lookup identifies the live process pid and returns it with a pidfd (nil
-// where the kernel has no pidfd_open) that the caller must close. It
+// lookup identifies the live process pid and returns it with a pidfd
+// (-1 where the kernel has no pidfd_open) that the caller must close. It
 // returns ErrNoProcess or ErrNotProcess (see there), or another error when
 // /proc cannot be read.
-func lookup(pid int) (Process, *os.File, error) {
+func lookup(pid int) (Process, int, error) {
 	if pid <= 1 {
-		return Process{}, nil, ErrNotProcess
+		return Process{}, -1, ErrNotProcess
 	}
 	// The pidfd first: it pins the process, so the stat read next is of
 	// this process if the pidfd still shows it alive afterwards.
-	var pidfd *os.File
-	fd, err := unix.PidfdOpen(pid, 0)
+	pidfd, err := unix.PidfdOpen(pid, 0)
 	switch {
 	case err == nil:
-		if err := unix.SetNonblock(fd, true); err != nil {
-			unix.Close(fd)
-			return Process{}, nil, fmt.Errorf("pidfd of %d: %w", pid, err)
-		}
-		pidfd = os.NewFile(uintptr(fd), "pidfd:"+strconv.Itoa(pid))
 	case errors.Is(err, unix.ESRCH):
-		return Process{}, nil, ErrNoProcess
+		return Process{}, -1, ErrNoProcess
 	case errors.Is(err, unix.EINVAL):
 		// pidfd_open refuses a thread that is not its group's leader.
-		return Process{}, nil, ErrNotProcess
+		return Process{}, -1, ErrNotProcess
 	case errors.Is(err, unix.ENOSYS):
+		pidfd = -1
 	default:
-		return Process{}, nil, fmt.Errorf("pidfd of %d: %w", pid, err)
+		return Process{}, -1, fmt.Errorf("pidfd of %d: %w", pid, err)
 	}
-	fail := func(err error) (Process, *os.File, error) {
-		if pidfd != nil {
-			pidfd.Close()
+	fail := func(err error) (Process, int, error) {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
 		}
-		return Process{}, nil, err
+		return Process{}, -1, err
 	}
 	st, err := readStat(pid)
 	switch {
@@ -116,24 +127,20 @@ func lookup(pid int) (Process, *os.File, error) {
 	case st.flags&pfKthread != 0:
 		return fail(ErrNotProcess)
 	}
-	if pidfd != nil && hasExited(pidfd) {
+	if pidfd >= 0 && exited(uintptr(pidfd)) {
 		return fail(ErrNoProcess)
 	}
 	return Process{Pid: pid, Start: st.start}, pidfd, nil
 }
 
-// hasExited reports whether the process of pidfd has exited (without
-// File.Fd, which would make the pidfd blocking).
-func hasExited(pidfd *os.File) bool {
-	rc, err := pidfd.SyscallConn()
-	if err != nil {
-		return true
+// pidfdFile makes a pidfd from lookup a non-blocking *os.File, which the
+// runtime's poller watches; it closes the pidfd on failure.
+func pidfdFile(pidfd, pid int) (*os.File, error) {
+	if err := unix.SetNonblock(pidfd, true); err != nil {
+		unix.Close(pidfd)
+		return nil, fmt.Errorf("pidfd of %d: %w", pid, err)
 	}
-	done := false
-	if err := rc.Control(func(fd uintptr) { done = exited(fd) }); err != nil {
-		return true
-	}
-	return done
+	return os.NewFile(uintptr(pidfd), "pidfd:"+strconv.Itoa(pid)), nil
 }
 
 // alive reports whether p is still running: its pid exists, is no zombie

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 )
 
 // Defaults of a Server's Config.
@@ -79,6 +80,9 @@ type Server struct {
 	gen      uint64     // changes of the owner table so far
 	savedGen uint64     // changes the file on disk holds
 	saveErr  string     // the last error writing the table, logged once
+	table    *table     // nil without TablePath
+	pending  []byte     // change lines not yet in the table
+	pendLns  int        // lines in pending
 	dirty    chan struct{}
 	handlers sync.WaitGroup
 	watching sync.WaitGroup // watcher goroutines
@@ -166,6 +170,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.watching.Wait()
 	stopSaver()
 	<-saverDone
+	if s.table != nil {
+		s.table.close()
+	}
 	return err
 }
 
@@ -255,8 +262,8 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 		return 0, 0, err
 	}
 	defer func() {
-		if pidfd != nil {
-			pidfd.Close()
+		if pidfd >= 0 {
+			unix.Close(pidfd)
 		}
 	}()
 	s.mu.Lock()
@@ -281,9 +288,13 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 		}
 		s.mu.Lock()
 		s.pool.Assign(port, owner)
+		if s.table != nil {
+			s.pending = appendGrant(s.pending, owner, port)
+			s.pendLns++
+		}
 		if s.watchers[owner] == nil {
 			s.startWatcher(owner, pidfd)
-			pidfd = nil
+			pidfd = -1
 		}
 		gen := s.changed()
 		s.mu.Unlock()
@@ -293,10 +304,18 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 	return 0, checked, ErrPoolFull
 }
 
-// startWatcher watches owner's exit through pidfd (nil: by polling /proc)
-// and reclaims its ports when it exits. Called with mu held.
-func (s *Server) startWatcher(owner Process, pidfd *os.File) {
-	w := &watcher{pidfd: pidfd, stop: make(chan struct{})}
+// startWatcher watches owner's exit through pidfd (-1: by polling /proc),
+// which it takes over, and reclaims its ports when it exits. Called with
+// mu held.
+func (s *Server) startWatcher(owner Process, pidfd int) {
+	w := &watcher{stop: make(chan struct{})}
+	if pidfd >= 0 {
+		f, err := pidfdFile(pidfd, owner.Pid)
+		if err != nil {
+			s.log.Warn().Err(err).Msg("watching by polling /proc instead")
+		}
+		w.pidfd = f
+	}
 	s.watchers[owner] = w
 	s.watching.Add(1)
 	go func() {
@@ -338,6 +357,10 @@ func (s *Server) reclaim(owner Process, w *watcher) {
 	}
 	delete(s.watchers, owner)
 	ports := s.pool.Release(owner)
+	if s.table != nil {
+		s.pending = appendExit(s.pending, owner)
+		s.pendLns++
+	}
 	s.changed()
 	s.mu.Unlock()
 	if w.pidfd != nil {
@@ -362,12 +385,12 @@ func (s *Server) restore() error {
 		s.log.Info().Str("table", s.cfg.TablePath).Msg("owner table of another boot ignored")
 	}
 	held := make(map[int]Process)
-	pidfds := make(map[Process]*os.File)
+	pidfds := make(map[Process]int)
 	for owner, ports := range owners {
 		p, pidfd, err := lookup(owner.Pid)
 		if err != nil || p != owner {
-			if pidfd != nil {
-				pidfd.Close()
+			if pidfd >= 0 {
+				unix.Close(pidfd)
 			}
 			continue
 		}
@@ -382,11 +405,18 @@ func (s *Server) restore() error {
 	for owner, pidfd := range pidfds {
 		if s.pool.Holds(owner) {
 			s.startWatcher(owner, pidfd)
-		} else if pidfd != nil {
-			pidfd.Close()
+		} else if pidfd >= 0 {
+			unix.Close(pidfd)
 		}
 	}
-	s.changed()
+	s.table, err = openTable(s.cfg.TablePath, s.boot, s.pool.Snapshot())
+	if err != nil {
+		for owner, w := range s.watchers {
+			w.close()
+			delete(s.watchers, owner)
+		}
+		return fmt.Errorf("%w (--owner_table chooses another file, \"\" none)", err)
+	}
 	s.log.Info().Str("table", s.cfg.TablePath).Int("owners", s.pool.Owners()).
 		Int("ports", s.pool.Managed()-s.pool.Free()).Msg("owner table restored")
 	return nil
@@ -404,14 +434,11 @@ func (s *Server) changed() uint64 {
 }
 
 // waitSaved returns once the table on disk holds change gen (at once
-// without a table), so that a port is only answered once a restarted
+// without a table or after a failed write), so that a port is only answered once a restarted
 // server would know about it. Many grants share one write.
 func (s *Server) waitSaved(gen uint64) {
-	if s.cfg.TablePath == "" {
-		return
-	}
 	s.mu.Lock()
-	for s.savedGen < gen {
+	for s.table != nil && s.savedGen < gen {
 		s.cond.Wait()
 	}
 	s.mu.Unlock()
@@ -431,17 +458,28 @@ func (s *Server) saver(ctx context.Context) {
 	}
 }
 
-// save writes the owner table as it is now.
+// save writes the changes to the owner table: appended, or a rewrite of
+// the whole table when it has grown to more than twice what it needs.
 func (s *Server) save() {
 	s.mu.Lock()
 	gen := s.gen
-	if s.cfg.TablePath == "" || gen == s.savedGen {
+	if s.table == nil || gen == s.savedGen {
 		s.mu.Unlock()
 		return
 	}
-	data := encodeTable(s.boot, s.pool.Snapshot())
+	buf, n := s.pending, s.pendLns
+	s.pending, s.pendLns = nil, 0
+	var snap map[Process][]int
+	if s.table.lines+n > 2*(s.pool.Managed()-s.pool.Free())+compactMin {
+		snap = s.pool.Snapshot()
+	}
 	s.mu.Unlock()
-	err := writeTable(s.cfg.TablePath, data)
+	var err error
+	if snap != nil {
+		err = s.table.rewrite(snap)
+	} else {
+		err = s.table.append(buf, n)
+	}
 	s.mu.Lock()
 	// A failed write still lets the grants go out: better a port that a
 	// restart may forget than no port.

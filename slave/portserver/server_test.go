@@ -1,8 +1,8 @@
 package portserver_test
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -97,25 +97,31 @@ func TestServer_MalformedRequestsAreClosed(t *testing.T) {
 	}
 }
 
-// ownersOnDisk reads the owner table: pid to ports.
+// ownersOnDisk reads the owner table: pid to ports, replaying its
+// changes.
 func ownersOnDisk(t *testing.T, path string) map[int][]int {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tab struct {
-		Owners []struct {
-			Pid   int   `json:"pid"`
-			Ports []int `json:"ports"`
-		} `json:"owners"`
-	}
-	if err := json.Unmarshal(data, &tab); err != nil {
-		t.Fatalf("owner table %s: %v\n%s", path, err, data)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "piuparts-portserver owners ") {
+		t.Fatalf("owner table %s: header %q", path, lines[0])
 	}
 	m := map[int][]int{}
-	for _, o := range tab.Owners {
-		m[o.Pid] = o.Ports
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		pid, _ := strconv.Atoi(f[1])
+		switch {
+		case f[0] == "+" && len(f) == 4:
+			port, _ := strconv.Atoi(f[3])
+			m[pid] = append(m[pid], port)
+		case f[0] == "-" && len(f) == 3:
+			delete(m, pid)
+		default:
+			t.Fatalf("owner table %s: line %q", path, l)
+		}
 	}
 	return m
 }
@@ -290,12 +296,13 @@ func TestServer_ReusedPidDoesNotInheritPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tab map[string]any
-	json.Unmarshal(data, &tab)
-	owner := tab["owners"].([]any)[0].(map[string]any)
-	owner["start"] = owner["start"].(float64) - 1
-	data, _ = json.Marshal(tab)
-	os.WriteFile(table, data, 0o644)
+	lines := strings.Split(string(data), "\n")
+	f := strings.Fields(lines[1]) // + PID START PORT
+	start, _ := strconv.ParseUint(f[2], 10, 64)
+	lines[1] = fmt.Sprintf("+ %s %d %s", f[1], start-1, f[3])
+	if err := os.WriteFile(table, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	s2 := startServer(t, portserver.Config{Ports: ports, TablePath: table})
 	if st := s2.Stats(); st.FreePorts != 1 {
