@@ -163,7 +163,8 @@ func runGrants(t *testing.T, addr string, server int, owners []int, total int) b
 // 5,000 ports: grants per second, p50 and p99 latency and server CPU per
 // request at 1, 16 and 64 concurrent clients (each a distinct live owner
 // pid; a fresh server per round, 4,000 grants, median of 3 rounds), then
-// the time to deny a request on a full pool. PIUPARTS_BENCH=1 enables it.
+// the time to deny a request on a full pool. PIUPARTS_BENCH=1 enables it; PIUPARTS_BENCH_TABLE=0 runs ours without
+// an owner table, PIUPARTS_BENCH_CPUPROFILE=FILE profiles our server.
 func TestPortserver_Bench(t *testing.T) {
 	if os.Getenv("PIUPARTS_BENCH") != "1" {
 		t.Skip("set PIUPARTS_BENCH=1 (make bench) to compare with Debian's portserver")
@@ -183,8 +184,12 @@ func TestPortserver_Bench(t *testing.T) {
 			if os.Getenv("PIUPARTS_BENCH_TABLE") == "0" {
 				table = ""
 			}
-			return []string{bin, "--portserver_static_pool", benchPool, "--portserver_address", addr,
+			argv := []string{bin, "--portserver_static_pool", benchPool, "--portserver_address", addr,
 				"--owner_table", table}
+			if prof := os.Getenv("PIUPARTS_BENCH_CPUPROFILE"); prof != "" {
+				argv = append(argv, "--cpuprofile", prof) // the last server's profile stays
+			}
+			return argv
 		}},
 	}
 	// The owners: live processes, one per client.

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 	verbose := fs.Bool("verbose", false, "log every request")
 	debug := fs.Bool("debug", false, "log everything")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: piuparts-portserver [--portserver_static_pool N-P[,N-P...]] "+
 			"[--portserver_address ADDR] [--owner_table FILE] [--verbose] [--debug]\n\n"+
@@ -86,6 +88,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 	if *showVersion {
 		fmt.Fprintf(stdout, "piuparts-portserver %s\n", version)
 		return nil
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	level := zerolog.InfoLevel
 	switch {
