@@ -272,4 +272,3 @@ func TestPortserver_Bench(t *testing.T) {
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
 }
-
