@@ -1,7 +1,6 @@
 package portserver
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -58,43 +57,39 @@ func bootID() (string, error) {
 }
 
 // loadTable reads the owner table at path and returns each owner's ports.
-// A missing file is an empty table; so is a table of another boot, and
-// otherBoot says so. Lines it cannot read are skipped.
+// A missing file is an empty table; so is a table of another boot (or no
+// table at all), and otherBoot says so. Lines it cannot read are skipped.
 func loadTable(path, boot string) (owners map[Process][]int, otherBoot bool, err error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("owner table: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	if !sc.Scan() || sc.Text() != tableMagic+" "+boot {
+	// A last line without its newline is a write cut short: dropped.
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	header, rest, _ := strings.Cut(string(data), "\n")
+	if header != tableMagic+" "+boot {
 		return nil, true, nil
 	}
 	owners = make(map[Process][]int)
-	for sc.Scan() {
-		// A last line without its newline is a write cut short.
-		f := strings.Fields(sc.Text())
+	for _, line := range strings.Split(rest, "\n") {
+		f := strings.Fields(line)
 		nums := make([]uint64, len(f))
-		for i := 1; i < len(f); i++ {
-			if nums[i], err = strconv.ParseUint(f[i], 10, 64); err != nil {
-				break
-			}
+		bad := false
+		for i := 1; i < len(f) && !bad; i++ {
+			nums[i], err = strconv.ParseUint(f[i], 10, 64)
+			bad = err != nil
 		}
 		switch {
-		case err != nil:
-			err = nil
+		case bad:
 		case len(f) == 4 && f[0] == "+" && nums[3] >= 1 && nums[3] <= 65535:
 			p := Process{Pid: int(nums[1]), Start: nums[2]}
 			owners[p] = append(owners[p], int(nums[3]))
 		case len(f) == 3 && f[0] == "-":
 			delete(owners, Process{Pid: int(nums[1]), Start: nums[2]})
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, false, fmt.Errorf("owner table %s: %w", path, err)
 	}
 	return owners, false, nil
 }
