@@ -257,7 +257,7 @@ func (s *Server) handle(c net.Conn, e *list.Element) {
 // checked. It returns ErrNoProcess or ErrNotProcess for a pid that cannot
 // own a port, ErrPoolFull when no port is free.
 func (s *Server) allocate(pid int) (port, checked int, err error) {
-	owner, pidfd, err := lookup(pid)
+	owner, pidfd, watched, err := s.identify(pid)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -288,13 +288,19 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 		}
 		s.mu.Lock()
 		s.pool.Assign(port, owner)
+		if s.watchers[owner] == nil {
+			if watched {
+				// Its watcher saw it exit since identify: no port for it.
+				s.pool.Release(owner)
+				s.mu.Unlock()
+				return 0, checked, ErrNoProcess
+			}
+			s.startWatcher(owner, pidfd)
+			pidfd = -1
+		}
 		if s.table != nil {
 			s.pending = appendGrant(s.pending, owner, port)
 			s.pendLns++
-		}
-		if s.watchers[owner] == nil {
-			s.startWatcher(owner, pidfd)
-			pidfd = -1
 		}
 		gen := s.changed()
 		s.mu.Unlock()
@@ -302,6 +308,27 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 		return port, checked, nil
 	}
 	return 0, checked, ErrPoolFull
+}
+
+// identify returns the live process pid with a pidfd for it (-1: none),
+// or watched set when it already holds ports and is watched: then its
+// stat alone (same start time, not a zombie) shows it is that process,
+// and no pidfd is opened. Its errors are lookup's.
+func (s *Server) identify(pid int) (owner Process, pidfd int, watched bool, err error) {
+	if pid <= 1 {
+		return Process{}, -1, false, ErrNotProcess
+	}
+	if st, err := readStat(pid); err == nil && st.state != 'Z' && st.state != 'X' && st.flags&pfKthread == 0 {
+		p := Process{Pid: pid, Start: st.start}
+		s.mu.Lock()
+		_, watched = s.watchers[p]
+		s.mu.Unlock()
+		if watched {
+			return p, -1, true, nil
+		}
+	}
+	owner, pidfd, err = lookup(pid)
+	return owner, pidfd, false, err
 }
 
 // startWatcher watches owner's exit through pidfd (-1: by polling /proc),
