@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 		return fmt.Errorf("no ports: invalid port ranges in --portserver_static_pool %q", *pool)
 	}
 	srv, err := portserver.New(portserver.Config{
-		Ports: ports, TablePath: *table, Log: log, StatsSignal: usr1,
+		Ports: ports, TablePath: *table, Log: log, StatsSignal: usr1, MaxConns: maxConns(),
 	})
 	if err != nil {
 		return err
@@ -132,4 +132,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 		log.Info().Msg("goodbye")
 	}
 	return err
+}
+
+// maxConns is the cap on connections reading a request: the default, or
+// half the file descriptors this process may open when that is less, so
+// that idle connections cannot exhaust them (Go has already raised the
+// soft limit to the hard one).
+func maxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur/2 < portserver.DefaultMaxConns {
+		return max(int(lim.Cur/2), 1)
+	}
+	return portserver.DefaultMaxConns
 }
