@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"piuparts-server/internal/testutil"
 	"piuparts-server/slave/portserver"
 )
 
@@ -143,5 +145,44 @@ func TestUnit_ExecStart(t *testing.T) {
 		if a == "--portserver_address" && (i+1 == len(exec) || strings.Contains(exec[i+1], ":")) {
 			t.Errorf("the unit's address %q is not a Unix socket", exec[i+1:])
 		}
+	}
+}
+
+// TestBinary_IdleConnectionsWith256Fds is the reference's measured
+// failure: with 256 file descriptors, 300 idle connections left a real
+// client unanswered. The binary runs under that limit; a client opening
+// connection 301 is answered while the 300 are still open.
+func TestBinary_IdleConnectionsWith256Fds(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("SKIPPED: no prlimit (util-linux) to limit the server's file descriptors")
+	}
+	bin := testutil.Build(t, t.TempDir(), "piuparts-server/cmd/piuparts-portserver")
+	addr := fmt.Sprintf("@piuparts-portserver-fd-test-%d", os.Getpid())
+	srv := exec.Command(prlimit, "--nofile=256:256", bin, "--portserver_static_pool", "40010-40019",
+		"--portserver_address", addr, "--owner_table", "")
+	var log syncBuffer
+	srv.Stderr = &log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	var idle []net.Conn
+	for len(idle) < 300 {
+		c, err := net.Dial("unix", addr)
+		if err != nil {
+			if len(idle) == 0 {
+				time.Sleep(10 * time.Millisecond) // not listening yet
+				continue
+			}
+			t.Fatalf("idle connection %d: %v", len(idle), err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if port, err := portserver.Request(ctx, addr, os.Getpid()); err != nil || port < 40010 || port > 40019 {
+		t.Fatalf("request behind 300 idle connections: %d, %v\n%s", port, err, log.String())
 	}
 }
