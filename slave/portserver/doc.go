@@ -30,8 +30,9 @@
 //
 // request.go parses a request ([ReadRequest], [ParseRequest]); pool.go
 // holds the ports, their owners and the free list ([ParsePool], [Pool]);
-// proc.go identifies processes; bind.go is the free-port check; table.go
-// keeps the owner table on disk so that grants survive a restart;
-// server.go is the server loop ([Server]); client.go is a client
-// ([Request]) for tests and tools.
+// proc.go identifies processes (pid, start time, pidfd); bind.go is the
+// free-port check; table.go keeps the owner table on disk, an append-only
+// change log, so that grants survive a restart; listen.go opens the
+// socket ([Listen]); server.go is the server loop ([Server]); client.go is
+// a client ([Request]) for tests and tools.
 package portserver
