@@ -139,13 +139,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(saverDone)
 		s.saver(saverCtx)
 	}()
-	stopped := make(chan struct{})
+	stopped, quit := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		for {
 			select {
 			case <-ctx.Done():
 				ln.Close()
-				close(stopped)
+				return
+			case <-quit:
 				return
 			case <-s.cfg.StatsSignal:
 				s.LogStats()
@@ -153,6 +155,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	err := s.accept(ctx, ln)
+	close(quit)
 	<-stopped
 	s.mu.Lock()
 	for e := s.reading.Front(); e != nil; e = e.Next() {

@@ -1,6 +1,7 @@
 package portserver_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"piuparts-server/slave/portserver"
 )
@@ -307,5 +310,31 @@ func TestServer_ReusedPidDoesNotInheritPorts(t *testing.T) {
 	s2 := startServer(t, portserver.Config{Ports: ports, TablePath: table})
 	if st := s2.Stats(); st.FreePorts != 1 {
 		t.Errorf("stats %+v: the port of the earlier process with pid %d should be free", st, p)
+	}
+}
+
+// failingListener fails its first Accept with a permanent error.
+type failingListener struct{ net.Listener }
+
+func (failingListener) Accept() (net.Conn, error) { return nil, errors.New("listener broken") }
+
+func TestServer_ServeReturnsOnAListenerError(t *testing.T) {
+	srv, err := portserver.New(portserver.Config{Ports: freePorts(t, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := portserver.Listen(testAddr(t), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), failingListener{ln}) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "listener broken") {
+			t.Errorf("Serve = %v, want the listener's error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after its listener failed")
 	}
 }
