@@ -174,6 +174,7 @@ func TestPortserver_Bench(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := testutil.Build(t, dir, "piuparts-server/cmd/piuparts-portserver")
+	load0, _ := os.ReadFile("/proc/loadavg")
 	servers := []benchServer{
 		{"Debian portserver", func(addr string) []string {
 			return []string{"/usr/bin/python3", "/usr/bin/portserver", "--portserver_static_pool", benchPool,
@@ -264,7 +265,8 @@ func TestPortserver_Bench(t *testing.T) {
 	}
 	ref, ours := results[servers[0].name], results["ours"]
 	load, _ := os.ReadFile("/proc/loadavg")
-	t.Logf("load average at the end: %s", strings.TrimSpace(string(load)))
+	t.Logf("load average (/proc/loadavg) at the start: %s; at the end: %s",
+		strings.TrimSpace(string(load0)), strings.TrimSpace(string(load)))
 	t.Logf("port servers on a pool of %d ports (%d grants per round, median of %d rounds, a fresh server per round)\n"+
 		"| clients / owner pids | server | grants/s | p50 | p99 | server CPU per request | errors |\n"+
 		"|---|---|---|---|---|---|---|\n%s\n\n"+
