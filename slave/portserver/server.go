@@ -75,6 +75,7 @@ type Server struct {
 	cond     *sync.Cond // signalled (on mu) when savedGen moves
 	pool     *Pool
 	watchers map[Process]*watcher
+	pids     map[int]Process // the watched owner of each pid
 	stats    Stats
 	reading  *list.List // connections still reading their request, oldest first
 	gen      uint64     // changes of the owner table so far
@@ -115,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Log, boot: boot,
 		watchers: make(map[Process]*watcher),
+		pids:     make(map[int]Process),
 		reading:  list.New(),
 		dirty:    make(chan struct{}, 1),
 	}
@@ -165,10 +167,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Handlers first (they may still grant), then the watchers.
 	s.handlers.Wait()
 	s.mu.Lock()
-	for owner, w := range s.watchers {
-		w.close()
-		delete(s.watchers, owner)
-	}
+	s.stopWatchers()
 	s.mu.Unlock()
 	s.watching.Wait()
 	stopSaver()
@@ -321,13 +320,13 @@ func (s *Server) identify(pid int) (owner Process, pidfd int, watched bool, err 
 	if pid <= 1 {
 		return Process{}, -1, false, ErrNotProcess
 	}
-	if st, err := readStat(pid); err == nil && st.state != 'Z' && st.state != 'X' && st.flags&pfKthread == 0 {
-		p := Process{Pid: pid, Start: st.start}
-		s.mu.Lock()
-		_, watched = s.watchers[p]
-		s.mu.Unlock()
-		if watched {
-			return p, -1, true, nil
+	s.mu.Lock()
+	known, ok := s.pids[pid]
+	s.mu.Unlock()
+	if ok {
+		st, err := readStat(pid)
+		if err == nil && st.start == known.Start && st.state != 'Z' && st.state != 'X' {
+			return known, -1, true, nil
 		}
 	}
 	owner, pidfd, err = lookup(pid)
@@ -347,6 +346,7 @@ func (s *Server) startWatcher(owner Process, pidfd int) {
 		w.pidfd = f
 	}
 	s.watchers[owner] = w
+	s.pids[owner.Pid] = owner
 	s.watching.Add(1)
 	go func() {
 		defer s.watching.Done()
@@ -369,6 +369,15 @@ func (s *Server) startWatcher(owner Process, pidfd int) {
 	}()
 }
 
+// stopWatchers stops every watcher; called with mu held.
+func (s *Server) stopWatchers() {
+	for owner, w := range s.watchers {
+		w.close()
+		delete(s.watchers, owner)
+	}
+	clear(s.pids)
+}
+
 // close stops w's goroutine.
 func (w *watcher) close() {
 	if w.pidfd != nil {
@@ -386,6 +395,9 @@ func (s *Server) reclaim(owner Process, w *watcher) {
 		return
 	}
 	delete(s.watchers, owner)
+	if s.pids[owner.Pid] == owner {
+		delete(s.pids, owner.Pid)
+	}
 	ports := s.pool.Release(owner)
 	if s.table != nil {
 		s.pending = appendExit(s.pending, owner)
@@ -441,10 +453,7 @@ func (s *Server) restore() error {
 	}
 	s.table, err = openTable(s.cfg.TablePath, s.boot, s.pool.Snapshot())
 	if err != nil {
-		for owner, w := range s.watchers {
-			w.close()
-			delete(s.watchers, owner)
-		}
+		s.stopWatchers()
 		return fmt.Errorf("%w (--owner_table chooses another file, \"\" none)", err)
 	}
 	s.log.Info().Str("table", s.cfg.TablePath).Int("owners", s.pool.Owners()).
