@@ -72,7 +72,7 @@ type Server struct {
 	boot string
 
 	mu       sync.Mutex
-	cond     *sync.Cond // signalled (on mu) when savedGen moves
+	cond     *sync.Cond // broadcast (on mu) when a write of the table ends
 	pool     *Pool
 	watchers map[Process]*watcher
 	pids     map[int]Process // the watched owner of each pid
@@ -84,7 +84,7 @@ type Server struct {
 	table    *table     // nil without TablePath
 	pending  []byte     // change lines not yet in the table
 	pendLns  int        // lines in pending
-	dirty    chan struct{}
+	saving   bool // a goroutine is writing the table
 	handlers sync.WaitGroup
 	watching sync.WaitGroup // watcher goroutines
 }
@@ -118,7 +118,6 @@ func New(cfg Config) (*Server, error) {
 		watchers: make(map[Process]*watcher),
 		pids:     make(map[int]Process),
 		reading:  list.New(),
-		dirty:    make(chan struct{}, 1),
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.pool = NewPool(cfg.Ports, nil)
@@ -135,12 +134,6 @@ func New(cfg Config) (*Server, error) {
 // reason than ctx ending.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer ln.Close()
-	saverDone := make(chan struct{})
-	saverCtx, stopSaver := context.WithCancel(context.Background())
-	go func() {
-		defer close(saverDone)
-		s.saver(saverCtx)
-	}()
 	stopped, quit := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -170,8 +163,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.stopWatchers()
 	s.mu.Unlock()
 	s.watching.Wait()
-	stopSaver()
-	<-saverDone
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	s.flush(gen)
 	if s.table != nil {
 		s.table.close()
 	}
@@ -306,7 +301,7 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 		}
 		gen := s.changed()
 		s.mu.Unlock()
-		s.waitSaved(gen)
+		s.flush(gen)
 		return port, checked, nil
 	}
 	return 0, checked, ErrPoolFull
@@ -403,11 +398,12 @@ func (s *Server) reclaim(owner Process, w *watcher) {
 		s.pending = appendExit(s.pending, owner)
 		s.pendLns++
 	}
-	s.changed()
+	gen := s.changed()
 	s.mu.Unlock()
 	if w.pidfd != nil {
 		w.pidfd.Close()
 	}
+	s.flush(gen)
 	s.log.Debug().Int("pid", owner.Pid).Ints("ports", ports).Msg("reclaimed")
 }
 
@@ -465,47 +461,34 @@ func (s *Server) restore() error {
 // called with mu held.
 func (s *Server) changed() uint64 {
 	s.gen++
-	select {
-	case s.dirty <- struct{}{}:
-	default:
-	}
 	return s.gen
 }
 
-// waitSaved returns once the table on disk holds change gen (at once
-// without a table or after a failed write), so that a port is only answered once a restarted
-// server would know about it. Many grants share one write.
-func (s *Server) waitSaved(gen uint64) {
+// flush returns once the table on disk holds change gen (at once without
+// a table, or once a write failed), so that a port is only answered once
+// a restarted server would know about it. The first caller to find no
+// write under way writes every pending change; the others wait for it, so
+// concurrent grants share one write.
+func (s *Server) flush(gen uint64) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for s.table != nil && s.savedGen < gen {
-		s.cond.Wait()
-	}
-	s.mu.Unlock()
-}
-
-// saver writes the owner table after changes until ctx is done, then a
-// last time.
-func (s *Server) saver(ctx context.Context) {
-	for {
-		select {
-		case <-s.dirty:
-		case <-ctx.Done():
-			s.save()
-			return
+		if s.saving {
+			s.cond.Wait()
+			continue
 		}
-		s.save()
+		s.saving = true
+		s.write()
+		s.saving = false
+		s.cond.Broadcast()
 	}
 }
 
-// save writes the changes to the owner table: appended, or a rewrite of
-// the whole table when it has grown to more than twice what it needs.
-func (s *Server) save() {
-	s.mu.Lock()
+// write writes the pending changes to the owner table: appended, or a
+// rewrite of the whole table when it has grown to more than twice what it
+// needs. Called with mu held, it releases it during the write.
+func (s *Server) write() {
 	gen := s.gen
-	if s.table == nil || gen == s.savedGen {
-		s.mu.Unlock()
-		return
-	}
 	buf, n := s.pending, s.pendLns
 	s.pending, s.pendLns = nil, 0
 	var snap map[Process][]int
@@ -519,18 +502,16 @@ func (s *Server) save() {
 	} else {
 		err = s.table.append(buf, n)
 	}
-	s.mu.Lock()
-	// A failed write still lets the grants go out: better a port that a
-	// restart may forget than no port.
-	s.savedGen = gen
-	s.cond.Broadcast()
 	msg := ""
 	if err != nil {
 		msg = err.Error()
 	}
+	s.mu.Lock()
+	// A failed write still lets the grants go out: better a port that a
+	// restart may forget than no port.
+	s.savedGen = gen
 	report := msg != s.saveErr
 	s.saveErr = msg
-	s.mu.Unlock()
 	switch {
 	case report && err != nil:
 		s.log.Error().Err(err).Msg("grants will not survive a restart")
