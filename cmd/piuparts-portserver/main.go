@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 	table := fs.String("owner_table", portserver.DefaultTablePath,
 		"`FILE` that keeps the grants across restarts (\"\": none)")
 	verbose := fs.Bool("verbose", false, "log every request")
-	debug := fs.Bool("debug", false, "log everything")
+	debug := fs.Bool("debug", false, "the same as --verbose (the reference's full debug messages)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for developers)")
 	fs.Usage = func() {
@@ -101,10 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, usr1 <-ch
 		defer pprof.StopCPUProfile()
 	}
 	level := zerolog.InfoLevel
-	switch {
-	case *debug:
-		level = zerolog.TraceLevel
-	case *verbose:
+	if *verbose || *debug {
 		level = zerolog.DebugLevel
 	}
 	log := logging.New(stderr, "piuparts-portserver", level, config.FormatAuto)
