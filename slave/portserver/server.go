@@ -84,7 +84,7 @@ type Server struct {
 	table    *table     // nil without TablePath
 	pending  []byte     // change lines not yet in the table
 	pendLns  int        // lines in pending
-	saving   bool // a goroutine is writing the table
+	saving   bool       // a goroutine is writing the table
 	handlers sync.WaitGroup
 	watching sync.WaitGroup // watcher goroutines
 }
