@@ -1,15 +1,18 @@
 package portserver
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -134,6 +137,10 @@ func New(cfg Config) (*Server, error) {
 // reason than ctx ending.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer ln.Close()
+	lf := listenerFile(ln)
+	if lf != nil {
+		defer lf.Close()
+	}
 	stopped, quit := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -141,6 +148,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			select {
 			case <-ctx.Done():
 				ln.Close()
+				if lf != nil {
+					lf.Close()
+				}
 				return
 			case <-quit:
 				return
@@ -149,12 +159,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}
 	}()
-	err := s.accept(ctx, ln)
+	err := s.accept(ctx, ln, lf)
 	close(quit)
 	<-stopped
 	s.mu.Lock()
 	for e := s.reading.Front(); e != nil; e = e.Next() {
-		e.Value.(net.Conn).Close()
+		e.Value.(io.Closer).Close()
 	}
 	s.mu.Unlock()
 	// Handlers first (they may still grant), then the watchers.
@@ -173,17 +183,64 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// accept accepts connections until ln is closed.
-func (s *Server) accept(ctx context.Context, ln net.Listener) error {
+// conn is what a handler needs of a connection: a net.Conn, or an
+// *os.File around an accepted socket.
+type conn interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+// listenerFile returns a copy of a Unix listener's socket, on which
+// accept accepts with plain system calls, or nil for another listener.
+func listenerFile(ln net.Listener) *os.File {
+	ul, ok := ln.(*net.UnixListener)
+	if !ok {
+		return nil
+	}
+	f, err := ul.File()
+	if err != nil {
+		return nil
+	}
+	if rc, err := f.SyscallConn(); err != nil || rc.Control(func(fd uintptr) { _ = unix.SetNonblock(int(fd), true) }) != nil {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+// accept accepts connections until ln (and lf, its copy from listenerFile,
+// if not nil) is closed. On lf it accepts with plain system calls, and a
+// request that has already arrived is answered without the runtime's
+// poller (see handleFD).
+func (s *Server) accept(ctx context.Context, ln net.Listener, lf *os.File) error {
+	var rc syscall.RawConn
+	if lf != nil {
+		rc, _ = lf.SyscallConn()
+	}
 	var backoff time.Duration
 	for {
-		c, err := ln.Accept()
+		var c net.Conn
+		nfd := -1
+		var err error
+		if rc != nil {
+			var aerr error
+			err = rc.Read(func(fd uintptr) bool {
+				nfd, aerr = accept4(int(fd))
+				return aerr != unix.EAGAIN
+			})
+			if err == nil && aerr != nil {
+				err = os.NewSyscallError("accept4", aerr)
+			}
+		} else {
+			c, err = ln.Accept()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) || errors.Is(err, unix.ECONNABORTED) {
 				// Out of file descriptors or the like: wait, as net/http does,
 				// and say it once per pause rather than per attempt.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
@@ -196,17 +253,28 @@ func (s *Server) accept(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("accept: %w", err)
 		}
 		backoff = 0
-		s.mu.Lock()
-		if s.reading.Len() >= s.cfg.MaxConns {
-			// The connection that has waited longest for its request goes.
-			old := s.reading.Front()
-			s.reading.Remove(old)
-			old.Value.(net.Conn).Close()
-		}
-		e := s.reading.PushBack(c)
 		s.handlers.Add(1)
-		s.mu.Unlock()
-		go s.handle(c, e)
+		if c != nil {
+			go s.handle(c, nil)
+		} else {
+			go s.handleFD(nfd)
+		}
+	}
+}
+
+// accept4 accepts a connection on the listening socket fd, non-blocking
+// and close-on-exec, without asking for the peer's address.
+func accept4(fd int) (int, error) {
+	for {
+		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0,
+			unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch errno {
+		case 0:
+			return int(nfd), nil
+		case unix.EINTR:
+			continue
+		}
+		return -1, errno
 	}
 }
 
@@ -216,21 +284,74 @@ func isTemporary(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
-// handle answers one connection and closes it.
-func (s *Server) handle(c net.Conn, e *list.Element) {
+// handleFD answers the accepted socket fd (non-blocking) and closes it.
+// When the whole request is already there, as it is from portpicker, it
+// is answered with plain system calls; otherwise the socket becomes an
+// *os.File, with a read deadline, and handle goes on with it.
+func (s *Server) handleFD(fd int) {
+	var buf [MaxRequest]byte
+	n, err := unix.Read(fd, buf[:])
+	if err != nil || n <= 0 || bytes.IndexByte(buf[:n], '\n') < 0 {
+		if err != nil || n < 0 {
+			n = 0
+		}
+		if err == nil && n == 0 {
+			// The client closed without a byte.
+			unix.Close(fd)
+			s.answer(0, io.ErrUnexpectedEOF)
+			s.handlers.Done()
+			return
+		}
+		s.handle(os.NewFile(uintptr(fd), "conn"), buf[:n])
+		return
+	}
+	defer s.handlers.Done()
+	defer unix.Close(fd)
+	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
+	pid, err := ParseRequest(line)
+	if port, ok := s.answer(pid, err); ok {
+		_, _ = unix.Write(fd, append(strconv.AppendInt(make([]byte, 0, 8), int64(port), 10), '\n'))
+	}
+}
+
+// handle answers one connection, whose first bytes (prefix) may have been
+// read already, and closes it.
+func (s *Server) handle(c conn, prefix []byte) {
 	defer s.handlers.Done()
 	defer c.Close()
+	s.mu.Lock()
+	if s.reading.Len() >= s.cfg.MaxConns {
+		// The connection that has waited longest for its request goes.
+		old := s.reading.Front()
+		s.reading.Remove(old)
+		old.Value.(io.Closer).Close()
+	}
+	e := s.reading.PushBack(c)
+	s.mu.Unlock()
 	_ = c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	pid, err := ReadRequest(c)
+	var r io.Reader = c
+	if len(prefix) > 0 {
+		r = io.MultiReader(bytes.NewReader(prefix), c)
+	}
+	pid, err := ReadRequest(r)
 	s.mu.Lock()
 	s.reading.Remove(e)
-	if err != nil {
-		s.stats.ClientRequestErrors++
-	}
 	s.mu.Unlock()
+	if port, ok := s.answer(pid, err); ok {
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.ReadTimeout))
+		_, _ = c.Write(append(strconv.AppendInt(make([]byte, 0, 8), int64(port), 10), '\n'))
+	}
+}
+
+// answer allocates a port for a request read as pid, err, and counts the
+// outcome; it returns the port to send, or false to close without one.
+func (s *Server) answer(pid int, err error) (int, bool) {
 	if err != nil {
+		s.mu.Lock()
+		s.stats.ClientRequestErrors++
+		s.mu.Unlock()
 		s.log.Debug().Err(err).Msg("bad request")
-		return
+		return 0, false
 	}
 	port, checked, err := s.allocate(pid)
 	s.mu.Lock()
@@ -243,11 +364,10 @@ func (s *Server) handle(c net.Conn, e *list.Element) {
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug().Int("pid", pid).Err(err).Msg("denied")
-		return
+		return 0, false
 	}
 	s.log.Debug().Int("pid", pid).Int("port", port).Msg("granted")
-	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	_, _ = c.Write(append(strconv.AppendInt(make([]byte, 0, 8), int64(port), 10), '\n'))
+	return port, true
 }
 
 // allocate gives pid a free port and returns it with the number of ports
