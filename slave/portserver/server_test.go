@@ -338,3 +338,34 @@ func TestServer_ServeReturnsOnAListenerError(t *testing.T) {
 		t.Fatal("Serve did not return after its listener failed")
 	}
 }
+
+// wrappedListener hides the *net.UnixListener, so that Serve accepts
+// through the net.Listener interface.
+type wrappedListener struct{ net.Listener }
+
+func TestServer_AnyListener(t *testing.T) {
+	srv, err := portserver.New(portserver.Config{Ports: freePorts(t, 1), ReadTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := testAddr(t)
+	ln, err := portserver.Listen(addr, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, wrappedListener{ln}) }()
+	s := &server{Server: srv, addr: addr}
+	if answer := s.raw(t, "-5\n"); answer != "" {
+		t.Errorf("malformed request answered %q", answer)
+	}
+	s.mustGrant(t, child(t).Process.Pid)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if st := srv.Stats(); st.TotalAllocations != 1 || st.ClientRequestErrors != 1 {
+		t.Errorf("stats %+v: want 1 allocation, 1 request error", st)
+	}
+}
