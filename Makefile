@@ -21,10 +21,12 @@ export GOFLAGS += $(LIBLZMA)
 # For the report: piuparts-master's piuparts-report is the oracle (it needs python3-yaml,
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
-# that apt fetches bookworm's Sources list.
+# that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
+# and its speed oracle (Debian's portserver).
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt \
-             chromium python3-html5lib python3-yaml distro-info-data python3-distro-info
+             chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
+             python3-portpicker
 
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
@@ -56,12 +58,14 @@ build:
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
-# and 100-new-logs runs), then Debian's piupartslib on the same
+# and 100-new-logs runs), Debian's portserver against ours (grants/s and latency at 1, 16
+# and 64 clients, denials on a full pool), then Debian's piupartslib on the same
 # bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReport_Bench$$' -v ./cmd/piuparts-report
+	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 20m -run '^TestPortserver_Bench$$' -v ./cmd/piuparts-portserver
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \

@@ -101,6 +101,7 @@ type Global struct {
 	URLBase                  string        // urlbase
 	KnownProblemDirectory    string        // known-problem-directory
 	Proxy                    string        // proxy
+	PortserverAddress        string        // portserver-address
 	PythonPath               string        // PYTHONPATH
 	TestingSuite             string        // testing-suite
 	RescheduleUntestableDays int           // reschedule-untestable-days

@@ -68,7 +68,8 @@ type Job struct {
 	// Timeout is piuparts-timeout; 0 means none.
 	Timeout time.Duration
 	// Env is piuparts' environment; nil means os.Environ(). When [global]
-	// proxy is set, http_proxy is set to it, as the reference does.
+	// proxy is set, http_proxy is set to it, as the reference does; when
+	// portserver-address is set, PORTSERVER_ADDRESS is set to it.
 	Env []string
 	// Now gives the Start and End times; nil means time.Now.
 	Now func() time.Time
@@ -243,13 +244,17 @@ func check(w io.Writer, sec *config.Section, a Archive, name, version string) in
 }
 
 // runEnv is the environment piuparts runs in: env (nil: this process's),
-// with http_proxy set from [global] proxy, as piuparts-slave sets it.
+// with http_proxy set from [global] proxy, as piuparts-slave sets it, and
+// PORTSERVER_ADDRESS from [global] portserver-address.
 func runEnv(pc *config.Config, env []string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
 	if p := pc.Global.Proxy; p != "" {
 		env = append(env[:len(env):len(env)], "http_proxy="+p)
+	}
+	if a := pc.Global.PortserverAddress; a != "" {
+		env = append(env[:len(env):len(env)], "PORTSERVER_ADDRESS="+a)
 	}
 	return env
 }

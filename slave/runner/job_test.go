@@ -339,3 +339,29 @@ func TestTest_Errors(t *testing.T) {
 		})
 	}
 }
+
+func TestTest_PortserverAddress(t *testing.T) {
+	for _, tt := range []struct {
+		name, global, want string
+	}{
+		{"Set", `portserver-address = "@unittest-portserver"`, "PORTSERVER_ADDRESS=[@unittest-portserver]"},
+		{"Unset", "", "PORTSERVER_ADDRESS=[]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j, dir := testJob(t, "echo \"PORTSERVER_ADDRESS=[$PORTSERVER_ADDRESS]\"\necho 'piuparts run ends.'\n")
+			mirror := writeMirror(t, "bookworm")
+			toml := strings.Replace(sectionTOML(mirror, filepath.Join(dir, "fake-piuparts"), `distro = "bookworm"`),
+				"[global]\n", "[global]\n"+tt.global+"\n", 1)
+			j.Config = parseConfig(t, toml)
+			j.Section = section(t, j.Config, "s")
+			var log bytes.Buffer
+			j.Out = &log
+			if _, err := runner.Test(t.Context(), j); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log.String(), "\n"+tt.want+"\n") {
+				t.Errorf("piuparts saw no %q:\n%s", tt.want, log.String())
+			}
+		})
+	}
+}

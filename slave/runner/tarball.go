@@ -26,7 +26,8 @@ type TarballJob struct {
 	// a relative Tarball resolves; "" means the current directory.
 	Dir string
 	// Env is piuparts' environment; nil means os.Environ(). When [global]
-	// proxy is set, http_proxy is set to it.
+	// proxy is set, http_proxy is set to it; when portserver-address is
+	// set, PORTSERVER_ADDRESS is set to it.
 	Env []string
 	// Timeout bounds the creation; 0 means none, as in the reference.
 	Timeout time.Duration
