@@ -1,12 +1,12 @@
 package jobs
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"time"
@@ -99,29 +99,124 @@ var archivePatterns = []string{
 }
 
 // grepper matches the lines of a log as grep -E does with the patterns
-// joined by "|".
-type grepper struct{ re *regexp.Regexp }
+// joined by "|". A log holds none of the literals some pattern needs in
+// the common case: it is looked for first, over the whole text, and only
+// the patterns whose literal is there are run, line by line.
+type grepper struct {
+	patterns []string
+	lits     [][]string // per pattern: one of these is in every match; nil: unknown
+	all      *regexp.Regexp
+}
 
 func newGrepper(patterns []string) *grepper {
+	g := &grepper{patterns: patterns, all: joinPatterns(patterns)}
+	for _, p := range patterns {
+		re, err := syntax.Parse(p, syntax.Perl)
+		if err != nil {
+			g.lits = append(g.lits, nil)
+			continue
+		}
+		g.lits = append(g.lits, requiredLiterals(re.Simplify()))
+	}
+	return g
+}
+
+func joinPatterns(patterns []string) *regexp.Regexp {
 	alts := make([]string, len(patterns))
 	for i, p := range patterns {
 		alts[i] = "(" + p + ")"
 	}
-	return &grepper{re: regexp.MustCompile(strings.Join(alts, "|"))}
+	return regexp.MustCompile(strings.Join(alts, "|"))
+}
+
+// requiredLiterals returns strings one of which every match of re holds,
+// nil when it cannot tell.
+func requiredLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		for _, sub := range re.Sub {
+			if l := requiredLiterals(sub); l != nil && (best == nil || shortest(l) > shortest(best)) {
+				best = l
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			l := requiredLiterals(sub)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	}
+	return nil
+}
+
+func shortest(ls []string) int {
+	n := -1
+	for _, l := range ls {
+		if n < 0 || len(l) < n {
+			n = len(l)
+		}
+	}
+	return n
+}
+
+// candidates returns the regexp of the patterns that may match text, nil
+// when none can.
+func (g *grepper) candidates(text []byte) *regexp.Regexp {
+	var keep []string
+	for i, lits := range g.lits {
+		if lits == nil || slices.ContainsFunc(lits, func(l string) bool { return bytes.Contains(text, []byte(l)) }) {
+			keep = append(keep, g.patterns[i])
+		}
+	}
+	switch len(keep) {
+	case 0:
+		return nil
+	case len(g.patterns):
+		return g.all
+	}
+	return joinPatterns(keep)
 }
 
 // lines returns the log's matching lines, each once, in order, at most
 // limit of them (grep | perl uniq | head); 0 means all. It reports
 // whether any line matched.
 func (g *grepper) lines(r io.Reader, limit int) ([]string, bool, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	text, err := io.ReadAll(r)
+	if err != nil {
+		return nil, false, err
+	}
+	re := g.candidates(text)
+	if re == nil {
+		return nil, false, nil
+	}
 	var out []string
 	seen := make(map[string]bool)
 	found := false
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !g.re.Match(line) {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		if !re.Match(line) {
 			continue
 		}
 		found = true
@@ -133,7 +228,7 @@ func (g *grepper) lines(r io.Reader, limit int) ([]string, bool, error) {
 			break
 		}
 	}
-	return out, found, sc.Err()
+	return out, found, nil
 }
 
 // matches reports whether a log has a line matching g, and its first ten
@@ -203,11 +298,22 @@ func (e *Env) deleteMatching(ctx context.Context, name, prefix, intro string, pa
 		if !e.sectionExists(s.Name) {
 			continue
 		}
-		logs, err := tree.ListLogTimes(s.Name, kinds...)
+		listed := kinds
+		if piupartsChecks {
+			listed = []piuparts.Kind{piuparts.KindFail, piuparts.KindBugged, piuparts.KindAffected, piuparts.KindUntestable, piuparts.KindPass}
+		}
+		logs, err := tree.ListLogTimes(s.Name, listed...)
 		if err != nil {
 			return 0, err
 		}
 		for _, l := range logs {
+			if piupartsChecks && l.Size == 0 {
+				hits = append(hits, hit{section: s.Name, log: l, empty: true})
+				continue
+			}
+			if !slices.Contains(kinds, l.Kind) {
+				continue
+			}
 			lines, ok, err := e.matches(g, s.Name, l)
 			if err != nil {
 				return 0, fmt.Errorf("%s: read %s/%s: %w", name, s.Name, rel(l), err)
@@ -219,19 +325,9 @@ func (e *Env) deleteMatching(ctx context.Context, name, prefix, intro string, pa
 		if !piupartsChecks {
 			continue
 		}
-		all := []piuparts.Kind{piuparts.KindFail, piuparts.KindBugged, piuparts.KindAffected, piuparts.KindUntestable, piuparts.KindPass}
-		for _, k := range all {
+		for _, k := range listed {
 			if _, err := tree.RemoveStaleTemps(s.Name, k, 48*time.Hour, e.now()); err != nil {
 				return 0, err
-			}
-			logs, err := tree.ListLogTimes(s.Name, k)
-			if err != nil {
-				return 0, err
-			}
-			for _, l := range logs {
-				if l.Size == 0 {
-					hits = append(hits, hit{section: s.Name, log: l, empty: true})
-				}
 			}
 		}
 	}

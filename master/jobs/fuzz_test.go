@@ -34,3 +34,26 @@ func FuzzLogFileArg(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGrepper: the literal prefilter finds a matching line exactly when
+// the joined patterns match one of the text's lines.
+func FuzzGrepper(f *testing.F) {
+	for _, s := range []string{"Traceback (most\nx", "a\nNo space left on device\n", "Hash Sum mismatch", "E: Broken packages\n\n"} {
+		f.Add(s)
+	}
+	gs := []*grepper{newGrepper(piupartsPatterns), newGrepper(networkPatterns), newGrepper(archivePatterns)}
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, g := range gs {
+			want := false
+			for _, l := range strings.Split(text, "\n") {
+				if g.all.MatchString(l) {
+					want = true
+					break
+				}
+			}
+			if _, got, _ := g.lines(strings.NewReader(text), 0); got != want {
+				t.Fatalf("%q: grepper %v, regexp %v", text, got, want)
+			}
+		}
+	})
+}
