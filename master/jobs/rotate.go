@@ -16,8 +16,8 @@ const RotateLogsName = "rotate_master_logs"
 
 // Rotation limits of rotate_master_logs.
 const (
-	rotateSize     = 1 << 20          // a master.log larger than this is rotated
-	rotatedKeep    = 4                // the newest compressed logs always kept
+	rotateSize     = 1 << 20 // a master.log larger than this is rotated
+	rotatedKeep    = 4       // the newest compressed logs always kept
 	rotatedMaxAge  = 90 * 24 * time.Hour
 	publishedDelay = 7 * 24 * time.Hour // published reports compressed after this
 )
