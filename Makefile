@@ -59,13 +59,16 @@ build:
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
 # and 100-new-logs runs), Debian's portserver against ours (grants/s and latency at 1, 16
-# and 64 clients, denials on a full pool), then Debian's piupartslib on the same
+# and 64 clients, denials on a full pool), our master under a live farm's load (32 sessions
+# reserving and submitting for 60 s: acknowledged logs/s, reserve and pass latencies), then
+# Debian's piupartslib on the same
 # bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReport_Bench$$' -v ./cmd/piuparts-report
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 20m -run '^TestPortserver_Bench$$' -v ./cmd/piuparts-portserver
+	PIUPARTS_BENCH=1 $(GO) test $(LIBLZMA) -count=1 -timeout 20m -run '^TestLoad_Bench$$' -v ./cmd/piuparts-master
 	@f=$$(ls -t $${TMPDIR:-/tmp}/piuparts-server-debian-*_Packages-* 2>/dev/null | head -1); \
 	if [ -n "$$f" ] && [ -x /usr/bin/python3 ]; then \
 	  echo "== piupartslib PackagesFile on the same file (compare with BenchmarkReadPackages)"; \
