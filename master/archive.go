@@ -155,12 +155,12 @@ func (l *loaded) entries(res *state.Result) []state.Entry {
 // loadIndexes parses the Packages files at urls and returns their packages
 // in file order, each file's in the order names first appear in it; with
 // relations, their relationship fields parsed for the state algorithm.
-func loadIndexes(ctx context.Context, urls []string, relations bool) ([]*debian.Package, error) {
+func loadIndexes(ctx context.Context, ic *debian.IndexCache, urls []string, relations bool) ([]*debian.Package, error) {
 	var all []*debian.Package
 	for _, u := range urls {
 		// Compact: only the named fields are used, and the file's text
 		// would otherwise stay in memory until the states are stored.
-		m, err := debian.LoadPackagesCompact(ctx, u, relations)
+		m, err := ic.LoadPackagesCompact(ctx, u, relations)
 		if err != nil {
 			return nil, err
 		}
@@ -176,14 +176,14 @@ func loadIndexes(ctx context.Context, urls []string, relations bool) ([]*debian.
 
 // loadArchive parses a section's Packages files, and those of its final
 // distro for the test versions.
-func loadArchive(ctx context.Context, urls, final []string) (*loaded, error) {
-	pkgs, err := loadIndexes(ctx, urls, true)
+func loadArchive(ctx context.Context, ic *debian.IndexCache, urls, final []string) (*loaded, error) {
+	pkgs, err := loadIndexes(ctx, ic, urls, true)
 	if err != nil {
 		return nil, err
 	}
 	l := &loaded{pkgs: pkgs}
 	if final != nil {
-		fin, err := loadIndexes(ctx, final, false) // only the versions count
+		fin, err := loadIndexes(ctx, ic, final, false) // only the versions count
 		if err != nil {
 			return nil, err
 		}

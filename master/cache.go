@@ -90,6 +90,13 @@ func (c *Cache) now() time.Time {
 
 func (c *Cache) tree() *store.LogTree { return c.DB.Tree() }
 
+// indexCache keeps the decompressed Packages files in the master
+// directory (see [store.LogTree.IndexCacheDir]), so that a computation
+// after a new log reads the text instead of decompressing it again.
+func (c *Cache) indexCache() *debian.IndexCache {
+	return &debian.IndexCache{Dir: c.tree().IndexCacheDir()}
+}
+
 // Refresh makes sure the store holds the states of a section for its
 // current inputs (in recycle mode or not), computing them if needed (the
 // reference's _init_db). When another process is computing them, it waits
@@ -439,14 +446,14 @@ type archiveLoad struct {
 // file keeps a core busy for about half a second, while the caller lists
 // the log directories. The caller must wait for every load (wait) before
 // it returns.
-func startLoads(ctx context.Context, root *secInput) (loads map[*secInput]*archiveLoad, wait func()) {
+func startLoads(ctx context.Context, ic *debian.IndexCache, root *secInput) (loads map[*secInput]*archiveLoad, wait func()) {
 	loads = make(map[*secInput]*archiveLoad)
 	_ = walkInputs(root, func(in *secInput) error {
 		l := &archiveLoad{done: make(chan struct{})}
 		loads[in] = l
 		go func() {
 			defer close(l.done)
-			if l.data, l.err = loadArchive(ctx, in.urls, in.final); l.err == nil {
+			if l.data, l.err = loadArchive(ctx, ic, in.urls, in.final); l.err == nil {
 				l.pkgs, l.err = l.data.statePackages()
 			}
 			if l.err != nil {
@@ -566,7 +573,7 @@ func (c *Cache) compute(ctx context.Context, section string, recycle bool) (*sta
 	}
 	t0 := time.Now()
 	loadCtx, cancel := context.WithCancel(ctx)
-	loads, wait := startLoads(loadCtx, in)
+	loads, wait := startLoads(loadCtx, c.indexCache(), in)
 	defer wait()
 	defer cancel()
 	ls := make(listing)
@@ -745,7 +752,7 @@ func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool, stan
 		return nil, err
 	}
 	loadCtx, cancel := context.WithCancel(ctx)
-	loads, wait := startLoads(loadCtx, in)
+	loads, wait := startLoads(loadCtx, c.indexCache(), in)
 	root, data, err := c.buildSections(in, recycle, make(listing), loads)
 	cancel()
 	wait()

@@ -293,3 +293,11 @@ func removeFile(full string) error {
 	}
 	return fsutil.SyncDir(filepath.Dir(full))
 }
+
+// indexCacheDir holds the decompressed Packages files (debian.IndexCache).
+const indexCacheDir = ".index-cache"
+
+// IndexCacheDir returns the directory in the master directory where the
+// decompressed text of local Packages files is kept (a cache: removing it
+// loses nothing).
+func (t *LogTree) IndexCacheDir() string { return filepath.Join(t.root, indexCacheDir) }

@@ -774,7 +774,17 @@ func LoadPackages(ctx context.Context, loc string) (map[string]*Package, error) 
 // longer). It returns the errors LoadPackages does; a malformed
 // relationship field is not one of them (see [ParsedRelations]).
 func LoadPackagesCompact(ctx context.Context, loc string, relations bool) (map[string]*Package, error) {
-	rc, opened, err := OpenIndex(ctx, loc)
+	return loadPackagesCompact(ctx, OpenIndex, loc, relations)
+}
+
+// LoadPackagesCompact is [LoadPackagesCompact] reading the index through
+// the cache.
+func (c *IndexCache) LoadPackagesCompact(ctx context.Context, loc string, relations bool) (map[string]*Package, error) {
+	return loadPackagesCompact(ctx, c.Open, loc, relations)
+}
+
+func loadPackagesCompact(ctx context.Context, open func(context.Context, string) (io.ReadCloser, string, error), loc string, relations bool) (map[string]*Package, error) {
+	rc, opened, err := open(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("load packages: %w", err)
 	}
