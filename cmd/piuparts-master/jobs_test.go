@@ -52,24 +52,13 @@ func jobsTree(t *testing.T, dir string, files []jobsFile) {
 }
 
 // jobsListing is every file under the sections of dir (not the database,
-// nor what the jobs publish), as "REL" or "REL -> LINKED" for a second
-// name of one file, sorted.
+// nor what the jobs publish), as "REL" or "REL = FIRST" for a second name
+// of the file FIRST, sorted.
 func jobsListing(t *testing.T, dir string, sections ...string) []string {
 	t.Helper()
 	var out []string
 	for _, s := range sections {
-		root := filepath.Join(dir, s)
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(dir, p)
-			out = append(out, rel)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		out = append(out, jobsFiles(t, dir, s)...)
 	}
 	slices.Sort(out)
 	// Recycle markers are second names of their logs (ln -f).
@@ -671,8 +660,16 @@ func TestJobs_BackupAsDebian(t *testing.T) {
 // jobsBackupFiles lists the files under dir.
 func jobsBackupFiles(t *testing.T, dir string) []string {
 	t.Helper()
+	out := jobsFiles(t, dir, ".")
+	slices.Sort(out)
+	return out
+}
+
+// jobsFiles lists the files under dir/sub, relative to dir.
+func jobsFiles(t *testing.T, dir, sub string) []string {
+	t.Helper()
 	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(dir, sub), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -683,7 +680,6 @@ func jobsBackupFiles(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(out)
 	return out
 }
 
