@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // manifestFile, in the output directory, lists the files the last run
@@ -322,28 +324,5 @@ func (w *Writer) Close(prune func(rel string) bool) error {
 // writeAtomic writes data to a temporary file beside full and renames it
 // over full, so that a reader sees the old file or the new one.
 func writeAtomic(full string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(full), "."+filepath.Base(full)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, full); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return fsutil.WriteFileAtomic(full, data, 0o644, "")
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"piuparts-server/internal/fsutil"
 )
 
 // StatusFile is the name of the file, in each worker's directory under
@@ -61,11 +63,7 @@ func writeStatus(path string, st WorkerStatus) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fsutil.WriteFileAtomic(path, append(b, '\n'), 0o644, "")
 }
 
 // ReadStatus reads the status files of the workers under slave-directory

@@ -6,11 +6,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"piuparts-server/internal/fsutil"
 	"piuparts-server/internal/piuparts"
 )
 
@@ -105,27 +105,7 @@ func (t *LogTree) WriteKPR(section string, kind Kind, pkg, version string, data 
 			return fmt.Errorf("write kpr: %w", err)
 		}
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("write kpr: %w", err)
-	}
-	temp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(temp)
-		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write kpr: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write kpr: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write kpr: %w", err)
-	}
-	if err := os.Rename(temp, p); err != nil {
+	if err := fsutil.WriteFileAtomic(p, data, 0o644, tempPrefix+"*"); err != nil {
 		return fmt.Errorf("write kpr: %w", err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -371,38 +370,18 @@ func (t *LogTree) CopyForBackup(rel, dir string) (bool, error) {
 	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 		return false, fmt.Errorf("back up %s: not a path inside the master directory", quote(rel))
 	}
-	src, err := os.Open(filepath.Join(t.root, clean))
+	data, err := os.ReadFile(filepath.Join(t.root, clean))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("back up %s: %w", rel, err)
 	}
-	defer src.Close()
 	dst := filepath.Join(dir, clean)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("back up %s: %w", rel, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
-	if err != nil {
-		return false, fmt.Errorf("back up %s: %w", rel, err)
-	}
-	if _, err := io.Copy(f, src); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return false, fmt.Errorf("back up %s: %w", rel, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return false, fmt.Errorf("back up %s: %w", rel, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return false, fmt.Errorf("back up %s: %w", rel, err)
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		os.Remove(f.Name())
+	if err := fsutil.WriteFileAtomic(dst, data, 0o644, tempPrefix+"*"); err != nil {
 		return false, fmt.Errorf("back up %s: %w", rel, err)
 	}
 	return true, nil

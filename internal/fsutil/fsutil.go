@@ -1,9 +1,11 @@
-// Package fsutil holds the file-system steps that the master's store and the
-// slave's spool both take: making a name durable, and an EINTR-safe flock.
+// Package fsutil holds the file-system steps that the master's store, the
+// report and the slave all take: making a name durable, an EINTR-safe
+// flock, and a file replaced whole.
 package fsutil
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -45,4 +47,35 @@ func Flock(f *os.File, how int) error {
 		return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
 	}
 	return nil
+}
+
+// WriteFileAtomic writes data to a temporary file in path's directory,
+// named by pattern as os.CreateTemp names it ("" means "."+base+".*"),
+// gives it perm and renames it over path, so that a reader sees the old
+// file or the new one, never half of one. Nothing is synced: it is for
+// files a crash may lose but must not tear (caches, pages, status). The
+// temporary file is removed on an error.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode, pattern string) error {
+	if pattern == "" {
+		pattern = "." + filepath.Base(path) + ".*"
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }

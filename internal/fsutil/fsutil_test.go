@@ -40,3 +40,35 @@ func TestLockPID(t *testing.T) {
 	}
 	g.Close()
 }
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "page.html")
+	for _, content := range []string{"first", "second, longer"} {
+		if err := fsutil.WriteFileAtomic(p, []byte(content), 0o644, ""); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != content {
+			t.Errorf("after writing %q: %q, %v", content, b, err)
+		}
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, %v; want 0644", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the file (no temporary left)", len(entries))
+	}
+	// A directory in the way: the error comes back and no temporary stays.
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, "sub"), []byte("x"), 0o644, ""); err == nil {
+		t.Error("writing over a non-empty directory succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("after the failed write the directory holds %d entries, want 2", len(entries))
+	}
+}
