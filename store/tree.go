@@ -301,3 +301,14 @@ const indexCacheDir = ".index-cache"
 // decompressed text of local Packages files is kept (a cache: removing it
 // loses nothing).
 func (t *LogTree) IndexCacheDir() string { return filepath.Join(t.root, indexCacheDir) }
+
+// HasSection reports whether the master directory has a directory for the
+// section (a valid name).
+func (t *LogTree) HasSection(section string) bool {
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}

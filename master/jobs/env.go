@@ -3,8 +3,6 @@ package jobs
 import (
 	"cmp"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -48,10 +46,7 @@ func (e *Env) sections(names []string) ([]*config.Section, error) {
 
 // sectionExists reports whether the master directory has the section's
 // directory (the scripts skip a section without one).
-func (e *Env) sectionExists(section string) bool {
-	fi, err := os.Stat(filepath.Join(e.DB.Tree().Root(), section))
-	return err == nil && fi.IsDir()
-}
+func (e *Env) sectionExists(section string) bool { return e.DB.Tree().HasSection(section) }
 
 // olderThanDays reports whether find's -mtime +days holds: the age in
 // whole days, the fraction dropped, is more than days.

@@ -84,6 +84,12 @@ func Reschedule(ctx context.Context, e *Env, sections []string) (RescheduleResul
 		}
 		obsolete = sortedUnique(obsolete)
 
+		// idle.stamp younger than two days: the section is idle.
+		stamp, ok, err := tree.IdleStamp(s.Name, false)
+		if err != nil {
+			return res, err
+		}
+		idle := ok && stamp.After(now.Add(-recentIdle))
 		var resched, expired []store.TreeEntry
 		if s.AutoReschedule {
 			all := []piuparts.Kind{piuparts.KindPass, piuparts.KindFail, piuparts.KindAffected}
@@ -102,11 +108,7 @@ func Reschedule(ctx context.Context, e *Env, sections []string) (RescheduleResul
 				}
 			}
 			cand = nil
-			idle, ok, err := tree.IdleStamp(s.Name, false)
-			if err != nil {
-				return res, err
-			}
-			if ok && idle.After(now.Add(-recentIdle)) {
+			if idle {
 				cand = append(cand, oldest(logs, all, s.RescheduleOldDays, s.RescheduleOldCount, now)...)
 			}
 			cand = append(cand, oldest(logs, failed, s.RescheduleFailDays, s.RescheduleFailCount, now)...)
@@ -148,7 +150,7 @@ func Reschedule(ctx context.Context, e *Env, sections []string) (RescheduleResul
 			return res, err
 		}
 		fmt.Fprintf(&out, "queued: %d", len(nowQueued))
-		if idle, ok, _ := tree.IdleStamp(s.Name, false); !ok || !idle.After(now.Add(-recentIdle)) {
+		if !idle {
 			out.WriteString(" not-idle")
 		}
 		out.WriteString("\n\n")
