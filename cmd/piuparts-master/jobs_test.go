@@ -683,24 +683,3 @@ func jobsFiles(t *testing.T, dir, sub string) []string {
 	return out
 }
 
-func TestJobs_Cleanup(t *testing.T) {
-	root := t.TempDir()
-	dir := filepath.Join(root, "master")
-	jobsTree(t, dir, []jobsFile{{rel: "sid/pass/a_1.log", age: day}})
-	_, toml := jobsConfigs(t, root, dir, dir, nil, map[string]map[string]string{"sid": {}})
-	lock := filepath.Join(root, "ours-out", "daily.lock")
-	if err := os.MkdirAll(filepath.Dir(lock), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lock, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"-c", toml, "cleanup"}, nil, &out, &errOut, noEnv); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(lock); !os.IsNotExist(err) || !strings.Contains(out.String(), "removed") {
-		t.Errorf("cleanup with no report running: %q, lock: %v", out.String(), err)
-	}
-}
