@@ -203,6 +203,7 @@ func buildSection(tb testing.TB, conf *config.Section, now time.Time, pkgs []fix
 	}
 	s.Problems = []*Problem{
 		{Name: "dependency_error.conf", Page: "dependency_error.html", Header: "Packages that failed to install due to unsatisfied dependencies",
+			Title:    "due to unsatisfied dependencies",
 			Helptext: "<p>The package failed to install <em>because of</em> unsatisfied dependencies &amp; conflicts.</p>",
 			Command:  `grep -E "E: Broken packages|E: Unable to correct problems"`, Logs: depErr},
 		{Name: "owned_files_after_purge_issue.conf", Page: "owned_files_after_purge_issue.html", Issue: true,

@@ -175,7 +175,8 @@ type indexRow struct {
 }
 
 type problemLink struct {
-	Page, Header string
+	Page         string
+	Text         string // the reference's link text under the state, else the HEADER
 	Stats        string // "N bugged, N affected" or "N passed"
 	NeedsBugging string // "N failed", shown emphasized
 }
@@ -212,7 +213,7 @@ func (v *sectionView) problemLinks(issue bool) []problemLink {
 		if p.Issue != issue || len(p.Logs) == 0 {
 			continue
 		}
-		l := problemLink{Page: p.Page, Header: p.Header}
+		l := problemLink{Page: p.Page, Text: cmp.Or(p.Title, p.Header)}
 		var stats []string
 		n := map[piuparts.Kind]int{}
 		for _, lg := range p.Logs {
