@@ -177,7 +177,7 @@ func (db *DB) checkSection(ctx context.Context, tree *LogTree, section string, n
 		f := &out[add(Finding{Path: section + "/" + submissionsFile, Problem: ProblemSubmissionMissing,
 			Detail: fmt.Sprintf("%d indexed submissions", pending), Action: "would append their lines"})]
 		if repair {
-			if _, err := db.writeSubmissions(ctx, tree, section, 0); err != nil {
+			if _, err := db.writeSubmissions(ctx, tree, section, nil); err != nil {
 				f.Action = "cannot append: " + err.Error()
 			} else {
 				f.Action, f.Repaired = "appended their lines", true

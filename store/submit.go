@@ -63,7 +63,8 @@ type Received struct {
 // and the line appended to SECTION/submissions.txt and synced. When Submit
 // returns nil all of it is durable and the master may answer ok; a failure
 // or a crash at any step leaves the previous acknowledged state whole, and
-// the same submission sent again completes what was left.
+// the same submission sent again completes what was left. It is [DB.Receive]
+// and then [DB.Commit] of that one log.
 //
 // The source r is read to its end even when storing fails, so that a
 // stream it is part of stays in step. It returns an error wrapping
@@ -71,14 +72,49 @@ type Received struct {
 // wrapping [ErrUnknownKind] for unsafe names or a kind that is not a
 // result, ctx.Err(), or the error of the step that failed.
 func (db *DB) Submit(ctx context.Context, in Incoming, r io.Reader) (Received, error) {
-	rcv, err := db.submit(ctx, in, r)
+	p, err := db.Receive(ctx, in, r)
 	if err != nil {
-		return Received{}, fmt.Errorf("submit %s log of %s %s in %s: %w", in.Result, quote(in.Package), quote(in.Version), quote(in.Section), err)
+		return Received{}, err
 	}
-	return rcv, nil
+	c := db.Commit(ctx, []*Pending{p})[0]
+	return c.Received, c.Err
 }
 
-func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Received, err error) {
+// Pending is a submitted log that [DB.Receive] read whole and synced under
+// a temporary name in its result directory, waiting for [DB.Commit]. It is
+// not acknowledged: a crash loses it, and the slave sends it again.
+type Pending struct {
+	in    Incoming
+	temp  string // the temporary file; "" once it is gone
+	lf    LogFile
+	final string // where the log goes
+}
+
+// Incoming returns what the log is.
+func (p *Pending) Incoming() Incoming { return p.in }
+
+// Discard removes the temporary file of a log that will not be committed.
+// It may be called after Commit too, and does nothing then.
+func (p *Pending) Discard() {
+	if p.temp != "" {
+		os.Remove(p.temp)
+		p.temp = ""
+	}
+}
+
+// Receive reads a submitted log from r into a temporary file beside its
+// final place and syncs it, for [DB.Commit]. The source is read to its end
+// even when the log cannot be stored, so that a stream it is part of stays
+// in step. It returns the errors [DB.Submit] returns for these steps.
+func (db *DB) Receive(ctx context.Context, in Incoming, r io.Reader) (*Pending, error) {
+	p, err := db.receive(ctx, in, r)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s log of %s %s in %s: %w", in.Result, quote(in.Package), quote(in.Version), quote(in.Section), err)
+	}
+	return p, nil
+}
+
+func (db *DB) receive(ctx context.Context, in Incoming, r io.Reader) (*Pending, error) {
 	drain := func() error {
 		if _, derr := io.Copy(io.Discard, r); derr != nil {
 			return fmt.Errorf("%w: %w", ErrReadLog, derr)
@@ -86,100 +122,289 @@ func (db *DB) submit(ctx context.Context, in Incoming, r io.Reader) (rcv Receive
 		return nil
 	}
 	if err := checkLogNames(in.Section, in.Result, in.Package, in.Version); err != nil {
-		return rcv, errors.Join(err, drain())
+		return nil, errors.Join(err, drain())
 	}
 	if !in.Result.IsResult() {
-		return rcv, errors.Join(fmt.Errorf("%w %s", ErrUnknownKind, quote(string(in.Result))), drain())
+		return nil, errors.Join(fmt.Errorf("%w %s", ErrUnknownKind, quote(string(in.Result))), drain())
 	}
 	t, err := db.logTree()
 	if err != nil {
-		return rcv, errors.Join(err, drain())
+		return nil, errors.Join(err, drain())
 	}
 	rel, _ := LogPath(in.Section, in.Result, in.Package, in.Version)
 	final := filepath.Join(t.root, filepath.FromSlash(rel))
-	dir := filepath.Dir(final)
-
-	// The log, whole and synced, under a temporary name.
-	temp, lf, err := t.receive(ctx, dir, r)
-	if temp != "" {
-		defer os.Remove(temp)
-	}
+	temp, lf, err := t.receive(ctx, filepath.Dir(final), r)
 	if err != nil {
+		if temp != "" {
+			os.Remove(temp)
+		}
 		if !errors.Is(err, ErrReadLog) {
 			err = errors.Join(err, drain())
 		}
-		return rcv, err
+		return nil, err
 	}
 	lf.Path = rel
-	if err := db.step("written"); err != nil {
-		return rcv, err
-	}
+	return &Pending{in: in, temp: temp, lf: lf, final: final}, nil
+}
 
-	// Under its name: a retest replaces the older log of the same name in
-	// one rename; otherwise an existing log is never replaced.
-	reserved := t.LogExists(in.Section, KindReserved, in.Package, in.Version)
-	if reserved {
-		err = os.Rename(temp, final)
-	} else if err = os.Link(temp, final); errors.Is(err, fs.ErrExist) {
-		return db.resubmitted(ctx, t, in)
+// Committed is what [DB.Commit] did with one pending log: Err nil means it
+// is durable and may be acknowledged.
+type Committed struct {
+	Received
+	Err error
+}
+
+// commitItem is one pending log while a group is committed.
+type commitItem struct {
+	p        *Pending
+	reserved bool
+	linked   bool // under its name; false for a resubmission
+	id       int64
+	out      *Committed
+}
+
+// Commit stores a group of received logs as [DB.Submit] stores one, with
+// each durable step done once for the group: every log is put under its
+// name, each directory synced once; the older logs and reserved/ markers
+// the group replaces are removed and their directories synced once; one
+// transaction indexes them all; one append to each section's
+// submissions.txt records them, synced once. The same package version must
+// not come twice in one group. It returns, in the order of ps, what
+// happened to each log; a log with an error is not acknowledged (the
+// earlier acknowledged state is whole, as after a crash). Every temporary
+// file is gone when Commit returns.
+func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
+	out := make([]Committed, len(ps))
+	defer func() {
+		for _, p := range ps {
+			p.Discard()
+		}
+	}()
+	items := make([]*commitItem, len(ps))
+	for i, p := range ps {
+		items[i] = &commitItem{p: p, out: &out[i]}
 	}
+	live := func() []*commitItem {
+		var l []*commitItem
+		for _, it := range items {
+			if it.out.Err == nil {
+				l = append(l, it)
+			}
+		}
+		return l
+	}
+	failAll := func(err error) {
+		for _, it := range live() {
+			it.fail(err)
+		}
+	}
+	t, err := db.logTree()
 	if err != nil {
-		return rcv, err
+		failAll(err)
+		return out
 	}
-	if err := fsutil.SyncDir(dir); err != nil {
-		return rcv, err
-	}
-	if err := db.step("linked"); err != nil {
-		return rcv, err
+	if err := db.step("written"); err != nil {
+		failAll(err)
+		return out
 	}
 
-	// The new log is durable: now the older ones may go
+	// Under their names: a retest replaces the older log of the same name
+	// in one rename; otherwise an existing log is never replaced.
+	dirs := make(map[string]bool)
+	var resent []*commitItem
+	for _, it := range live() {
+		in := it.p.in
+		it.reserved = t.LogExists(in.Section, KindReserved, in.Package, in.Version)
+		var err error
+		if it.reserved {
+			err = os.Rename(it.p.temp, it.p.final)
+		} else if err = os.Link(it.p.temp, it.p.final); errors.Is(err, fs.ErrExist) {
+			resent = append(resent, it)
+			continue
+		}
+		if err != nil {
+			it.fail(err)
+			continue
+		}
+		it.linked = true
+		dirs[filepath.Dir(it.p.final)] = true
+	}
+	if err := syncDirs(dirs); err != nil {
+		failLinked(items, err)
+	} else if err := db.step("linked"); err != nil {
+		failLinked(items, err)
+	}
+
+	// The new logs are durable: now the older ones may go
 	// (_remove_logs_if_reserved).
-	if reserved {
+	clear(dirs)
+	removed := false
+	for _, it := range linkedItems(items) {
+		if !it.reserved {
+			continue
+		}
+		in := it.p.in
 		for _, k := range piuparts.TestedKinds() {
 			if k == in.Result || !t.LogExists(in.Section, k, in.Package, in.Version) {
 				continue
 			}
 			p, _ := t.logFile(in.Section, k, in.Package, in.Version)
-			if err := removeFile(p); err != nil {
-				return rcv, err
+			if err := removeNoSync(p, dirs); err != nil {
+				it.fail(err)
+				break
 			}
-			rcv.Replaced = append(rcv.Replaced, k)
+			it.out.Replaced = append(it.out.Replaced, k)
 		}
+		removed = true
+	}
+	if err := syncDirs(dirs); err != nil {
+		failLinked(items, err)
+	} else if removed {
 		if err := db.step("replaced"); err != nil {
-			return rcv, err
+			failLinked(items, err)
 		}
+	}
+	clear(dirs)
+	unmarked := false
+	for _, it := range linkedItems(items) {
+		if !it.reserved {
+			continue
+		}
+		in := it.p.in
 		p, _ := t.logFile(in.Section, KindReserved, in.Package, in.Version)
-		if err := removeFile(p); err != nil {
-			return rcv, err
+		if err := removeNoSync(p, dirs); err != nil {
+			it.fail(err)
 		}
+		unmarked = true
+	}
+	if err := syncDirs(dirs); err != nil {
+		failLinked(items, err)
+	} else if unmarked {
 		if err := db.step("unmarked"); err != nil {
-			return rcv, err
+			failLinked(items, err)
 		}
 	}
-	// A cache of the report's: no sync needed.
-	if err := os.Remove(beside(final, kprExt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return rcv, err
+	for _, it := range linkedItems(items) {
+		// A cache of the report's: no sync needed.
+		if err := os.Remove(beside(it.p.final, kprExt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			it.fail(err)
+			continue
+		}
+		it.out.LogFile = it.p.lf
 	}
-	rcv.LogFile = lf
-	// The rows of the version's other logs that are gone from the tree go
-	// too: those removed now, and those a crashed retest removed.
-	var gone []Kind
-	if reserved {
-		gone = t.goneKinds(in)
+
+	// One transaction indexes the group. The rows of the versions' other
+	// logs that are gone from the tree go too: those removed now, and
+	// those a crashed retest removed.
+	index := linkedItems(items)
+	if len(index) > 0 {
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			for _, it := range index {
+				var gone []Kind
+				if it.reserved {
+					gone = t.goneKinds(it.p.in)
+				}
+				var err error
+				if it.id, it.out.Holder, err = indexSubmission(ctx, tx, it.p.in, it.p.lf, gone); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			failLinked(items, fmt.Errorf("index: %w", err))
+		} else if err := db.step("indexed"); err != nil {
+			failLinked(items, err)
+		}
 	}
-	id, holder, err := db.indexSubmission(ctx, in, lf, gone)
-	if err != nil {
-		return rcv, err
+	db.recordSubmissions(ctx, t, linkedItems(items))
+
+	// Logs that were there already: duplicates, or submissions a crash
+	// interrupted between the file and the index.
+	for _, it := range resent {
+		rcv, err := db.resubmitted(ctx, t, it.p.in)
+		it.out.Received = rcv
+		if err != nil {
+			it.fail(err)
+		}
 	}
-	rcv.Holder = holder
-	if err := db.step("indexed"); err != nil {
-		return rcv, err
+	return out
+}
+
+// fail records the error of one log of a group.
+func (it *commitItem) fail(err error) {
+	if it.out.Err != nil {
+		return
 	}
-	if _, err := db.writeSubmissions(ctx, t, in.Section, id); err != nil {
-		return rcv, err
+	in := it.p.in
+	it.out.Err = fmt.Errorf("submit %s log of %s %s in %s: %w", in.Result, quote(in.Package), quote(in.Version), quote(in.Section), err)
+}
+
+// linkedItems returns the logs of a group that are under their names and
+// have no error yet.
+func linkedItems(items []*commitItem) []*commitItem {
+	var l []*commitItem
+	for _, it := range items {
+		if it.linked && it.out.Err == nil {
+			l = append(l, it)
+		}
 	}
-	return rcv, nil
+	return l
+}
+
+// failLinked records err for every linked log of a group without one.
+func failLinked(items []*commitItem, err error) {
+	for _, it := range linkedItems(items) {
+		it.fail(err)
+	}
+}
+
+// recordSubmissions appends the lines of a group's indexed submissions to
+// their sections' submissions.txt, one write and sync per section.
+func (db *DB) recordSubmissions(ctx context.Context, t *LogTree, items []*commitItem) {
+	bySection := make(map[string][]*commitItem)
+	var order []string
+	for _, it := range items {
+		s := it.p.in.Section
+		if bySection[s] == nil {
+			order = append(order, s)
+		}
+		bySection[s] = append(bySection[s], it)
+	}
+	for _, s := range order {
+		own := make(map[int64]bool, len(bySection[s]))
+		for _, it := range bySection[s] {
+			own[it.id] = true
+		}
+		if _, err := db.writeSubmissions(ctx, t, s, own); err != nil {
+			for _, it := range bySection[s] {
+				it.fail(err)
+			}
+		}
+	}
+}
+
+// removeNoSync removes a file if it is there and records its directory in
+// dirs, to be synced once for many removals (syncDirs).
+func removeNoSync(full string, dirs map[string]bool) error {
+	if err := os.Remove(full); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	dirs[filepath.Dir(full)] = true
+	return nil
+}
+
+// syncDirs syncs each directory of dirs.
+func syncDirs(dirs map[string]bool) error {
+	for d := range dirs {
+		if err := fsutil.SyncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // receive copies r into a new temporary file in dir and syncs it. It
@@ -271,7 +496,11 @@ func (db *DB) resubmitted(ctx context.Context, t *LogTree, in Incoming) (Receive
 		}
 	}
 	// A crash may also have come after the index and before the line.
-	if _, err := db.writeSubmissions(ctx, t, in.Section, id); err != nil {
+	var own map[int64]bool
+	if id != 0 {
+		own = map[int64]bool{id: true}
+	}
+	if _, err := db.writeSubmissions(ctx, t, in.Section, own); err != nil {
 		return rcv, err
 	}
 	return rcv, nil
@@ -297,46 +526,53 @@ func (db *DB) hasLog(ctx context.Context, section string, kind Kind, pkg, versio
 	return n > 0, err
 }
 
-// indexSubmission indexes a submitted log in one transaction: the log's
-// row (replacing one of the same name), the rows of the kinds in gone
-// dropped, the submission recorded as not yet written to submissions.txt,
-// the reservation dropped and the generation bumped. It returns the
-// submission's id and the reservation's holder ("" if none).
+// indexSubmission indexes a submitted log in one transaction (see
+// indexSubmission).
 func (db *DB) indexSubmission(ctx context.Context, in Incoming, lf LogFile, gone []Kind) (subID int64, holder string, err error) {
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := ensureSection(ctx, tx, in.Section)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO logs
-			(section_id, kind, package, version, path, size, sha256, submitted_at, submitted_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (section_id, package, version, kind) DO UPDATE SET path = excluded.path,
-			size = excluded.size, sha256 = excluded.sha256, submitted_at = excluded.submitted_at,
-			submitted_by = excluded.submitted_by`,
-			id, string(in.Result), in.Package, in.Version, lf.Path, lf.Size, lf.SHA256, unix(in.At), in.By); err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM logs WHERE section_id = ? AND kind = ? AND package = ? AND version = ?`,
-				id, string(k), in.Package, in.Version); err != nil {
-				return err
-			}
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version, written, submitted_by)
-			VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id`, unix(in.At), id, string(in.Result), in.Package, in.Version, in.By).Scan(&subID); err != nil {
-			return err
-		}
-		if holder, err = deleteReservation(ctx, tx, id, in.Package, in.Version); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE sections SET generation = generation + 1 WHERE id = ?", id)
+		subID, holder, err = indexSubmission(ctx, tx, in, lf, gone)
 		return err
 	})
 	if err != nil {
 		return 0, "", fmt.Errorf("index: %w", err)
 	}
 	return subID, holder, nil
+}
+
+// indexSubmission indexes a submitted log in tx: the log's row (replacing
+// one of the same name), the rows of the kinds in gone dropped, the
+// submission recorded as not yet written to submissions.txt, the
+// reservation dropped and the generation bumped. It returns the
+// submission's id and the reservation's holder ("" if none).
+func indexSubmission(ctx context.Context, tx *sql.Tx, in Incoming, lf LogFile, gone []Kind) (subID int64, holder string, err error) {
+	id, err := ensureSection(ctx, tx, in.Section)
+	if err != nil {
+		return 0, "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO logs
+		(section_id, kind, package, version, path, size, sha256, submitted_at, submitted_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (section_id, package, version, kind) DO UPDATE SET path = excluded.path,
+		size = excluded.size, sha256 = excluded.sha256, submitted_at = excluded.submitted_at,
+		submitted_by = excluded.submitted_by`,
+		id, string(in.Result), in.Package, in.Version, lf.Path, lf.Size, lf.SHA256, unix(in.At), in.By); err != nil {
+		return 0, "", err
+	}
+	for _, k := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logs WHERE section_id = ? AND kind = ? AND package = ? AND version = ?`,
+			id, string(k), in.Package, in.Version); err != nil {
+			return 0, "", err
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO submissions (at, section_id, result, package, version, written, submitted_by)
+		VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id`, unix(in.At), id, string(in.Result), in.Package, in.Version, in.By).Scan(&subID); err != nil {
+		return 0, "", err
+	}
+	if holder, err = deleteReservation(ctx, tx, id, in.Package, in.Version); err != nil {
+		return 0, "", err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE sections SET generation = generation + 1 WHERE id = ?", id)
+	return subID, holder, err
 }
 
 // deleteReservation drops the reservation of a package version and
@@ -380,7 +616,7 @@ func (db *DB) WriteSubmissions(ctx context.Context, section string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	n, err := db.writeSubmissions(ctx, t, section, 0)
+	n, err := db.writeSubmissions(ctx, t, section, nil)
 	if err != nil {
 		return n, fmt.Errorf("write submissions of %s: %w", quote(section), err)
 	}
@@ -389,16 +625,15 @@ func (db *DB) WriteSubmissions(ctx context.Context, section string) (int, error)
 
 // writeSubmissions writes the unwritten submissions of a section under an
 // exclusive lock of submissions.txt, so that two masters never write one
-// line twice. own is the id of a submission this process indexed and has
-// not written (0 for none); the line of any other is first looked for at
-// the end of the file, where a crash after the write and before the mark
-// left it.
-func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, own int64) (int, error) {
+// line twice. own holds the ids of submissions this process indexed and
+// has not written; the line of any other is first looked for at the end of
+// the file, where a crash after the write and before the mark left it.
+func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, own map[int64]bool) (int, error) {
 	dir, err := t.sectionDir(section)
 	if err != nil {
 		return 0, err
 	}
-	if own == 0 {
+	if len(own) == 0 {
 		// Most calls find nothing to do: say so without touching the file.
 		var pending bool
 		if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM submissions
@@ -451,7 +686,7 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 	}
 	var tail []byte
 	for _, r := range rows {
-		if r.id != own {
+		if !own[r.id] {
 			if tail, err = readTail(f, submissionsTail); err != nil {
 				return 0, err
 			}
@@ -463,7 +698,7 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 	written := 0
 	for _, r := range rows {
 		ids = append(ids, strconv.FormatInt(r.id, 10))
-		if r.id != own && (bytes.HasPrefix(tail, []byte(r.line)) || bytes.Contains(tail, []byte("\n"+r.line))) {
+		if !own[r.id] && (bytes.HasPrefix(tail, []byte(r.line)) || bytes.Contains(tail, []byte("\n"+r.line))) {
 			continue
 		}
 		buf.WriteString(r.line)

@@ -267,3 +267,100 @@ func TestWriteSubmissions_Concurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCommit_Group commits several logs in one group: new logs, a retest
+// that replaces a fail log and its reserved/ marker, and a duplicate of an
+// acknowledged log. Each is acknowledged as a lone Submit would be: under
+// its name, indexed, one submissions.txt line, older log and marker gone,
+// fsck clean; and a crash in any step of the group acknowledges none of
+// them, while the resent group completes.
+func TestCommit_Group(t *testing.T) {
+	type sub struct {
+		kind    Kind
+		pkg     string
+		log     string
+		wantDup bool
+	}
+	subs := []sub{
+		{KindPass, "hello", "hello passed\n", false},
+		{KindFail, "zlib1g", "zlib failed\n", false},
+		{KindPass, "retested", "now it passes\n", false},
+		{KindPass, "already", "acknowledged before\n", true},
+		{KindUntestable, "base-files", "cannot\n", false},
+	}
+	for _, crash := range []string{"", "written", "linked", "replaced", "unmarked", "indexed", "appended"} {
+		t.Run("crash="+crash, func(t *testing.T) {
+			ctx := t.Context()
+			dir := t.TempDir()
+			db := openMasterDir(t, dir)
+			if _, err := db.Submit(ctx, Incoming{Section: "sid", Result: KindFail, Package: "retested", Version: "1.0", At: submitAt}, strings.NewReader("old fail\n")); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Tree().CreateMarker("sid", KindReserved, "retested", "1.0"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Submit(ctx, Incoming{Section: "sid", Result: KindPass, Package: "already", Version: "1.0", At: submitAt}, strings.NewReader("acknowledged before\n")); err != nil {
+				t.Fatal(err)
+			}
+			receive := func() []*Pending {
+				var ps []*Pending
+				for _, s := range subs {
+					p, err := db.Receive(ctx, Incoming{Section: "sid", Result: s.kind, Package: s.pkg, Version: "1.0", By: "s1", At: submitAt.Add(time.Minute)}, strings.NewReader(s.log))
+					if err != nil {
+						t.Fatal(err)
+					}
+					ps = append(ps, p)
+				}
+				return ps
+			}
+			if crash != "" {
+				db.stepHook = func(s string) error {
+					if s == crash {
+						return errCrash
+					}
+					return nil
+				}
+				for i, c := range db.Commit(ctx, receive()) {
+					if !subs[i].wantDup && !errors.Is(c.Err, errCrash) {
+						t.Errorf("Commit with a crash at %s: %s = %v, want the crash", crash, subs[i].pkg, c.Err)
+					}
+				}
+				db.stepHook = nil
+				if _, err := db.WriteSubmissions(ctx, "sid"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, c := range db.Commit(ctx, receive()) {
+				s := subs[i]
+				if c.Err != nil {
+					t.Fatalf("Commit: %s: %v", s.pkg, c.Err)
+				}
+				if c.Duplicate != s.wantDup && crash == "" {
+					t.Errorf("%s: Duplicate = %t, want %t", s.pkg, c.Duplicate, s.wantDup)
+				}
+				got, err := os.ReadFile(filepath.Join(dir, "sid", string(s.kind), s.pkg+"_1.0.log"))
+				if err != nil || string(got) != s.log {
+					t.Errorf("%s log = %q, %v, want %q", s.pkg, got, err, s.log)
+				}
+				if n := submissionLines(t, dir, string(s.kind), s.pkg, "1.0"); n != 1 {
+					t.Errorf("%s: %d submissions.txt lines, want 1", s.pkg, n)
+				}
+			}
+			tree := db.Tree()
+			if tree.LogExists("sid", KindFail, "retested", "1.0") || tree.LogExists("sid", KindReserved, "retested", "1.0") {
+				t.Error("the retest left the old fail log or the reserved/ marker")
+			}
+			found, err := db.CheckSection(ctx, tree, "sid", submitAt, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range found {
+				t.Errorf("fsck: %s", f)
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(dir, "sid", "*", tempPrefix+"*"))
+			if len(leftovers) > 0 {
+				t.Errorf("temporary files left: %q", leftovers)
+			}
+		})
+	}
+}

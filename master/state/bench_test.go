@@ -50,3 +50,17 @@ func BenchmarkComputeCandidates(b *testing.B) {
 		r.Candidates(rand.New(rand.NewPCG(1, 1)))
 	}
 }
+
+// BenchmarkEngineCompute measures a computation on prepared tables: what
+// a long-lived master pays for a new log.
+func BenchmarkEngineCompute(b *testing.B) {
+	sec := fullSection(b)
+	en, err := state.NewEngine(sec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		en.Compute(false)
+	}
+}

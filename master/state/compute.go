@@ -363,7 +363,9 @@ func (e *engine) compute(d *db) {
 	for _, dd := range d.deps {
 		e.compute(dd)
 	}
-	d.buildResolve()
+	if d.resolve == nil {
+		d.buildResolve()
+	}
 	checkOutdated := len(d.deps) > 0
 	var todo []int32
 	for i, p := range d.pkgs {

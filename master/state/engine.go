@@ -1,0 +1,162 @@
+package state
+
+import "time"
+
+// Engine is a section and its depends-sections prepared once for the
+// state algorithm: names interned, packages and name tables built. Logs
+// change between computations ([Engine.SetLog]); each [Engine.Compute]
+// computes all states afresh on the prepared tables, as [Compute] would on
+// the same packages and logs, and leaves the Results it gave earlier as
+// they were. A long-lived master keeps one per section, so that a new log
+// costs a computation and not a load of the archive. An Engine is not safe
+// for concurrent use; its Results are.
+type Engine struct {
+	e    *engine
+	root *db
+	dbs  []*db          // every db, depends-sections first
+	by   map[string]*db // by section name
+	// markers counts the recycle/ markers of the root section, of any
+	// version: recycle mode needs one (enable_recycling).
+	markers map[string]bool
+	nFirst  int // the number of first-alternative entries of all packages
+}
+
+// NewEngine prepares sec and its depends-sections, with their Logs as the
+// logs to start from. It returns the errors of [Compute].
+func NewEngine(sec *Section) (*Engine, error) {
+	e := &engine{ids: make(map[string]int32, 2*countPackages(sec, map[*Section]bool{}))}
+	built := make(map[*Section]*db)
+	root, err := e.build(sec, built)
+	if err != nil {
+		return nil, err
+	}
+	en := &Engine{e: e, root: root, by: make(map[string]*db), markers: make(map[string]bool)}
+	var order func(s *Section)
+	seen := make(map[*Section]bool)
+	order = func(s *Section) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, d := range s.Depends {
+			order(d)
+		}
+		d := built[s]
+		en.dbs = append(en.dbs, d)
+		en.by[s.Name] = d
+	}
+	order(sec)
+	for _, d := range en.dbs {
+		d.index()
+	}
+	for _, d := range en.dbs {
+		d.buildResolve()
+	}
+	root.useCached = false
+	for k, f := range sec.Logs.m {
+		if f&fRecycle != 0 {
+			en.markers[k] = true
+		}
+	}
+	for _, p := range e.pkgs {
+		en.nFirst += len(p.first[0]) + len(p.first[1])
+	}
+	return en, nil
+}
+
+// SetLog records that the log (or marker) of name at version in dir of
+// the named section appeared (present) or went. It reports whether the
+// states may change: false for a section the Engine does not hold, and for
+// a version that is not the package's test version (its logs do not
+// count).
+func (en *Engine) SetLog(section string, dir Kind, name, version string, present bool) bool {
+	d, ok := en.by[section]
+	if !ok {
+		return false
+	}
+	if d == en.root && dir == Recycle {
+		k := logKey(name, version)
+		if present {
+			en.markers[k] = true
+		} else {
+			delete(en.markers, k)
+			delete(d.times, k)
+		}
+	}
+	id, ok := en.e.ids[name]
+	if !ok || d.byName[id] < 0 {
+		return false
+	}
+	p := d.pkgs[d.byName[id]]
+	if p.testVersion != version {
+		return false
+	}
+	if present {
+		p.logs |= 1 << dir
+	} else {
+		p.logs &^= 1 << dir
+	}
+	return true
+}
+
+// SetRecycleTimes records the change and modification times of a recycle/
+// marker of the root section, which order recycled candidates.
+func (en *Engine) SetRecycleTimes(name, version string, ctime, mtime time.Time) {
+	if en.root.times == nil {
+		en.root.times = make(map[string][2]int64)
+	}
+	en.root.times[logKey(name, version)] = [2]int64{ctime.Unix(), mtime.Unix()}
+}
+
+// Compute computes the states of every package from the prepared tables
+// and the current logs, in recycle mode when recycle is set and the root
+// section has a recycle/ marker.
+func (en *Engine) Compute(recycle bool) *Result {
+	t := en.e
+	ne := &engine{ids: t.ids, names: t.names, pkgs: make([]*pkg, len(t.pkgs))}
+	recs := make([]pkg, len(t.pkgs))
+	firsts := make([]int32, 0, en.nFirst)
+	nd := make(map[*db]*db, len(en.dbs))
+	dbs := make([]db, len(en.dbs))
+	for i, d := range en.dbs {
+		c := &dbs[i]
+		*c = *d
+		c.e = ne
+		c.state = make([]uint8, len(d.pkgs))
+		c.pkgs = make([]*pkg, len(d.pkgs))
+		c.done, c.g = false, nil
+		if len(d.times) > 0 {
+			c.times = make(map[string][2]int64, len(d.times))
+			for k, v := range d.times {
+				c.times[k] = v
+			}
+		}
+		c.deps = make([]*db, len(d.deps))
+		for j, dd := range d.deps {
+			c.deps[j] = nd[dd]
+		}
+		nd[d] = c
+	}
+	for gid, p := range t.pkgs {
+		r := &recs[gid]
+		*r = *p
+		for h := range r.first {
+			if n := len(p.first[h]); n > 0 {
+				r.first[h] = append(firsts, p.first[h]...)[len(firsts) : len(firsts)+n : len(firsts)+n]
+				firsts = firsts[:len(firsts)+n]
+			}
+		}
+		r.db = nd[p.db]
+		ne.pkgs[gid] = r
+	}
+	for _, d := range en.dbs {
+		c := nd[d]
+		for i, p := range d.pkgs {
+			c.pkgs[i] = ne.pkgs[p.gid]
+		}
+	}
+	root := nd[en.root]
+	root.recycle = recycle && len(en.markers) > 0
+	ne.compute(root)
+	return &Result{root: root}
+}
