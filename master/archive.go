@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -112,14 +113,19 @@ type loaded struct {
 	testVersion map[string]string
 	// byName holds the indices of pkgs sorted by name, the order the
 	// store keeps; it is set when sorted is closed (see startSort).
-	byName []int32
-	sorted chan struct{}
+	byName   []int32
+	sorted   chan struct{}
+	sortOnce sync.Once
 }
 
 // startSort sorts the packages by name on another goroutine, while the
 // states are computed; sortedByName waits for it, and so does waitSort,
 // which the caller must call before it returns.
 func (l *loaded) startSort() {
+	l.sortOnce.Do(l.sort)
+}
+
+func (l *loaded) sort() {
 	l.sorted = make(chan struct{})
 	go func() {
 		defer close(l.sorted)
@@ -140,7 +146,10 @@ func (l *loaded) sortedByName() []int32 {
 }
 
 // waitSort waits for startSort's goroutine.
-func (l *loaded) waitSort() { <-l.sorted }
+func (l *loaded) waitSort() {
+	l.startSort()
+	<-l.sorted
+}
 
 // entries returns what res says of each package, indexed by Ref, the
 // package's index in l.pkgs; of several stanzas of a name only the one

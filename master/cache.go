@@ -57,6 +57,10 @@ type Cache struct {
 	// ComputeWait bounds the wait for another process's computation;
 	// zero means DefaultComputeWait.
 	ComputeWait time.Duration
+	// Live keeps each section's archive prepared in memory and learns
+	// this process's own changes (see Own): for a long-lived process,
+	// the master server. Recycle mode is computed as without it.
+	Live bool
 
 	// onWait, when set (by tests), is called once when Refresh begins to
 	// wait for another process's computation.
@@ -66,6 +70,8 @@ type Cache struct {
 	// contents memoizes content keys by stat key: a cold start looks for
 	// cached states and then computes them.
 	contents map[string]string
+	// live holds, in a live cache, what it keeps of each section.
+	live map[string]*liveSection
 }
 
 // Fresh is what [Cache.Refresh] found: the section's states are in the
@@ -106,6 +112,24 @@ func (c *Cache) indexCache() *debian.IndexCache {
 // ErrDependsCycle, config.ErrUnknownSection-like errors of the config, the
 // archive's and the store's errors.
 func (c *Cache) Refresh(ctx context.Context, section string, recycle bool) (Fresh, error) {
+	if c.Live && !recycle {
+		return c.refreshLive(ctx, section, true)
+	}
+	return c.refresh(ctx, section, recycle)
+}
+
+// RefreshForReserve is Refresh for reserve, which checks logs and
+// reservations itself: in a live cache, states that a computation is
+// bringing up to date with this process's own changes will do, and it
+// does not wait for them.
+func (c *Cache) RefreshForReserve(ctx context.Context, section string, recycle bool) (Fresh, error) {
+	if c.Live && !recycle {
+		return c.refreshLive(ctx, section, false)
+	}
+	return c.refresh(ctx, section, recycle)
+}
+
+func (c *Cache) refresh(ctx context.Context, section string, recycle bool) (Fresh, error) {
 	f := Fresh{At: c.now()}
 	if err := c.tree().EnsureSection(section); err != nil {
 		return f, err
@@ -386,6 +410,13 @@ func (c *Cache) recordTouched(ctx context.Context, root *secInput) {
 // Packages fingerprints and the log directories' stamps. It creates the
 // sections' directories.
 func (c *Cache) gather(ctx context.Context, name string) (*secInput, error) {
+	return c.gatherInputs(ctx, name, true)
+}
+
+// gatherInputs is gather; without create, it creates nothing (a missing
+// directory is an error), for work in the background that must leave a
+// master directory alone once it is gone.
+func (c *Cache) gatherInputs(ctx context.Context, name string, create bool) (*secInput, error) {
 	memo := make(map[string]*secInput)
 	visiting := make(map[string]bool)
 	var visit func(name string) (*secInput, error)
@@ -402,8 +433,10 @@ func (c *Cache) gather(ctx context.Context, name string) (*secInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.tree().EnsureSection(name); err != nil {
-			return nil, err
+		if create {
+			if err := c.tree().EnsureSection(name); err != nil {
+				return nil, err
+			}
 		}
 		in := &secInput{conf: conf}
 		if in.urls, in.final, err = archiveURLs(c.Piuparts, conf); err != nil {
@@ -561,6 +594,37 @@ func (c *Cache) buildSections(in *secInput, recycle bool, ls listing, loads map[
 // compute computes a section's states from the archive and the log tree
 // and stores them, with the reserve order, under their inputs' key.
 func (c *Cache) compute(ctx context.Context, section string, recycle bool) (*state.Result, error) {
+	p, err := c.prepare(ctx, section, recycle)
+	if err != nil {
+		return nil, err
+	}
+	defer p.wait()
+	// The store's order, sorted on another core while this one computes.
+	p.data.startSort()
+	defer p.data.waitSort()
+	t1 := time.Now()
+	res, err := state.Compute(p.root)
+	if err != nil {
+		return nil, fmt.Errorf("compute states of %s: %w", section, err)
+	}
+	c.Log.Debug().Str("section", section).Dur("load", t1.Sub(p.t0)).Dur("compute", time.Since(t1)).Msg("computation")
+	return res, c.store(ctx, p.in, recycle, p.now, p.data, res)
+}
+
+// prepared is what a computation of a section's states starts from.
+type prepared struct {
+	in   *secInput
+	root *state.Section // the state algorithm's input
+	data *loaded        // the section's own archive data
+	now  time.Time
+	t0   time.Time
+	wait func() // waits for the loading goroutines; call before returning
+}
+
+// prepare loads what the states of a section are computed from: the
+// inputs' stamps, then the archive data (on other goroutines) and the log
+// directories, after bringing the index in line with the tree.
+func (c *Cache) prepare(ctx context.Context, section string, recycle bool) (*prepared, error) {
 	now := c.now()
 	// The index must know the recycle markers (reserve honours them)
 	// and forget logs someone removed, before the generation is read.
@@ -574,37 +638,39 @@ func (c *Cache) compute(ctx context.Context, section string, recycle bool) (*sta
 	t0 := time.Now()
 	loadCtx, cancel := context.WithCancel(ctx)
 	loads, wait := startLoads(loadCtx, c.indexCache(), in)
-	defer wait()
-	defer cancel()
+	p := &prepared{in: in, now: now, t0: t0, wait: func() { cancel(); wait() }}
 	ls := make(listing)
 	if err := c.reconcileIndex(ctx, section, now, ls); err != nil {
+		p.wait()
 		return nil, err
 	}
-	root, data, err := c.buildSections(in, recycle, ls, loads)
-	if err != nil {
+	if p.root, p.data, err = c.buildSections(in, recycle, ls, loads); err != nil {
+		p.wait()
 		return nil, err
 	}
-	// The store's order, sorted on another core while this one computes.
-	data.startSort()
-	defer data.waitSort()
-	t1 := time.Now()
-	res, err := state.Compute(root)
-	if err != nil {
-		return nil, fmt.Errorf("compute states of %s: %w", section, err)
-	}
+	return p, nil
+}
+
+// store stores the states res computed from the inputs in (whose archive
+// data is data) with the reserve order, under the inputs' key; a new
+// package list too when the section's Packages files changed.
+func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.Time, data *loaded, res *state.Result) error {
+	section := in.conf.Name
 	t2 := time.Now()
-	var tPackages, tCandidates time.Time
+	// The store's order, sorted on another core while this one orders
+	// the candidates (once: a live section keeps its archive data).
+	data.startSort()
+	var tCandidates time.Time
 	defer func() {
-		c.Log.Debug().Str("section", section).Dur("load", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).
-			Dur("candidates", tCandidates.Sub(t2)).Dur("packages", tPackages.Sub(tCandidates)).
-			Dur("states", time.Since(tPackages)).Dur("store", time.Since(t2)).Msg("computation")
+		c.Log.Debug().Str("section", section).Dur("candidates", tCandidates.Sub(t2)).
+			Dur("store", time.Since(t2)).Msg("states stored")
 	}()
 	if err := c.contentKeys(ctx, in); err != nil {
-		return nil, err
+		return err
 	}
 	row, err := c.DB.Section(ctx, section)
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
-		return nil, err
+		return err
 	}
 	// A new package list is written on another core while this one
 	// orders the candidates (SQLite lets them read while it writes).
@@ -626,22 +692,17 @@ func (c *Cache) compute(ctx context.Context, section string, recycle bool) (*sta
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if replaced != nil {
 		in.touched = false
 		c.Log.Info().Str("section", section).Int("packages", len(data.pkgs)).Msg("packages loaded")
 		if row, err = c.DB.Section(ctx, section); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	c.recordTouched(ctx, in)
-	tPackages = time.Now()
-	key := in.statesKey(recycle, row.Generation)
-	if err := c.DB.SetStates(ctx, section, key, recycle, now, states); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return c.DB.SetStates(ctx, section, in.statesKey(recycle, row.Generation), recycle, now, states)
 }
 
 // candidates returns the names to try for reserve, best first: the

@@ -30,6 +30,10 @@ type Config struct {
 	// Cache is the state cache; nil means one built from Piuparts, DB and
 	// Log for this connection.
 	Cache *Cache
+	// Committer, when set, commits the connection's logs in groups with
+	// other connections' (a long-lived process: see Server); nil commits
+	// each log alone.
+	Committer *Committer
 	// Log is the master's log before a section is chosen and for what
 	// concerns no section; never the connection's output.
 	Log zerolog.Logger

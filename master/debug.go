@@ -11,7 +11,7 @@ import (
 // computed in memory.
 func (c *conn) cmdDebug(ctx context.Context, keyword, arg string) error {
 	s := c.sec
-	if err := c.ensureStates(ctx); err != nil {
+	if err := c.ensureStates(ctx, true); err != nil {
 		return c.answerTrouble(err, keyword)
 	}
 	if s.res == nil {

@@ -18,7 +18,7 @@ const maxSkips = 10000
 func (c *conn) cmdReserve(ctx context.Context) error {
 	s := c.sec
 	c.expireLeases(ctx)
-	if err := c.ensureStates(ctx); err != nil {
+	if err := c.ensureStates(ctx, false); err != nil {
 		return c.answerTrouble(err, "reserve")
 	}
 	limit := 0
@@ -44,7 +44,29 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 		// Later reserves of this session start after this candidate: the
 		// ones before it were not available (_remove_unavailable_candidate).
 		s.after = res.Rank
-		taken, recycled, err := c.db.Take(ctx, s.name, res.Package, res.Version, s.recycle)
+		var (
+			taken    bool
+			recycled []store.Kind
+		)
+		// Outside recycle mode taking only adds a reserved/ marker.
+		err = c.cache.Own(ctx, s.name, s.recycle, func() ([]logChange, bool, error) {
+			var err error
+			taken, recycled, err = c.db.Take(ctx, s.name, res.Package, res.Version, s.recycle)
+			if err != nil {
+				return nil, false, err
+			}
+			if !taken {
+				return nil, true, nil
+			}
+			ch := []logChange{
+				{section: s.name, kind: store.KindReserved, pkg: res.Package, version: res.Version, present: true},
+				{section: s.name, kind: store.KindRecycle, pkg: res.Package, version: res.Version},
+			}
+			for _, k := range recycled {
+				ch = append(ch, logChange{section: s.name, kind: k, pkg: res.Package, version: res.Version})
+			}
+			return ch, true, nil
+		})
 		for _, k := range recycled {
 			c.log.Info().Str("section", s.name).Str("kind", string(k)).Str("package", res.Package).Str("version", res.Version).Msg("recycled")
 		}
@@ -95,6 +117,7 @@ func (c *conn) cmdUnreserve(ctx context.Context, pkg, version string) error {
 		holder = c.holder
 	}
 	_, err := c.db.Unreserve(ctx, c.sec.name, pkg, version, holder, c.cfg.now())
+	c.cache.Changed(ctx, c.sec.name)
 	if errors.Is(err, store.ErrNotHolder) {
 		c.log.Warn().Err(err).Str("section", c.sec.name).Str("package", pkg).Str("version", version).
 			Str("slave", c.holder).Msg("refused to unreserve another slave's reservation")
@@ -114,7 +137,12 @@ func (c *conn) expireLeases(ctx context.Context) {
 	if err != nil {
 		c.log.Error().Err(err).Msg("cannot release every expired lease")
 	}
+	changed := make(map[string]bool)
 	for _, r := range expired {
+		if !changed[r.Section] {
+			changed[r.Section] = true
+			c.cache.Changed(ctx, r.Section)
+		}
 		c.log.Info().Str("section", r.Section).Str("package", r.Package).Str("version", r.Version).
 			Str("slave", r.Holder).Time("reserved", r.ReservedAt).Time("expired", r.ExpiresAt).Msg("lease expired")
 	}

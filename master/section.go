@@ -20,8 +20,11 @@ type session struct {
 	idle    int8 // 0 unknown, 1 idle (stamp written), -1 not idle (stamp removed)
 
 	// loaded is set once the states are known in the database for this
-	// session (the reference's _init_db): recycle is then too late.
+	// session (the reference's _init_db): recycle is then too late. exact
+	// says they were brought up to date for status and the debug
+	// commands, not only for reserve.
 	loaded   bool
+	exact    bool
 	loadedAt time.Time
 	// treeAtLoad is the latest change of the log directories seen when
 	// the states were loaded.
@@ -90,17 +93,25 @@ func (c *conn) cmdRecycle(context.Context) error {
 
 // ensureStates makes sure the store holds the states of the session's
 // section for its current inputs (the reference's _init_db), once per
-// session.
-func (c *conn) ensureStates(ctx context.Context) error {
+// session; with exact, as status and the debug commands need them, not
+// only as reserve does (see Cache.RefreshForReserve).
+func (c *conn) ensureStates(ctx context.Context, exact bool) error {
 	s := c.sec
-	if s.loaded {
+	if s.loaded && (s.exact || !exact) {
 		return nil
 	}
-	f, err := c.cache.Refresh(ctx, s.name, s.recycle)
+	refresh := c.cache.RefreshForReserve
+	if exact {
+		refresh = c.cache.Refresh
+	}
+	f, err := refresh(ctx, s.name, s.recycle)
 	if err != nil {
 		return err
 	}
-	s.loaded, s.loadedAt, s.treeAtLoad, s.after = true, f.At, f.TreeAt, 0
+	if !s.loaded {
+		s.loadedAt, s.treeAtLoad, s.after = f.At, f.TreeAt, 0
+	}
+	s.loaded, s.exact = true, exact
 	if f.Result != nil {
 		s.res = f.Result
 	}
@@ -110,7 +121,7 @@ func (c *conn) ensureStates(ctx context.Context) error {
 // cmdStatus answers the number of packages in each active state.
 func (c *conn) cmdStatus(ctx context.Context) error {
 	s := c.sec
-	if err := c.ensureStates(ctx); err != nil {
+	if err := c.ensureStates(ctx, true); err != nil {
 		return c.answerTrouble(err, "status")
 	}
 	var args []string

@@ -2,8 +2,10 @@ package master
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -63,4 +65,25 @@ func (s *Session) Close() {
 	for i := len(s.done) - 1; i >= 0; i-- {
 		s.done[i]()
 	}
+}
+
+// ReasonGone is the EndReason of a client that closed the connection.
+const ReasonGone = "client went away"
+
+// EndReason says in a few words why a session ended with err, for the
+// master's log.
+func EndReason(err error) string {
+	switch {
+	case errors.Is(err, protocol.ErrSessionTimeout):
+		return "session timeout"
+	case errors.Is(err, protocol.ErrIdleTimeout):
+		return "idle timeout"
+	case errors.Is(err, protocol.ErrWriteTimeout):
+		return "write timeout"
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		return ReasonGone
+	case errors.Is(err, context.Canceled):
+		return "signal"
+	}
+	return "error"
 }

@@ -20,6 +20,9 @@ type env struct {
 	getenv     func(string) string
 	configPath string   // resolved: -c, $PIUPARTS_CONFIG or the default
 	args       []string // the whole command line, for the hint of [asMasterUser]
+	// exe is this program's executable, which starts the master server;
+	// "" (in tests that call run) serves every connection alone.
+	exe string
 }
 
 // asMasterUser turns the refusal of [store.CheckOwner] into the one line an
@@ -57,6 +60,7 @@ func commands() []command {
 		{"fsck", "[--repair]", "check that log files and the index agree; repair what can be repaired", runFsck},
 		{"status", "[--json] [SECTION...]", "show each section's states, reservations, slaves and recent logs", runStatus},
 		{"reservations", "[--expired] [release PACKAGE|--holder ID]", "list reservations, or release them", runReservations},
+		{"server", "[--socket NAME]", "serve the slaves' connections from one process (the forced command starts it)", runServer},
 	}
 	cmds = append(cmds, jobCommands()...)
 	return append(cmds, []command{

@@ -682,4 +682,3 @@ func jobsFiles(t *testing.T, dir, sub string) []string {
 	}
 	return out
 }
-

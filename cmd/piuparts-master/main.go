@@ -66,7 +66,11 @@ func main() {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, args: os.Args[1:]}
+	if exe, err := os.Executable(); err == nil {
+		e.exe = exe
+	}
+	err := runEnv(ctx, e)
 	switch {
 	case err == nil:
 	case errors.Is(err, errUsage):
@@ -90,8 +94,15 @@ func globalFlags(e *env, configPath, slaveID *string, showVersion *bool) *flag.F
 
 // run is main without the process: arguments, streams and environment come in, so
 // tests call it directly.
+// It serves every connection alone: the master server is started by the
+// program's own executable (see runEnv).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
+	return runEnv(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args})
+}
+
+// runEnv is run with the whole environment, the executable included.
+func runEnv(ctx context.Context, e *env) error {
+	args, stdout, getenv := e.args, e.stdout, e.getenv
 	var (
 		configPath, slaveID string
 		showVersion         bool

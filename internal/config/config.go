@@ -55,6 +55,9 @@ const (
 	// DefaultWriteTimeout is write-timeout: how long the master waits
 	// for the client to take one answer.
 	DefaultWriteTimeout = time.Minute
+	// DefaultMasterServerIdle is master-server-idle: long enough to
+	// keep the states in memory between a slave's connections.
+	DefaultMasterServerIdle = 10 * time.Minute
 	// DefaultMaxReservedPerSlave is max-reserved-per-slave: 0, the
 	// section's max-reserved (see [Section.ReservedCap]).
 	DefaultMaxReservedPerSlave = 0
@@ -112,6 +115,8 @@ type Global struct {
 	SessionTimeout           time.Duration // session-timeout
 	WriteTimeout             time.Duration // write-timeout
 	LogFormat                string        // log-format: FormatText, FormatJSON or FormatAuto
+	MasterServer             bool          // master-server
+	MasterServerIdle         time.Duration // master-server-idle
 
 	Section
 }

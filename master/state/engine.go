@@ -160,3 +160,45 @@ func (en *Engine) Compute(recycle bool) *Result {
 	ne.compute(root)
 	return &Result{root: root}
 }
+
+// ResetLogs replaces the logs of the named section with logs, as after
+// listing its directories again. It reports false for a section the
+// Engine does not hold.
+func (en *Engine) ResetLogs(section string, logs *Logs) bool {
+	d, ok := en.by[section]
+	if !ok {
+		return false
+	}
+	var key []byte
+	for _, p := range d.pkgs {
+		key = appendLogKey(key[:0], en.e.names[p.name], p.testVersion)
+		p.logs = logs.m[string(key)]
+	}
+	if d == en.root {
+		clear(en.markers)
+		for k, f := range logs.m {
+			if f&fRecycle != 0 {
+				en.markers[k] = true
+			}
+		}
+		d.times = make(map[string][2]int64, len(logs.times))
+		for k, v := range logs.times {
+			d.times[k] = v
+		}
+	}
+	return true
+}
+
+// Sections returns the names of the sections the Engine holds: the
+// section it was made for and its depends-sections.
+func (en *Engine) Sections() []string {
+	out := make([]string, 0, len(en.dbs))
+	for _, d := range en.dbs {
+		for name, dd := range en.by {
+			if dd == d {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}

@@ -107,6 +107,14 @@ func runCase(t *testing.T, sc scenario, candidates bool) {
 		t.Fatal(err)
 	}
 	compare(t, r, o)
+	// The same on prepared tables, computed twice (the first must leave
+	// them as they were).
+	en, err := state.NewEngine(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en.Compute(sec.Recycle)
+	compare(t, en.Compute(sec.Recycle), o)
 }
 
 func TestCompute_Oracle(t *testing.T) {

@@ -1,0 +1,410 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"piuparts-server/internal/piuparts"
+	"piuparts-server/master/state"
+	"piuparts-server/store"
+)
+
+// A live cache ([Cache.Live]) is the state cache of a long-lived master
+// (the master server, see [Server]). It keeps each section's archive
+// prepared in memory ([state.Engine]) with the logs it knows, learns the
+// changes this process makes to the tree from the verbs that make them
+// ([Cache.Own]), and after each change computes the states again on the
+// prepared tables and stores them: a new log costs a computation in
+// memory, not a load of the archive and a listing of the tree per
+// connection. Changes made by anyone else (another process, Debian's
+// scripts, an operator moving files) are found as before, by the inputs'
+// key (Packages files, log directories, the index's generation): when the
+// key is not the one the process's own changes lead to, the section's
+// directories are listed again.
+
+// liveSection is what a live cache keeps of one section.
+type liveSection struct {
+	name string
+	// wmu orders this process's changes of the section (Own) and the
+	// reading of the inputs' key that a computation starts from.
+	wmu sync.Mutex
+	// cmu lets one computation at a time use the engine.
+	cmu sync.Mutex
+
+	mu sync.Mutex // guards what follows
+	// en is the prepared archive; only a holder of cmu uses it. It is
+	// nil until the first computation, and again when the archive
+	// changed.
+	en      *state.Engine
+	data    *loaded
+	archive string          // the content keys en was built from
+	members map[string]bool // the section and its depends-sections
+	// key is the inputs' key that the engine's logs, with pending
+	// applied, correspond to; stale says they may not (a change this
+	// process did not learn the details of, or a key that was not the
+	// expected one): the directories are listed again.
+	key     string
+	stale   bool
+	pending []logChange
+	// changes counts the changes learnt; computed is its value when the
+	// stored states were computed.
+	changes, computed uint64
+	// stored is the key the last computation stored the states under.
+	stored string
+	res    *state.Result
+	// running and again: a background computation runs, and another is
+	// wanted after it.
+	running, again bool
+}
+
+// logChange is one log or marker that appeared (present) or went.
+type logChange struct {
+	section string
+	kind    store.Kind
+	pkg     string
+	version string
+	present bool
+}
+
+// liveSection returns the live state of a section, creating it.
+func (c *Cache) liveSection(name string) *liveSection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live == nil {
+		c.live = make(map[string]*liveSection)
+	}
+	l, ok := c.live[name]
+	if !ok {
+		l = &liveSection{name: name, stale: true}
+		c.live[name] = l
+	}
+	return l
+}
+
+// livesWith returns the live sections whose states depend on section.
+func (c *Cache) livesWith(section string) []*liveSection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*liveSection
+	for _, l := range c.live {
+		l.mu.Lock()
+		if l.name == section || l.members[section] {
+			out = append(out, l)
+		}
+		l.mu.Unlock()
+	}
+	return out
+}
+
+// inputsKey returns the inputs and the key of the section's states as a
+// non-recycle computation would store them; with create, it creates the
+// sections' directories (see gatherInputs).
+func (c *Cache) inputsKey(ctx context.Context, section string, create bool) (*secInput, string, error) {
+	in, err := c.gatherInputs(ctx, section, create)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.contentKeys(ctx, in); err != nil {
+		return nil, "", err
+	}
+	var generation int64
+	row, err := c.DB.Section(ctx, section)
+	switch {
+	case err == nil:
+		generation = row.Generation
+	case !errors.Is(err, store.ErrNoSection):
+		return nil, "", err
+	}
+	return in, in.statesKey(false, generation), nil
+}
+
+// Own runs fn, which changes the log tree and the index of a section
+// through the store, and makes a live cache learn what it changed: fn
+// returns the logs and markers that appeared or went, and whether that is
+// all it changed (false after a failure part way: the section's
+// directories are then listed again). With keyed, the change may alter the
+// inputs' key (a log, a recycle/ marker): the key is read before and after
+// fn, under a lock that orders this process's changes of the section, and
+// the states are computed again on ctx in the background. Without keyed
+// (a reserved/ marker), only the engine's logs learn it. Own returns fn's
+// error. Outside a live cache it only runs fn.
+func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() ([]logChange, bool, error)) error {
+	if !c.Live {
+		_, _, err := fn()
+		return err
+	}
+	l := c.liveSection(section)
+	l.wmu.Lock()
+	var before string
+	if keyed {
+		var err error
+		if _, before, err = c.inputsKey(ctx, section, false); err != nil {
+			before = ""
+		}
+	}
+	changes, clean, ferr := fn()
+	var after string
+	if keyed {
+		var err error
+		if _, after, err = c.inputsKey(ctx, section, false); err != nil {
+			after, clean = "", false
+		}
+	}
+	l.mu.Lock()
+	l.pending = append(l.pending, changes...)
+	l.changes++
+	if keyed {
+		if !clean || before == "" || before != l.key {
+			l.stale = true
+		}
+		l.key = after
+	}
+	l.mu.Unlock()
+	l.wmu.Unlock()
+	// The sections that depend on this one list it again.
+	for _, o := range c.livesWith(section) {
+		if o == l {
+			continue
+		}
+		o.mu.Lock()
+		o.stale = true
+		o.changes++
+		o.mu.Unlock()
+	}
+	if keyed {
+		for _, o := range c.livesWith(section) {
+			c.schedule(ctx, o)
+		}
+	}
+	return ferr
+}
+
+// Changed tells a live cache that this process changed the section's tree
+// in a way it did not learn the details of (expired leases, an
+// unreserve): its directories are listed again before the next
+// computation, which starts in the background.
+func (c *Cache) Changed(ctx context.Context, section string) {
+	if !c.Live {
+		return
+	}
+	for _, l := range append(c.livesWith(section), c.liveSection(section)) {
+		l.mu.Lock()
+		l.stale = true
+		l.changes++
+		l.mu.Unlock()
+		c.schedule(ctx, l)
+	}
+}
+
+// schedule computes a live section's states in the background, once more
+// after the running computation if one runs.
+func (c *Cache) schedule(ctx context.Context, l *liveSection) {
+	l.mu.Lock()
+	if l.running {
+		l.again = true
+		l.mu.Unlock()
+		return
+	}
+	l.running = true
+	l.mu.Unlock()
+	go func() {
+		for {
+			if _, err := c.computeLive(ctx, l, false); err != nil && ctx.Err() == nil {
+				c.Log.Error().Err(err).Str("section", l.name).Msg("cannot compute states")
+			}
+			l.mu.Lock()
+			if !l.again || ctx.Err() != nil {
+				l.running = false
+				l.mu.Unlock()
+				return
+			}
+			l.again = false
+			l.mu.Unlock()
+		}
+	}()
+}
+
+// refreshLive is Refresh in a live cache, outside recycle mode. With
+// exact, the states must reflect every change this process learnt and the
+// inputs as they are now (status and the debug commands); without it
+// (reserve), states that a background computation is bringing up to date
+// with this process's own changes will do: reserve checks logs and
+// reservations itself.
+func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fresh, error) {
+	f := Fresh{At: c.now()}
+	latest, err := c.latestChange(section)
+	if err != nil {
+		return f, err
+	}
+	f.TreeAt = latest
+	l := c.liveSection(section)
+	_, key, err := c.inputsKey(ctx, section, true)
+	if err != nil {
+		return f, err
+	}
+	row, err := c.DB.Section(ctx, section)
+	if err != nil && !errors.Is(err, store.ErrNoSection) {
+		return f, err
+	}
+	usable := err == nil && !row.StatesComputedAt.IsZero() && !row.StatesRecycle
+	l.mu.Lock()
+	current := usable && row.StatesInputs == key && l.stored == key && l.computed == l.changes && l.res != nil
+	catchingUp := usable && !l.stale && l.key == key && l.res != nil
+	res := l.res
+	l.mu.Unlock()
+	switch {
+	case current:
+		f.Result = res
+		return f, nil
+	case !exact && catchingUp:
+		c.schedule(ctx, l)
+		return f, nil
+	case !exact && usable && row.StatesInputs == key:
+		// Stored by another process for the inputs as they are.
+		return f, nil
+	}
+	if f.Result, err = c.computeLive(ctx, l, true); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// computeLive brings a live section's engine up to date and computes and
+// stores its states: the changes learnt, or a listing of the directories
+// when those may not be all, or a load of the archive when it changed.
+// Without create (in the background) it creates no file: it loads no
+// archive, leaving that to the next connection, and returns a nil Result.
+func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*state.Result, error) {
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	section := l.name
+	t0 := time.Now()
+	// The inputs' key, read while this process changes nothing.
+	l.wmu.Lock()
+	in, key, err := c.inputsKey(ctx, section, create)
+	if err != nil {
+		l.wmu.Unlock()
+		return nil, err
+	}
+	archive := archiveOf(in)
+	l.mu.Lock()
+	if !create && (l.en == nil || l.archive != archive) {
+		l.mu.Unlock()
+		l.wmu.Unlock()
+		return nil, nil
+	}
+	pending := l.pending
+	l.pending = nil
+	relist := l.stale || l.key != key
+	rebuild := l.en == nil || l.archive != archive
+	l.key, l.stale = key, false
+	changes := l.changes
+	l.mu.Unlock()
+	l.wmu.Unlock()
+
+	how := "changes"
+	switch {
+	case rebuild:
+		how = "load"
+		p, err := c.prepare(ctx, section, false)
+		if err != nil {
+			c.markStale(l)
+			return nil, err
+		}
+		en, err := state.NewEngine(p.root)
+		p.wait()
+		if err != nil {
+			c.markStale(l)
+			return nil, fmt.Errorf("compute states of %s: %w", section, err)
+		}
+		members := make(map[string]bool)
+		for _, s := range en.Sections() {
+			members[s] = true
+		}
+		l.mu.Lock()
+		l.en, l.data, l.archive, l.members = en, p.data, archive, members
+		l.mu.Unlock()
+		in = p.in
+	case relist:
+		how = "listing"
+		if err := c.relist(ctx, l, in); err != nil {
+			c.markStale(l)
+			return nil, err
+		}
+	default:
+		for _, ch := range pending {
+			l.en.SetLog(ch.section, stateKind[ch.kind], ch.pkg, ch.version, ch.present)
+		}
+	}
+	t1 := time.Now()
+	res := l.en.Compute(false)
+	t2 := time.Now()
+	if err := c.store(ctx, in, false, c.now(), l.data, res); err != nil {
+		c.markStale(l)
+		return nil, err
+	}
+	// The key the states were stored under, as store computed it.
+	row, err := c.DB.Section(ctx, section)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.stored, l.res, l.computed = row.StatesInputs, res, changes
+	l.mu.Unlock()
+	c.Log.Debug().Str("section", section).Str("from", how).Int("changes", len(pending)).
+		Dur("prepare", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).Dur("store", time.Since(t2)).Msg("live states")
+	return res, nil
+}
+
+// markStale makes the next computation of a live section list its
+// directories again (after a computation that failed part way).
+func (c *Cache) markStale(l *liveSection) {
+	l.mu.Lock()
+	l.stale = true
+	l.mu.Unlock()
+}
+
+// relist lists the log directories of a live section and its
+// depends-sections again into its engine, after bringing the index in
+// line with the tree.
+func (c *Cache) relist(ctx context.Context, l *liveSection, in *secInput) error {
+	ls := make(listing)
+	if err := c.reconcileIndex(ctx, l.name, c.now(), ls); err != nil {
+		return err
+	}
+	return walkInputs(in, func(s *secInput) error {
+		logs, err := c.listLogs(s.conf.Name, ls)
+		if err != nil {
+			return err
+		}
+		l.en.ResetLogs(s.conf.Name, &logs)
+		return nil
+	})
+}
+
+// archiveOf identifies the archive data of a section and its
+// depends-sections by their content keys.
+func archiveOf(in *secInput) string {
+	var b strings.Builder
+	_ = walkInputs(in, func(s *secInput) error {
+		fmt.Fprintf(&b, "%s=%s;", s.conf.Name, s.content)
+		return nil
+	})
+	return b.String()
+}
+
+// submitted lists the changes a committed log made to the tree.
+func submitted(in store.Incoming, rcv store.Received) []logChange {
+	ch := []logChange{{section: in.Section, kind: in.Result, pkg: in.Package, version: in.Version, present: true}}
+	for _, k := range rcv.Replaced {
+		ch = append(ch, logChange{section: in.Section, kind: k, pkg: in.Package, version: in.Version})
+	}
+	// A submission removes the version's reserved/ marker (a retest);
+	// saying so when there was none changes nothing.
+	ch = append(ch, logChange{section: in.Section, kind: piuparts.KindReserved, pkg: in.Package, version: in.Version})
+	return ch
+}
