@@ -262,11 +262,11 @@ func (l *loaded) storePackages(byRef []state.Entry) []store.Package {
 
 // storeStates lists the states of the section's packages for the store,
 // sorted by name (the order the store keeps), with their rank in cands
-// (best first). byRef is l.entries(res).
-func (l *loaded) storeStates(byRef []state.Entry, cands []string) []store.PackageState {
+// (best first: gap, 2*gap, ...). byRef is l.entries(res).
+func (l *loaded) storeStates(byRef []state.Entry, cands []state.Candidate, gap int) []store.PackageState {
 	rank := make(map[string]int, len(cands))
-	for i, n := range cands {
-		rank[n] = i + 1
+	for i, cd := range cands {
+		rank[cd.Name] = (i + 1) * gap
 	}
 	states := make([]store.PackageState, 0, len(l.pkgs))
 	for _, i := range l.sortedByName() {

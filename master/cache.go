@@ -608,7 +608,8 @@ func (c *Cache) compute(ctx context.Context, section string, recycle bool) (*sta
 		return nil, fmt.Errorf("compute states of %s: %w", section, err)
 	}
 	c.Log.Debug().Str("section", section).Dur("load", t1.Sub(p.t0)).Dur("compute", time.Since(t1)).Msg("computation")
-	return res, c.store(ctx, p.in, recycle, p.now, p.data, res)
+	_, err = c.store(ctx, p.in, recycle, p.now, p.data, res, 1)
+	return res, err
 }
 
 // prepared is what a computation of a section's states starts from.
@@ -654,7 +655,11 @@ func (c *Cache) prepare(ctx context.Context, section string, recycle bool) (*pre
 // store stores the states res computed from the inputs in (whose archive
 // data is data) with the reserve order, under the inputs' key; a new
 // package list too when the section's Packages files changed.
-func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.Time, data *loaded, res *state.Result) error {
+//
+// The candidates get the ranks gap, 2*gap, ...: gaps leave room for a live
+// cache to rank new candidates between them (see updateLive); it returns
+// them, best first.
+func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.Time, data *loaded, res *state.Result, gap int) ([]state.Candidate, error) {
 	section := in.conf.Name
 	t2 := time.Now()
 	// The store's order, sorted on another core while this one orders
@@ -666,11 +671,11 @@ func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.
 			Dur("store", time.Since(t2)).Msg("states stored")
 	}()
 	if err := c.contentKeys(ctx, in); err != nil {
-		return err
+		return nil, err
 	}
 	row, err := c.DB.Section(ctx, section)
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
-		return err
+		return nil, err
 	}
 	// A new package list is written on another core while this one
 	// orders the candidates (SQLite lets them read while it writes).
@@ -683,7 +688,7 @@ func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.
 	var states []store.PackageState
 	cands, err := c.candidates(ctx, section, res)
 	if err == nil {
-		states = data.storeStates(byRef, cands)
+		states = data.storeStates(byRef, cands, gap)
 	}
 	tCandidates = time.Now()
 	if replaced != nil {
@@ -692,29 +697,28 @@ func (c *Cache) store(ctx context.Context, in *secInput, recycle bool, now time.
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if replaced != nil {
 		in.touched = false
 		c.Log.Info().Str("section", section).Int("packages", len(data.pkgs)).Msg("packages loaded")
 		if row, err = c.DB.Section(ctx, section); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	c.recordTouched(ctx, in)
-	return c.DB.SetStates(ctx, section, in.statesKey(recycle, row.Generation), recycle, now, states)
+	return cands, c.DB.SetStates(ctx, section, in.statesKey(recycle, row.Generation), recycle, now, states)
 }
 
-// candidates returns the names to try for reserve, best first: the
+// candidates returns the packages to try for reserve, best first: the
 // algorithm's candidates, then the waiting packages it left out because of
 // a reserved/ marker that belongs to a reservation of this master (they come
-// back when the lease ends or the slave unreserves them).
-func (c *Cache) candidates(ctx context.Context, section string, res *state.Result) ([]string, error) {
+// back when the lease ends or the slave unreserves them), with the lowest
+// weight there is.
+func (c *Cache) candidates(ctx context.Context, section string, res *state.Result) ([]state.Candidate, error) {
 	list := res.Candidates(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
-	out := make([]string, 0, len(list))
 	in := make(map[string]bool, len(list))
 	for _, cd := range list {
-		out = append(out, cd.Name)
 		in[cd.Name] = true
 	}
 	rs, err := c.DB.Reservations(ctx, section)
@@ -725,11 +729,14 @@ func (c *Cache) candidates(ctx context.Context, section string, res *state.Resul
 		if in[r.Package] || res.State(r.Package) != state.WaitingToBeTested {
 			continue
 		}
-		out = append(out, r.Package)
+		list = append(list, state.Candidate{Name: r.Package, Weight: lowestWeight})
 		in[r.Package] = true
 	}
-	return out, nil
+	return list, nil
 }
+
+// lowestWeight orders after every weight the algorithm gives.
+var lowestWeight = state.Weight{Chain: -1, Waiting: -1}
 
 // reconcileIndex brings the log index of a section in line with the tree
 // where reserve depends on it: index entries whose file is gone are

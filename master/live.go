@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,8 +55,10 @@ type liveSection struct {
 	// changes counts the changes learnt; computed is its value when the
 	// stored states were computed.
 	changes, computed uint64
-	// stored is the key the last computation stored the states under.
+	// stored is the key the last computation stored the states under,
+	// ranks the reserve order it stored.
 	stored string
+	ranks  *ranking
 	res    *state.Result
 	// running and again: a background computation runs, and another is
 	// wanted after it.
@@ -159,6 +163,7 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	l.changes++
 	if keyed {
 		if !clean || before == "" || before != l.key {
+			c.Log.Debug().Str("section", section).Bool("clean", clean).Bool("expected", before == l.key).Msg("change not explained by this process: the directories are listed again")
 			l.stale = true
 		}
 		l.key = after
@@ -242,12 +247,18 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	}
 	f.TreeAt = latest
 	l := c.liveSection(section)
+	// The key as this process's changes leave it, not in the middle of
+	// one, compared with what the live section knows before another
+	// change.
+	l.wmu.Lock()
 	_, key, err := c.inputsKey(ctx, section, true)
 	if err != nil {
+		l.wmu.Unlock()
 		return f, err
 	}
 	row, err := c.DB.Section(ctx, section)
 	if err != nil && !errors.Is(err, store.ErrNoSection) {
+		l.wmu.Unlock()
 		return f, err
 	}
 	usable := err == nil && !row.StatesComputedAt.IsZero() && !row.StatesRecycle
@@ -256,6 +267,7 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	catchingUp := usable && !l.stale && l.key == key && l.res != nil
 	res := l.res
 	l.mu.Unlock()
+	l.wmu.Unlock()
 	switch {
 	case current:
 		f.Result = res
@@ -283,28 +295,39 @@ func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*
 	defer l.cmu.Unlock()
 	section := l.name
 	t0 := time.Now()
-	// The inputs' key, read while this process changes nothing.
+	// The inputs' key, read while this process changes nothing. A load or
+	// a listing changes the index itself (new packages, reconciled
+	// logs): this process's changes wait until the states are stored and
+	// the key is read again.
 	l.wmu.Lock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			l.wmu.Unlock()
+		}
+	}
+	defer unlock()
 	in, key, err := c.inputsKey(ctx, section, create)
 	if err != nil {
-		l.wmu.Unlock()
 		return nil, err
 	}
 	archive := archiveOf(in)
 	l.mu.Lock()
-	if !create && (l.en == nil || l.archive != archive) {
+	rebuild := l.en == nil || l.archive != archive
+	if !create && rebuild {
 		l.mu.Unlock()
-		l.wmu.Unlock()
 		return nil, nil
 	}
 	pending := l.pending
 	l.pending = nil
 	relist := l.stale || l.key != key
-	rebuild := l.en == nil || l.archive != archive
 	l.key, l.stale = key, false
 	changes := l.changes
 	l.mu.Unlock()
-	l.wmu.Unlock()
+	if !rebuild && !relist {
+		unlock()
+	}
 
 	how := "changes"
 	switch {
@@ -343,21 +366,183 @@ func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*
 	t1 := time.Now()
 	res := l.en.Compute(false)
 	t2 := time.Now()
-	if err := c.store(ctx, in, false, c.now(), l.data, res); err != nil {
-		c.markStale(l)
-		return nil, err
+	now := c.now()
+	stored := false
+	if !rebuild && !relist {
+		if stored, err = c.updateLive(ctx, l, key, res, now); err != nil {
+			c.markStale(l)
+			return nil, err
+		}
 	}
-	// The key the states were stored under, as store computed it.
-	row, err := c.DB.Section(ctx, section)
-	if err != nil {
-		return nil, err
+	if !stored {
+		cands, err := c.store(ctx, in, false, now, l.data, res, rankGap)
+		if err != nil {
+			c.markStale(l)
+			return nil, err
+		}
+		// The key the states were stored under, as store computed it.
+		row, err := c.DB.Section(ctx, section)
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		l.stored, l.ranks = row.StatesInputs, newRanking(cands, now)
+		l.mu.Unlock()
+		if locked {
+			// The index as the load or the listing left it.
+			_, key, err := c.inputsKey(ctx, section, create)
+			if err != nil {
+				c.markStale(l)
+				return nil, err
+			}
+			l.mu.Lock()
+			l.key = key
+			l.mu.Unlock()
+		}
 	}
+	unlock()
 	l.mu.Lock()
-	l.stored, l.res, l.computed = row.StatesInputs, res, changes
+	l.res, l.computed = res, changes
 	l.mu.Unlock()
-	c.Log.Debug().Str("section", section).Str("from", how).Int("changes", len(pending)).
+	c.Log.Debug().Str("section", section).Str("from", how).Int("changes", len(pending)).Bool("update", stored).
 		Dur("prepare", t1.Sub(t0)).Dur("compute", t2.Sub(t1)).Dur("store", time.Since(t2)).Msg("live states")
 	return res, nil
+}
+
+// rankGap is the distance between the ranks a full ranking gives (see
+// Cache.store), which leaves room for the ranks of later candidates.
+const rankGap = 1 << 10
+
+// rerankAfter is how long a live section ranks new candidates among the
+// old ones before it ranks them all afresh: the old ones' weights change
+// as their dependencies' states do.
+const rerankAfter = time.Minute
+
+// ranking is the reserve order a live section stored: every candidate's
+// rank and weight, by rank.
+type ranking struct {
+	at    time.Time
+	rank  map[string]int
+	order []rankedCandidate
+}
+
+type rankedCandidate struct {
+	rank int
+	w    state.Weight
+	name string
+}
+
+// newRanking records a full ranking of cands (best first, ranked by
+// Cache.store with rankGap).
+func newRanking(cands []state.Candidate, at time.Time) *ranking {
+	r := &ranking{at: at, rank: make(map[string]int, len(cands)), order: make([]rankedCandidate, len(cands))}
+	for i, cd := range cands {
+		rk := (i + 1) * rankGap
+		r.rank[cd.Name] = rk
+		r.order[i] = rankedCandidate{rank: rk, w: cd.Weight, name: cd.Name}
+	}
+	return r
+}
+
+// place finds a free rank for a new candidate of weight w: among the
+// candidates that weigh as much, at a random place (piupartslib breaks
+// ties at random), else after those that weigh more and before the first
+// that weighs less. It returns false when no rank is free there.
+func (r *ranking) place(w state.Weight, rng *rand.Rand) (rank, at int, ok bool) {
+	first, end := len(r.order), len(r.order)
+	for i, e := range r.order {
+		c := e.w.Compare(w)
+		if c == 0 && first == len(r.order) {
+			first = i
+		}
+		if c < 0 {
+			end = i
+			break
+		}
+	}
+	if first > end {
+		first = end
+	}
+	// Slots first..end: before order[first], ..., before order[end].
+	n := end - first + 1
+	start := rng.IntN(n)
+	for k := range n {
+		at = first + (start+k)%n
+		lo := 0
+		if at > 0 {
+			lo = r.order[at-1].rank
+		}
+		hi := lo + 2*rankGap
+		if at < len(r.order) {
+			hi = r.order[at].rank
+		}
+		if hi-lo >= 2 {
+			return lo + (hi-lo)/2, at, true
+		}
+	}
+	return 0, 0, false
+}
+
+// updateLive stores the states res of a live section as an update of the
+// ones it stored last (their changes, new candidates ranked among the old
+// ones), when it can: it reports false when the states are to be stored
+// whole (no earlier states of the same engine, another process stored
+// some since, a ranking that is old or full).
+func (c *Cache) updateLive(ctx context.Context, l *liveSection, key string, res *state.Result, now time.Time) (bool, error) {
+	l.mu.Lock()
+	old, prev, rk := l.res, l.stored, l.ranks
+	l.mu.Unlock()
+	if rk == nil || prev == "" || now.Sub(rk.at) > rerankAfter {
+		return false, nil
+	}
+	changes, ok := res.Changes(old)
+	if !ok {
+		return false, nil
+	}
+	next := &ranking{at: rk.at, rank: make(map[string]int, len(rk.rank)), order: slices.Clone(rk.order)}
+	for n, v := range rk.rank {
+		next.rank[n] = v
+	}
+	u := store.StatesUpdate{Prev: prev, Inputs: key}
+	leaving := make(map[string]bool)
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	for _, ch := range changes {
+		u.Changed = append(u.Changed, store.PackageState{Package: ch.Name, Version: ch.TestVersion, State: ch.State})
+		if ch.Was == state.WaitingToBeTested {
+			if _, ok := next.rank[ch.Name]; ok {
+				u.Unranked = append(u.Unranked, ch.Name)
+				delete(next.rank, ch.Name)
+				leaving[ch.Name] = true
+			}
+		}
+	}
+	if len(leaving) > 0 {
+		next.order = slices.DeleteFunc(next.order, func(e rankedCandidate) bool { return leaving[e.name] })
+	}
+	for _, ch := range changes {
+		if ch.State != state.WaitingToBeTested {
+			continue
+		}
+		if _, ok := next.rank[ch.Name]; ok {
+			continue
+		}
+		w, _ := res.Weight(ch.Name)
+		rank, at, ok := next.place(w, rng)
+		if !ok {
+			return false, nil
+		}
+		next.rank[ch.Name] = rank
+		next.order = slices.Insert(next.order, at, rankedCandidate{rank: rank, w: w, name: ch.Name})
+		u.Ranked = append(u.Ranked, store.PackageState{Package: ch.Name, Version: ch.TestVersion, State: ch.State, Rank: rank})
+	}
+	applied, err := c.DB.UpdateStates(ctx, l.name, u, now)
+	if err != nil || !applied {
+		return false, err
+	}
+	l.mu.Lock()
+	l.stored, l.ranks = key, next
+	l.mu.Unlock()
+	return true, nil
 }
 
 // markStale makes the next computation of a live section list its

@@ -43,6 +43,10 @@ func (t *LogTree) Root() string { return t.root }
 // not end in ".log", so piuparts, the report and an import skip them.
 const tempPrefix = ".incoming-"
 
+// incomingDir is the directory of a section where submitted logs are
+// received before they are put under their names.
+const incomingDir = ".incoming"
+
 // WriteLog stores the contents of r as the log of a package version. The
 // log is written to a temporary file in the same directory, synced, linked
 // under its final name (never replacing a file already there, as piuparts

@@ -58,6 +58,14 @@ func (t *LogTree) scanSection(section string) (*sectionScan, error) {
 		return nil, err
 	}
 	sc := &sectionScan{}
+	// Submissions a crash interrupted leave their temporary files here.
+	if entries, err := os.ReadDir(filepath.Join(t.root, section, incomingDir)); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && info.Mode().IsRegular() && strings.HasPrefix(e.Name(), tempPrefix) {
+				sc.temps = append(sc.temps, diskTemp{rel: section + "/" + incomingDir + "/" + e.Name(), mtime: info.ModTime()})
+			}
+		}
+	}
 	for _, k := range piuparts.Kinds() {
 		relDir := section + "/" + string(k)
 		dir := filepath.Join(t.root, section, string(k))

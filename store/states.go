@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -323,4 +324,125 @@ func (db *DB) StateCounts(ctx context.Context, section string) (map[string]int, 
 		return nil, fmt.Errorf("count states of %s: %w", quote(section), err)
 	}
 	return counts, nil
+}
+
+// StatesUpdate is a change of a section's stored states, made by a caller
+// that knows them: see [DB.UpdateStates].
+type StatesUpdate struct {
+	// Prev is the inputs key the stored states must have been stored
+	// under for the update to apply.
+	Prev string
+	// Inputs is the key the updated states are stored under.
+	Inputs string
+	// Changed are the rows whose version or state changed (Rank is
+	// ignored: see Ranked).
+	Changed []PackageState
+	// Ranked are packages to offer to reserve at the given Rank (> 0, not
+	// held by another package), and Unranked packages no longer to offer.
+	Ranked   []PackageState
+	Unranked []string
+}
+
+// UpdateStates applies an update to the stored non-recycle states of a
+// section in one transaction, when they are the ones stored under u.Prev,
+// and records u.Inputs and now as [DB.SetStates] does; it reports false,
+// changing nothing, when they are not (another process stored states
+// since: the caller stores them whole with SetStates). It returns an error
+// wrapping ErrNoSection for a section without a row, and one for a row
+// without package, version or state, or a rank that is taken.
+func (db *DB) UpdateStates(ctx context.Context, section string, u StatesUpdate, now time.Time) (bool, error) {
+	for _, s := range u.Changed {
+		if s.Package == "" || s.Version == "" || s.State == "" {
+			return false, fmt.Errorf("update states of %s: state of %s: empty package, version or state", quote(section), quote(s.Package))
+		}
+	}
+	rows := func(list []PackageState, f func(b []byte, s *PackageState) []byte) string {
+		b := []byte{'['}
+		for i := range list {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = f(b, &list[i])
+		}
+		return string(append(b, ']'))
+	}
+	changed := rows(u.Changed, func(b []byte, s *PackageState) []byte {
+		b = append(b, '[')
+		b = appendJSONString(b, s.Package)
+		b = append(b, ',')
+		b = appendJSONString(b, s.Version)
+		b = append(b, ',')
+		b = appendJSONString(b, s.State)
+		return append(b, ']')
+	})
+	ranked := rows(u.Ranked, func(b []byte, s *PackageState) []byte {
+		b = append(b, '[')
+		b = appendJSONString(b, s.Package)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(s.Rank), 10)
+		return append(b, ']')
+	})
+	un := []byte{'['}
+	for i, p := range append(slices.Clone(u.Unranked), func() []string {
+		var names []string
+		for _, s := range u.Ranked {
+			names = append(names, s.Package)
+		}
+		return names
+	}()...) {
+		if i > 0 {
+			un = append(un, ',')
+		}
+		un = appendJSONString(un, p)
+	}
+	unranked := string(append(un, ']'))
+	var applied bool
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			id      int64
+			inputs  string
+			recycle bool
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, states_inputs, states_recycle FROM sections
+			WHERE name = ? AND states_computed_at IS NOT NULL`, section).Scan(&id, &inputs, &recycle)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if inputs != u.Prev || recycle {
+			return nil
+		}
+		if len(u.Changed) > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO states (section_id, package, version, state)
+				SELECT :sid, value->>0, value->>1, value->>2 FROM json_each(:rows) WHERE true
+				ON CONFLICT (section_id, package) DO UPDATE SET version = excluded.version, state = excluded.state`,
+				sql.Named("sid", id), sql.Named("rows", changed)); err != nil {
+				return err
+			}
+		}
+		if unranked != "[]" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM candidates WHERE section_id = ?
+				AND package IN (SELECT value FROM json_each(?))`, id, unranked); err != nil {
+				return err
+			}
+		}
+		if len(u.Ranked) > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO candidates (section_id, rank, package)
+				SELECT ?, value->>1, value->>0 FROM json_each(?)`, id, ranked); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sections SET states_inputs = ?, states_computed_at = ?,
+			states_seq = states_seq + 1 WHERE id = ?`, u.Inputs, unix(now), id); err != nil {
+			return err
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("update states of %s: %w", quote(section), err)
+	}
+	return applied, nil
 }

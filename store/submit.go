@@ -81,7 +81,8 @@ func (db *DB) Submit(ctx context.Context, in Incoming, r io.Reader) (Received, e
 }
 
 // Pending is a submitted log that [DB.Receive] read whole and synced under
-// a temporary name in its result directory, waiting for [DB.Commit]. It is
+// a temporary name in its section's .incoming/ directory, waiting for
+// [DB.Commit]. It is
 // not acknowledged: a crash loses it, and the slave sends it again.
 type Pending struct {
 	in    Incoming
@@ -102,8 +103,8 @@ func (p *Pending) Discard() {
 	}
 }
 
-// Receive reads a submitted log from r into a temporary file beside its
-// final place and syncs it, for [DB.Commit]. The source is read to its end
+// Receive reads a submitted log from r into a temporary file in the
+// section's .incoming/ directory and syncs it, for [DB.Commit]. The source is read to its end
 // even when the log cannot be stored, so that a stream it is part of stays
 // in step. It returns the errors [DB.Submit] returns for these steps.
 func (db *DB) Receive(ctx context.Context, in Incoming, r io.Reader) (*Pending, error) {
@@ -133,7 +134,10 @@ func (db *DB) receive(ctx context.Context, in Incoming, r io.Reader) (*Pending, 
 	}
 	rel, _ := LogPath(in.Section, in.Result, in.Package, in.Version)
 	final := filepath.Join(t.root, filepath.FromSlash(rel))
-	temp, lf, err := t.receive(ctx, filepath.Dir(final), r)
+	// Not in the result directory: its time changes only when a log is
+	// put under its name (a master that keeps the states in memory reads
+	// it as the sign of a change).
+	temp, lf, err := t.receive(ctx, filepath.Join(t.root, in.Section, incomingDir), r)
 	if err != nil {
 		if temp != "" {
 			os.Remove(temp)

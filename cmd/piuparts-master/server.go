@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -259,6 +260,10 @@ func runServer(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	debug.SetMemoryLimit(serverMemoryLimit)
+	if pf, err := os.Create(fmt.Sprintf("/tmp/server-%d.prof", os.Getpid())); err == nil {
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
 	ms, err := setup(ctx, e)
 	if err != nil {
 		return err

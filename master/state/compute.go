@@ -27,6 +27,9 @@ type engine struct {
 	ids   map[string]int32
 	names []string
 	pkgs  []*pkg // by global id
+	// origin is the Engine's prepared engine this one was copied from
+	// (Engine.Compute), nil for Compute's own.
+	origin *engine
 }
 
 func (e *engine) intern(s string) int32 {

@@ -113,7 +113,7 @@ func (en *Engine) SetRecycleTimes(name, version string, ctime, mtime time.Time) 
 // section has a recycle/ marker.
 func (en *Engine) Compute(recycle bool) *Result {
 	t := en.e
-	ne := &engine{ids: t.ids, names: t.names, pkgs: make([]*pkg, len(t.pkgs))}
+	ne := &engine{ids: t.ids, names: t.names, pkgs: make([]*pkg, len(t.pkgs)), origin: t}
 	recs := make([]pkg, len(t.pkgs))
 	firsts := make([]int32, 0, en.nFirst)
 	nd := make(map[*db]*db, len(en.dbs))
@@ -201,4 +201,48 @@ func (en *Engine) Sections() []string {
 		}
 	}
 	return out
+}
+
+// Change is a package whose state changed: Entry as it is now, Was the
+// state it had.
+type Change struct {
+	Entry
+	Was string
+}
+
+// Changes returns the packages whose state differs in r from old, both
+// computed by the same Engine, in the order of the Packages files; it
+// returns false when old is nil or came from another Engine.
+func (r *Result) Changes(old *Result) ([]Change, bool) {
+	if old == nil || r.root.e.origin == nil || old.root.e.origin != r.root.e.origin {
+		return nil, false
+	}
+	var out []Change
+	for i, p := range r.root.pkgs {
+		if r.root.state[i] != old.root.state[i] {
+			out = append(out, Change{Entry: Entry{Ref: p.ref, Name: r.root.e.names[p.name], TestVersion: p.testVersion,
+				State: stateNames[r.root.state[i]], r: r, p: p}, Was: stateNames[old.root.state[i]]})
+		}
+	}
+	return out, true
+}
+
+// Weight returns the weight of package name as [Result.Candidates] would
+// give it, and false when the section has no such package.
+func (r *Result) Weight(name string) (Weight, bool) {
+	p, ok := r.own(name)
+	if !ok {
+		return Weight{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.countsLocked(p)
+	w := Weight{Chain: min(c.ChainLen, c.Waiting), Waiting: c.Waiting}
+	if r.root.recycle {
+		w.Problematic = p.logs&fPass == 0
+		t := r.root.times[logKey(name, p.testVersion)]
+		w.Ctime = float64(-t[0]) / 3600
+		w.Mtime = float64(-t[1]) / 3600
+	}
+	return w, true
 }
