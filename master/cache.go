@@ -70,8 +70,10 @@ type Cache struct {
 	// contents memoizes content keys by stat key: a cold start looks for
 	// cached states and then computes them.
 	contents map[string]string
-	// live holds, in a live cache, what it keeps of each section.
-	live map[string]*liveSection
+	// live holds, in a live cache, what it keeps of each section;
+	// expiredAt is when a reserve last released expired leases.
+	live      map[string]*liveSection
+	expiredAt time.Time
 }
 
 // Fresh is what [Cache.Refresh] found: the section's states are in the

@@ -81,6 +81,12 @@ func (cm *Committer) Run(ctx context.Context) {
 		var group []*commitReq
 		group, queue = takeGroup(queue)
 		cm.commit(context.WithoutCancel(ctx), group)
+		if len(queue) == 0 && len(cm.reqs) == 0 {
+			// No group follows to mark the lines written.
+			if err := cm.DB.FlushWritten(context.WithoutCancel(ctx)); err != nil {
+				cm.Cache.Log.Warn().Err(err).Msg("cannot mark submissions written")
+			}
+		}
 	}
 }
 

@@ -61,8 +61,9 @@ type liveSection struct {
 	ranks  *ranking
 	res    *state.Result
 	// running and again: a background computation runs, and another is
-	// wanted after it.
+	// wanted after it; began is when the last one began.
 	running, again bool
+	began          time.Time
 }
 
 // logChange is one log or marker that appeared (present) or went.
@@ -142,6 +143,16 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		return err
 	}
 	l := c.liveSection(section)
+	if !keyed {
+		// A reserved/ marker leaves the key as it is: no order to keep
+		// with the other changes (the engine applies each as a fact).
+		changes, _, ferr := fn()
+		l.mu.Lock()
+		l.pending = append(l.pending, changes...)
+		l.changes++
+		l.mu.Unlock()
+		return ferr
+	}
 	l.wmu.Lock()
 	var before string
 	if keyed {
@@ -205,8 +216,14 @@ func (c *Cache) Changed(ctx context.Context, section string) {
 	}
 }
 
+// computeEvery is the least time between two background computations of
+// a section: under a farm's load, one computation takes in the changes of
+// many logs.
+const computeEvery = 500 * time.Millisecond
+
 // schedule computes a live section's states in the background, once more
-// after the running computation if one runs.
+// after the running computation if one runs, no sooner than computeEvery
+// after the last one began.
 func (c *Cache) schedule(ctx context.Context, l *liveSection) {
 	l.mu.Lock()
 	if l.running {
@@ -218,6 +235,18 @@ func (c *Cache) schedule(ctx context.Context, l *liveSection) {
 	l.mu.Unlock()
 	go func() {
 		for {
+			l.mu.Lock()
+			wait := computeEvery - time.Since(l.began)
+			l.mu.Unlock()
+			if wait > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+			}
+			l.mu.Lock()
+			l.began = time.Now()
+			l.mu.Unlock()
 			if _, err := c.computeLive(ctx, l, false); err != nil && ctx.Err() == nil {
 				c.Log.Error().Err(err).Str("section", l.name).Msg("cannot compute states")
 			}
@@ -592,4 +621,24 @@ func submitted(in store.Incoming, rcv store.Received) []logChange {
 	// saying so when there was none changes nothing.
 	ch = append(ch, logChange{section: in.Section, kind: piuparts.KindReserved, pkg: in.Package, version: in.Version})
 	return ch
+}
+
+// expireEvery is how often the reserves of a long-lived process release
+// expired leases: leases are counted in seconds.
+const expireEvery = time.Second
+
+// expireDue reports whether a reserve at now is to release expired leases
+// first: always outside a live cache (a connection's first reserve), else
+// once every expireEvery.
+func (c *Cache) expireDue(now time.Time) bool {
+	if !c.Live {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.expiredAt.IsZero() && now.Sub(c.expiredAt) < expireEvery && !now.Before(c.expiredAt) {
+		return false
+	}
+	c.expiredAt = now
+	return true
 }

@@ -133,7 +133,11 @@ func (c *conn) cmdUnreserve(ctx context.Context, pkg, version string) error {
 // expireLeases releases the reservations whose lease ended, in every
 // section, as unreserve would, and logs each.
 func (c *conn) expireLeases(ctx context.Context) {
-	expired, err := c.db.ExpireLeases(ctx, c.cfg.now())
+	now := c.cfg.now()
+	if !c.cache.expireDue(now) {
+		return
+	}
+	expired, err := c.db.ExpireLeases(ctx, now)
 	if err != nil {
 		c.log.Error().Err(err).Msg("cannot release every expired lease")
 	}

@@ -168,16 +168,17 @@ func (db *DB) checkSection(ctx context.Context, tree *LogTree, section string, n
 				Action: "not repaired: it blocks the package as in piuparts; remove it or import it"})
 		}
 	}
-	var pending int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM submissions
-		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0`, section).Scan(&pending); err != nil {
+	// Lines a running master appended and marks written with its next
+	// group are no problem.
+	pending, err := db.unrecordedSubmissions(ctx, tree, section)
+	if err != nil {
 		return out, err
 	}
 	if pending > 0 {
 		f := &out[add(Finding{Path: section + "/" + submissionsFile, Problem: ProblemSubmissionMissing,
 			Detail: fmt.Sprintf("%d indexed submissions", pending), Action: "would append their lines"})]
 		if repair {
-			if _, err := db.writeSubmissions(ctx, tree, section, nil); err != nil {
+			if _, err := db.writeSubmissions(ctx, tree, section, nil, false); err != nil {
 				f.Action = "cannot append: " + err.Error()
 			} else {
 				f.Action, f.Repaired = "appended their lines", true

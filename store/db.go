@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"time"
 
 	// The driver registers itself as "sqlite3"; store is its only user.
@@ -40,6 +41,11 @@ type DB struct {
 	// stepHook, when set (by tests), runs between the durable steps of a
 	// submission; an error stops it there, as a crash would.
 	stepHook func(step string) error
+	// appended holds the submissions whose lines this process appended to
+	// submissions.txt and synced, not yet marked written in the index:
+	// the next group's transaction marks them (see Commit, FlushWritten).
+	amu      sync.Mutex
+	appended map[int64]bool
 }
 
 // ErrNoTree means the DB was opened without a master directory ([Open]

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,7 +78,73 @@ func (db *DB) Submit(ctx context.Context, in Incoming, r io.Reader) (Received, e
 		return Received{}, err
 	}
 	c := db.Commit(ctx, []*Pending{p})[0]
+	if c.Err == nil {
+		if err := db.FlushWritten(ctx); err != nil {
+			return c.Received, fmt.Errorf("submit %s log of %s %s in %s: %w", in.Result, quote(in.Package), quote(in.Version), quote(in.Section), err)
+		}
+	}
 	return c.Received, c.Err
+}
+
+// FlushWritten marks in the index the submissions whose lines [DB.Commit]
+// appended to submissions.txt: the next group's transaction does it, and
+// so does a connection's start (WriteSubmissions) after a crash, so that
+// this is only bookkeeping, called when no group follows.
+func (db *DB) FlushWritten(ctx context.Context) error {
+	ids := db.takeAppended()
+	if len(ids) == 0 {
+		return nil
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return markWritten(ctx, tx, ids) })
+	if err != nil {
+		db.putAppended(ids)
+		return fmt.Errorf("mark submissions written: %w", err)
+	}
+	return nil
+}
+
+// takeAppended takes the ids of appended, unmarked submissions.
+func (db *DB) takeAppended() []int64 {
+	db.amu.Lock()
+	defer db.amu.Unlock()
+	ids := make([]int64, 0, len(db.appended))
+	for id := range db.appended {
+		ids = append(ids, id)
+	}
+	clear(db.appended)
+	return ids
+}
+
+// putAppended gives back ids whose marking failed.
+func (db *DB) putAppended(ids []int64) {
+	db.amu.Lock()
+	defer db.amu.Unlock()
+	if db.appended == nil {
+		db.appended = make(map[int64]bool)
+	}
+	for _, id := range ids {
+		db.appended[id] = true
+	}
+}
+
+// isAppended reports whether this process appended a submission's line.
+func (db *DB) isAppended(id int64) bool {
+	db.amu.Lock()
+	defer db.amu.Unlock()
+	return db.appended[id]
+}
+
+// markWritten marks submissions written in tx.
+func markWritten(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = strconv.FormatInt(id, 10)
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE submissions SET written = 1 WHERE id IN ("+strings.Join(list, ",")+")")
+	return err
 }
 
 // Pending is a submitted log that [DB.Receive] read whole and synced under
@@ -302,7 +369,13 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 	// those a crashed retest removed.
 	index := linkedItems(items)
 	if len(index) > 0 {
+		// The submissions earlier groups appended are marked written in
+		// this group's transaction.
+		marked := db.takeAppended()
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			if err := markWritten(ctx, tx, marked); err != nil {
+				return err
+			}
 			for _, it := range index {
 				var gone []Kind
 				if it.reserved {
@@ -316,6 +389,7 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 			return nil
 		})
 		if err != nil {
+			db.putAppended(marked)
 			failLinked(items, fmt.Errorf("index: %w", err))
 		} else if err := db.step("indexed"); err != nil {
 			failLinked(items, err)
@@ -380,7 +454,7 @@ func (db *DB) recordSubmissions(ctx context.Context, t *LogTree, items []*commit
 		for _, it := range bySection[s] {
 			own[it.id] = true
 		}
-		if _, err := db.writeSubmissions(ctx, t, s, own); err != nil {
+		if _, err := db.writeSubmissions(ctx, t, s, own, true); err != nil {
 			for _, it := range bySection[s] {
 				it.fail(err)
 			}
@@ -504,7 +578,7 @@ func (db *DB) resubmitted(ctx context.Context, t *LogTree, in Incoming) (Receive
 	if id != 0 {
 		own = map[int64]bool{id: true}
 	}
-	if _, err := db.writeSubmissions(ctx, t, in.Section, own); err != nil {
+	if _, err := db.writeSubmissions(ctx, t, in.Section, own, false); err != nil {
 		return rcv, err
 	}
 	return rcv, nil
@@ -620,7 +694,7 @@ func (db *DB) WriteSubmissions(ctx context.Context, section string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	n, err := db.writeSubmissions(ctx, t, section, nil)
+	n, err := db.writeSubmissions(ctx, t, section, nil, false)
 	if err != nil {
 		return n, fmt.Errorf("write submissions of %s: %w", quote(section), err)
 	}
@@ -632,7 +706,10 @@ func (db *DB) WriteSubmissions(ctx context.Context, section string) (int, error)
 // line twice. own holds the ids of submissions this process indexed and
 // has not written; the line of any other is first looked for at the end of
 // the file, where a crash after the write and before the mark left it.
-func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, own map[int64]bool) (int, error) {
+//
+// With later, the lines are only marked as appended (see appended);
+// otherwise they are marked written at once.
+func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, own map[int64]bool, later bool) (int, error) {
 	dir, err := t.sectionDir(section)
 	if err != nil {
 		return 0, err
@@ -676,7 +753,7 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 			q.Close()
 			return 0, err
 		}
-		r.line = strconv.FormatInt(at, 10) + " " + result + " " + pkg + " " + version + "\n"
+		r.line = submissionLine(at, result, pkg, version)
 		rows = append(rows, r)
 	}
 	if err := q.Close(); err != nil {
@@ -689,6 +766,10 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 		return 0, nil
 	}
 	var tail []byte
+	rows = slices.DeleteFunc(rows, func(r row) bool { return !own[r.id] && db.isAppended(r.id) })
+	if len(rows) == 0 {
+		return 0, nil
+	}
 	for _, r := range rows {
 		if !own[r.id] {
 			if tail, err = readTail(f, submissionsTail); err != nil {
@@ -698,10 +779,8 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 		}
 	}
 	var buf strings.Builder
-	ids := make([]string, 0, len(rows))
 	written := 0
 	for _, r := range rows {
-		ids = append(ids, strconv.FormatInt(r.id, 10))
 		if !own[r.id] && (bytes.HasPrefix(tail, []byte(r.line)) || bytes.Contains(tail, []byte("\n"+r.line))) {
 			continue
 		}
@@ -720,10 +799,15 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 	if err := db.step("appended"); err != nil {
 		return 0, err
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE submissions SET written = 1 WHERE id IN ("+strings.Join(ids, ",")+")")
-		return err
-	})
+	marked := make([]int64, len(rows))
+	for i, r := range rows {
+		marked[i] = r.id
+	}
+	if later {
+		db.putAppended(marked)
+		return written, nil
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error { return markWritten(ctx, tx, marked) })
 	return written, err
 }
 
@@ -747,4 +831,56 @@ func (db *DB) step(name string) error {
 		return nil
 	}
 	return db.stepHook(name)
+}
+
+// unrecordedSubmissions counts the section's indexed submissions marked
+// unwritten whose lines are not at the end of submissions.txt either.
+func (db *DB) unrecordedSubmissions(ctx context.Context, t *LogTree, section string) (int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT at, result, package, version FROM submissions
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0`, section)
+	if err != nil {
+		return 0, err
+	}
+	var lines []string
+	for rows.Next() {
+		var (
+			at                   int64
+			result, pkg, version string
+		)
+		if err := rows.Scan(&at, &result, &pkg, &version); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		lines = append(lines, submissionLine(at, result, pkg, version))
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if len(lines) == 0 {
+		return 0, nil
+	}
+	dir, err := t.sectionDir(section)
+	if err != nil {
+		return 0, err
+	}
+	var tail []byte
+	if f, err := os.Open(filepath.Join(dir, submissionsFile)); err == nil {
+		tail, err = readTail(f, submissionsTail)
+		f.Close()
+		if err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for _, l := range lines {
+		if !bytes.HasPrefix(tail, []byte(l)) && !bytes.Contains(tail, []byte("\n"+l)) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// submissionLine is a line of submissions.txt: EPOCH RESULT NAME VERSION.
+func submissionLine(at int64, result, pkg, version string) string {
+	return strconv.FormatInt(at, 10) + " " + result + " " + pkg + " " + version + "\n"
 }

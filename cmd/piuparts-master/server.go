@@ -259,7 +259,10 @@ func runServer(ctx context.Context, e *env, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
+	// Each computation of the states allocates tens of megabytes that
+	// die at once: collect less often, within the memory limit.
 	debug.SetMemoryLimit(serverMemoryLimit)
+	debug.SetGCPercent(200)
 	if pf, err := os.Create(fmt.Sprintf("/tmp/server-%d.prof", os.Getpid())); err == nil {
 		pprof.StartCPUProfile(pf)
 		defer pprof.StopCPUProfile()

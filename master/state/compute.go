@@ -84,6 +84,9 @@ type db struct {
 	// global package id, or -1.
 	resolve []int32
 	g       *graph
+	// gt, in an Engine's computation, is the prepared superset graph
+	// (see graph) that g starts from.
+	gt *graph
 }
 
 // Compute computes the states of the packages of sec, and first those of
@@ -533,7 +536,11 @@ func (d *db) computeOne(p *pkg, deps []int32, states []uint8) (uint8, []int32, [
 // from a name to the dependencies of the package it resolves to.
 func (d *db) onCycleWith(p *pkg, deps []int32, states []uint8) bool {
 	if d.g == nil {
-		d.g = newGraph(d)
+		if d.gt != nil {
+			d.g = d.gt.clone(d)
+		} else {
+			d.g = newGraph(d)
+		}
 	}
 	for k, dep := range deps {
 		if !good[states[k]] && !d.g.onCycle(dep, p.name) {

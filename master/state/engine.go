@@ -1,6 +1,9 @@
 package state
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Engine is a section and its depends-sections prepared once for the
 // state algorithm: names interned, packages and name tables built. Logs
@@ -19,6 +22,14 @@ type Engine struct {
 	// version: recycle mode needs one (enable_recycling).
 	markers map[string]bool
 	nFirst  int // the number of first-alternative entries of all packages
+	// graph is the root's superset graph, prepared once.
+	graph *graph
+	// rdeps is the reverse dependencies of the root by the preferred
+	// alternatives in first (all packages' first entries, flat), as the
+	// last computation left them: the next one shares it when its
+	// preferences are the same.
+	rdeps [][]int32
+	first []int32
 }
 
 // NewEngine prepares sec and its depends-sections, with their Logs as the
@@ -157,8 +168,18 @@ func (en *Engine) Compute(recycle bool) *Result {
 	}
 	root := nd[en.root]
 	root.recycle = recycle && len(en.markers) > 0
+	if en.graph == nil {
+		en.graph = newGraph(en.root)
+	}
+	root.gt = en.graph
 	ne.compute(root)
-	return &Result{root: root}
+	r := &Result{root: root}
+	if !slices.Equal(firsts, en.first) {
+		en.first = slices.Clone(firsts)
+		en.rdeps = root.rdeps()
+	}
+	r.rdeps = en.rdeps
+	return r
 }
 
 // ResetLogs replaces the logs of the named section with logs, as after

@@ -76,6 +76,24 @@ func newGraph(d *db) *graph {
 	return g
 }
 
+// clone returns a graph for d that starts from g's superset components,
+// which depend only on what d and g's db share (names, resolution, every
+// alternative): an Engine's computations start from one prepared graph.
+func (g *graph) clone(d *db) *graph {
+	ng := &graph{d: d, n: g.n, comp: g.comp, compSize: g.compSize, subs: make([]*sub, len(g.subs))}
+	for i, s := range g.subs {
+		if s != nil {
+			ng.subs[i] = &sub{nodes: s.nodes, dirty: true}
+		}
+	}
+	ng.local = make([]int32, len(g.local))
+	ng.localPos = make([]int32, len(g.localPos))
+	for i := range ng.localPos {
+		ng.localPos[i] = -1
+	}
+	return ng
+}
+
 // changed records that package gid now depends on name to instead of from.
 func (g *graph) changed(gid, from, to int32) {
 	c := g.comp[int32(g.n)+gid]

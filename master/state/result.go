@@ -264,21 +264,7 @@ func (r *Result) countsLocked(p *pkg) Counts {
 		return *c
 	}
 	if r.rdeps == nil {
-		// _get_rdep_dict: keyed by the name of the resolved package.
-		r.rdeps = make([][]int32, len(d.e.names))
-		for _, q := range d.pkgs {
-			for h := range q.first {
-				for _, dep := range q.first[h] {
-					key := dep
-					if rp := d.resolve[dep]; rp >= 0 {
-						key = d.e.pkgs[rp].name
-					}
-					if l := r.rdeps[key]; len(l) == 0 || l[len(l)-1] != q.name {
-						r.rdeps[key] = append(l, q.name)
-					}
-				}
-			}
-		}
+		r.rdeps = d.rdeps()
 	}
 	// seen is r.seen[x] == r.epoch: a slice stamped anew for each package
 	// instead of a map made for each (this runs for every waiting package).
@@ -445,4 +431,24 @@ func (r *Result) Providers(name string) []string {
 		}
 	}
 	return out
+}
+
+// rdeps is _get_rdep_dict: by name id (of the package a dependency
+// resolves to), the packages of d depending on it.
+func (d *db) rdeps() [][]int32 {
+	rd := make([][]int32, len(d.e.names))
+	for _, q := range d.pkgs {
+		for h := range q.first {
+			for _, dep := range q.first[h] {
+				key := dep
+				if rp := d.resolve[dep]; rp >= 0 {
+					key = d.e.pkgs[rp].name
+				}
+				if l := rd[key]; len(l) == 0 || l[len(l)-1] != q.name {
+					rd[key] = append(l, q.name)
+				}
+			}
+		}
+	}
+	return rd
 }
