@@ -197,9 +197,6 @@ func TestLoad_Bench(t *testing.T) {
 		cancel()
 		wg.Wait()
 		wall := time.Since(start)
-		if data, err := os.ReadFile(dir + "/master/master-error.log"); err == nil {
-			os.WriteFile("/tmp/load-error-"+p.name+".log", data, 0o644)
-		}
 		dups := 0
 		for pv, n := range st.reserved {
 			if n > 1 {

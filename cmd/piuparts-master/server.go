@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
-	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -263,10 +262,6 @@ func runServer(ctx context.Context, e *env, args []string) error {
 	// die at once: collect less often, within the memory limit.
 	debug.SetMemoryLimit(serverMemoryLimit)
 	debug.SetGCPercent(200)
-	if pf, err := os.Create(fmt.Sprintf("/tmp/server-%d.prof", os.Getpid())); err == nil {
-		pprof.StartCPUProfile(pf)
-		defer pprof.StopCPUProfile()
-	}
 	ms, err := setup(ctx, e)
 	if err != nil {
 		return err
