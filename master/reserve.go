@@ -35,6 +35,17 @@ func (c *conn) cmdReserve(ctx context.Context) error {
 		if err != nil {
 			return c.answerTrouble(err, "reserve")
 		}
+		if !ok && !s.exact {
+			// States that were good enough to reserve from may lack what
+			// the latest logs made ready: bring them up to date and look
+			// again, from the first candidate, before saying there is
+			// nothing.
+			if err := c.ensureStates(ctx, true); err != nil {
+				return c.answerTrouble(err, "reserve")
+			}
+			s.after = 0
+			continue
+		}
 		if !ok {
 			s.after = math.MaxInt
 			c.setIdle(ctx)
