@@ -130,7 +130,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			break
 		}
-		if perr := samePeer(nc); perr != nil {
+		if perr := CheckPeer(nc); perr != nil {
 			cfg.Log.Warn().Err(perr).Msg("refused a connection")
 			nc.Close()
 			continue
@@ -215,9 +215,11 @@ func WriteSessionHeader(w io.Writer, h SessionHeader) error {
 	return err
 }
 
-// samePeer checks that the process at the other end of a Unix connection
-// runs as this process's user.
-func samePeer(nc net.Conn) error {
+// CheckPeer checks that the process at the other end of a Unix connection
+// runs as this process's user: the server checks its clients, and a
+// forced command the server it found (an abstract socket name has no
+// owner: another user could have taken it first).
+func CheckPeer(nc net.Conn) error {
 	uc, ok := nc.(*net.UnixConn)
 	if !ok {
 		return errors.New("not a unix connection")

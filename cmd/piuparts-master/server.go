@@ -79,8 +79,8 @@ func dialServer(ctx context.Context, e *env, ms *masterSetup) (net.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("master server: %w", err)
 	}
-	if nc, err := net.Dial("unix", name); err == nil {
-		return nc, nil
+	if nc, err := dialChecked(name); err == nil || errors.Is(err, errForeignServer) {
+		return nc, err
 	}
 	// One forced command starts it; the others wait for the lock and
 	// then find it listening.
@@ -93,8 +93,8 @@ func dialServer(ctx context.Context, e *env, ms *masterSetup) (net.Conn, error) 
 		return nil, fmt.Errorf("master server: lock: %w", err)
 	}
 	defer fsutil.Flock(lf, syscall.LOCK_UN) //nolint:errcheck // closing unlocks too
-	if nc, err := net.Dial("unix", name); err == nil {
-		return nc, nil
+	if nc, err := dialChecked(name); err == nil || errors.Is(err, errForeignServer) {
+		return nc, err
 	}
 	cmd := exec.Command(e.exe, "-c", conf, "server", "--socket", name)
 	// The config's relative paths are relative to this directory.
@@ -111,15 +111,15 @@ func dialServer(ctx context.Context, e *env, ms *masterSetup) (net.Conn, error) 
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(serverStartWait)
 	for {
-		nc, err := net.Dial("unix", name)
-		if err == nil {
-			return nc, nil
+		nc, err := dialChecked(name)
+		if err == nil || errors.Is(err, errForeignServer) {
+			return nc, err
 		}
 		select {
 		case werr := <-exited:
 			// Another server may have won the name.
-			if nc, err := net.Dial("unix", name); err == nil {
-				return nc, nil
+			if nc, err := dialChecked(name); err == nil || errors.Is(err, errForeignServer) {
+				return nc, err
 			}
 			return nil, fmt.Errorf("master server exited at start (%v): see %s", werr, ms.cfg.Global.ErrorLogFile())
 		case <-ctx.Done():
@@ -130,6 +130,24 @@ func dialServer(ctx context.Context, e *env, ms *masterSetup) (net.Conn, error) 
 			return nil, fmt.Errorf("master server: not listening after %v: %w", serverStartWait, err)
 		}
 	}
+}
+
+// errForeignServer means the socket of the master server is held by a
+// process of another user.
+var errForeignServer = errors.New("master server socket held by another user")
+
+// dialChecked connects to the server's socket and checks that the server
+// runs as this user.
+func dialChecked(name string) (net.Conn, error) {
+	nc, err := net.Dial("unix", name)
+	if err != nil {
+		return nil, err
+	}
+	if err := master.CheckPeer(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("%w (%s): %w", errForeignServer, name, err)
+	}
+	return nc, nil
 }
 
 // sessionError is how the server said a session ended.
