@@ -842,22 +842,8 @@ func (c *Cache) Snapshot(ctx context.Context, section string, recycle bool, stan
 // generation, and those of its depends-sections): when it is the same
 // as before, so are the states. It stores nothing.
 func (c *Cache) StatesKey(ctx context.Context, section string, recycle bool) (string, error) {
-	in, err := c.gather(ctx, section)
-	if err != nil {
-		return "", err
-	}
-	if err := c.contentKeys(ctx, in); err != nil {
-		return "", err
-	}
-	var generation int64
-	row, err := c.DB.Section(ctx, section)
-	switch {
-	case err == nil:
-		generation = row.Generation
-	case !errors.Is(err, store.ErrNoSection):
-		return "", err
-	}
-	return in.statesKey(recycle, generation), nil
+	_, key, err := c.keyOf(ctx, section, recycle, true)
+	return key, err
 }
 
 // markStandalone sets Standalone on the depends-sections of sec named in

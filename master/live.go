@@ -109,6 +109,12 @@ func (c *Cache) livesWith(section string) []*liveSection {
 // non-recycle computation would store them; with create, it creates the
 // sections' directories (see gatherInputs).
 func (c *Cache) inputsKey(ctx context.Context, section string, create bool) (*secInput, string, error) {
+	return c.keyOf(ctx, section, false, create)
+}
+
+// keyOf returns the inputs of a section and the key of its states, in
+// recycle mode or not; with create, it creates the sections' directories.
+func (c *Cache) keyOf(ctx context.Context, section string, recycle, create bool) (*secInput, string, error) {
 	in, err := c.gatherInputs(ctx, section, create)
 	if err != nil {
 		return nil, "", err
@@ -124,7 +130,7 @@ func (c *Cache) inputsKey(ctx context.Context, section string, create bool) (*se
 	case !errors.Is(err, store.ErrNoSection):
 		return nil, "", err
 	}
-	return in, in.statesKey(false, generation), nil
+	return in, in.statesKey(recycle, generation), nil
 }
 
 // Own runs fn, which changes the log tree and the index of a section

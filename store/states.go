@@ -209,13 +209,7 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 			c = append(c, ',')
 		}
 		n++
-		c = append(c, '[')
-		c = appendJSONString(c, s.Package)
-		c = append(c, ',')
-		c = appendJSONString(c, s.Version)
-		c = append(c, ',')
-		c = appendJSONString(c, s.State)
-		c = append(c, ']')
+		c = appendStateRow(c, s)
 	}
 	for ; haveOld; old, haveOld = next() {
 		if len(g) > 1 {
@@ -231,6 +225,18 @@ func diffStates(ctx context.Context, tx *sql.Tx, id int64, states []PackageState
 		return changed, "", true, nil
 	}
 	return changed, string(append(g, ']')), false, nil
+}
+
+// appendStateRow appends the row of a state as SetStates and UpdateStates
+// write them: [package, version, state].
+func appendStateRow(b []byte, s *PackageState) []byte {
+	b = append(b, '[')
+	b = appendJSONString(b, s.Package)
+	b = append(b, ',')
+	b = appendJSONString(b, s.Version)
+	b = append(b, ',')
+	b = appendJSONString(b, s.State)
+	return append(b, ']')
 }
 
 // appendJSONString appends s as a JSON string: names and states take the
@@ -366,15 +372,7 @@ func (db *DB) UpdateStates(ctx context.Context, section string, u StatesUpdate, 
 		}
 		return string(append(b, ']'))
 	}
-	changed := rows(u.Changed, func(b []byte, s *PackageState) []byte {
-		b = append(b, '[')
-		b = appendJSONString(b, s.Package)
-		b = append(b, ',')
-		b = appendJSONString(b, s.Version)
-		b = append(b, ',')
-		b = appendJSONString(b, s.State)
-		return append(b, ']')
-	})
+	changed := rows(u.Changed, appendStateRow)
 	ranked := rows(u.Ranked, func(b []byte, s *PackageState) []byte {
 		b = append(b, '[')
 		b = appendJSONString(b, s.Package)

@@ -95,10 +95,7 @@ type db struct {
 // without. It returns ErrSectionCycle when depends-sections form a cycle and
 // an error naming the package when a Package has an empty name or version.
 func Compute(sec *Section) (*Result, error) {
-	// Names are about twice the packages (virtual and missing ones).
-	e := &engine{ids: make(map[string]int32, 2*countPackages(sec, map[*Section]bool{}))}
-	built := make(map[*Section]*db)
-	root, err := e.build(sec, built)
+	e, root, built, err := buildAll(sec)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +107,16 @@ func Compute(sec *Section) (*Result, error) {
 	}
 	e.compute(root)
 	return &Result{root: root}, nil
+}
+
+// buildAll makes the engine of sec and its depends-sections and returns
+// it, the db of sec and the db of every section.
+func buildAll(sec *Section) (*engine, *db, map[*Section]*db, error) {
+	// Names are about twice the packages (virtual and missing ones).
+	e := &engine{ids: make(map[string]int32, 2*countPackages(sec, map[*Section]bool{}))}
+	built := make(map[*Section]*db)
+	root, err := e.build(sec, built)
+	return e, root, built, err
 }
 
 func countPackages(sec *Section, seen map[*Section]bool) int {

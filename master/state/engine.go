@@ -35,9 +35,7 @@ type Engine struct {
 // NewEngine prepares sec and its depends-sections, with their Logs as the
 // logs to start from. It returns the errors of [Compute].
 func NewEngine(sec *Section) (*Engine, error) {
-	e := &engine{ids: make(map[string]int32, 2*countPackages(sec, map[*Section]bool{}))}
-	built := make(map[*Section]*db)
-	root, err := e.build(sec, built)
+	e, root, built, err := buildAll(sec)
 	if err != nil {
 		return nil, err
 	}
