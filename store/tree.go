@@ -282,18 +282,6 @@ func (t *LogTree) TryLockCompute(section string) (unlock func(), ok bool, err er
 	return func() { f.Close() }, true, nil
 }
 
-// removeFile removes a file of the tree and syncs its directory; a file
-// that is not there is not an error.
-func removeFile(full string) error {
-	if err := os.Remove(full); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	return fsutil.SyncDir(filepath.Dir(full))
-}
-
 // indexCacheDir holds the decompressed Packages files (debian.IndexCache).
 const indexCacheDir = ".index-cache"
 
