@@ -43,12 +43,23 @@ const serverMemoryLimit = 1 << 30
 const serverLock = ".master-server.lock"
 
 // serverName returns the abstract Unix socket name of the server for a
-// master directory, a config file (by path and contents) and this
-// executable (by path, size and time), so that a changed config or an
-// upgraded program gets a server of its own.
+// master directory (by path and inode), a config file (by path and
+// contents) and this executable (by path, size and time), so that a
+// directory made anew, a changed config or an upgraded program gets a
+// server of its own.
 func serverName(dir, configPath, exe string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "piuparts-master server v1\n%s\n%s\n%d\n", dir, configPath, os.Geteuid())
+	// The directory itself, not only its name: one removed and made
+	// again is another master directory.
+	di, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	var ino uint64
+	if st, ok := di.Sys().(*syscall.Stat_t); ok {
+		ino = st.Ino ^ st.Dev<<40
+	}
+	fmt.Fprintf(h, "piuparts-master server v1\n%s %d\n%s\n%d\n", dir, ino, configPath, os.Geteuid())
 	data, err := os.ReadFile(configPath)
 	if err != nil {
 		return "", err
