@@ -40,6 +40,15 @@ type SSHDConfig struct {
 	// client asked (that request is in $SSH_ORIGINAL_COMMAND). It must not
 	// hold a newline. Quote its words with ShellQuote.
 	ForcedCommand string
+	// ForcedCommands are the forced commands of further authorized keys,
+	// one key each, as a farm gives each slave a key whose command names
+	// it (--slave-id=NAME); SSHD.Identities[i] is the private key of
+	// ForcedCommands[i]. The same rules as for ForcedCommand apply.
+	ForcedCommands []string
+	// MaxStartups is sshd's MaxStartups ("START:RATE:FULL" or a number);
+	// empty keeps sshd's default, 10:30:100, under which sshd drops new
+	// connections at random while more than 10 are unauthenticated.
+	MaxStartups string
 }
 
 // SSHD is an OpenSSH server started by StartSSHD, and the files a client
@@ -55,8 +64,11 @@ type SSHD struct {
 	// [Host]:Port, and nothing else.
 	KnownHosts string
 	// Identity is the client's private key (no passphrase); its public half
-	// is the server's one authorized key, restricted to the forced command.
+	// is the server's first authorized key, restricted to the forced command.
 	Identity string
+	// Identities are the private keys of SSHDConfig.ForcedCommands, in
+	// their order.
+	Identities []string
 	// ClientConfig is an ssh_config for "ssh -F": Host 127.0.0.1 with the
 	// Port, User, Identity and KnownHosts above, StrictHostKeyChecking yes
 	// and BatchMode yes, so an unknown or changed host key is refused.
@@ -97,8 +109,13 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			t.Skipf("SKIP: %s is missing (make test-deps installs openssh-server and openssh-client): %v", p, err)
 		}
 	}
-	if strings.ContainsAny(cfg.ForcedCommand, "\n\r") {
-		t.Fatalf("StartSSHD: forced command %q holds a line break", cut(cfg.ForcedCommand))
+	for _, c := range append([]string{cfg.ForcedCommand}, cfg.ForcedCommands...) {
+		if strings.ContainsAny(c, "\n\r") {
+			t.Fatalf("StartSSHD: forced command %q holds a line break", cut(c))
+		}
+	}
+	if strings.ContainsAny(cfg.MaxStartups, " \t\n\r") {
+		t.Fatalf("StartSSHD: MaxStartups %q", cut(cfg.MaxStartups))
 	}
 	u, err := user.Current()
 	if err != nil {
@@ -123,22 +140,35 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 	}
 	hostKey := filepath.Join(dir, "ssh_host_ed25519_key")
 	keygen(t, hostKey, "testutil-sshd-host")
-	keygen(t, s.Identity, "testutil-sshd-client")
-	clientPub, err := os.ReadFile(s.Identity + ".pub")
-	if err != nil {
-		t.Fatal(err)
+	var authorized strings.Builder
+	authorize := func(identity, comment, command string) {
+		keygen(t, identity, comment)
+		clientPub, err := os.ReadFile(identity + ".pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&authorized, "command=\"%s\",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty %s",
+			strings.ReplaceAll(command, `"`, `\"`), clientPub)
 	}
-	authorized := fmt.Sprintf("command=\"%s\",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty %s",
-		strings.ReplaceAll(cfg.ForcedCommand, `"`, `\"`), clientPub)
+	authorize(s.Identity, "testutil-sshd-client", cfg.ForcedCommand)
+	for i, c := range cfg.ForcedCommands {
+		id := filepath.Join(dir, fmt.Sprintf("id_ed25519_%d", i))
+		authorize(id, fmt.Sprintf("testutil-sshd-client-%d", i), c)
+		s.Identities = append(s.Identities, id)
+	}
 	authKeys := filepath.Join(dir, "authorized_keys")
-	writeFile(t, authKeys, authorized, 0o600)
+	writeFile(t, authKeys, authorized.String(), 0o600)
 
 	// A port taken between picking and binding makes sshd exit; pick again.
 	var cmd *exec.Cmd
 	for attempt := 1; ; attempt++ {
 		s.Port = freePort(t)
 		sshdConfig := filepath.Join(dir, "sshd_config")
-		writeFile(t, sshdConfig, strings.Join([]string{
+		var extra []string
+		if cfg.MaxStartups != "" {
+			extra = append(extra, "MaxStartups "+cfg.MaxStartups)
+		}
+		writeFile(t, sshdConfig, strings.Join(append([]string{
 			"ListenAddress " + s.Host,
 			"Port " + strconv.Itoa(s.Port),
 			"HostKey " + hostKey,
@@ -162,8 +192,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			"PrintLastLog no",
 			"UseDNS no",
 			"LogLevel VERBOSE",
-			"",
-		}, "\n"), 0o600)
+		}, append(extra, "")...), "\n"), 0o600)
 		var ready bool
 		cmd, ready = runSSHD(t, sshdConfig, s.log)
 		if ready {
