@@ -49,6 +49,11 @@ type SSHDConfig struct {
 	// empty keeps sshd's default, 10:30:100, under which sshd drops new
 	// connections at random while more than 10 are unauthenticated.
 	MaxStartups string
+	// SetEnv are sshd's SetEnv: NAME=VALUE pairs (no blanks or quotes) set
+	// in every session, e.g. SHLVL=1, which keeps bash, the login shell
+	// that runs the forced command, from reading ~/.bashrc as it does for
+	// a command from sshd.
+	SetEnv []string
 }
 
 // SSHD is an OpenSSH server started by StartSSHD, and the files a client
@@ -78,7 +83,7 @@ type SSHD struct {
 	// "ssh HOST COMMAND" (as Debian's piuparts-slave does).
 	BinDir string
 
-	log *lockedBuffer
+	log *SyncBuffer
 }
 
 // Addr returns "127.0.0.1:PORT".
@@ -114,8 +119,10 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			t.Fatalf("StartSSHD: forced command %q holds a line break", cut(c))
 		}
 	}
-	if strings.ContainsAny(cfg.MaxStartups, " \t\n\r") {
-		t.Fatalf("StartSSHD: MaxStartups %q", cut(cfg.MaxStartups))
+	for _, v := range append([]string{cfg.MaxStartups}, cfg.SetEnv...) {
+		if strings.ContainsAny(v, " \t\n\r\"'\\") {
+			t.Fatalf("StartSSHD: sshd_config value %q holds a blank or a quote", cut(v))
+		}
 	}
 	u, err := user.Current()
 	if err != nil {
@@ -136,7 +143,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 		Identity:     filepath.Join(dir, "id_ed25519"),
 		ClientConfig: filepath.Join(dir, "ssh_config"),
 		BinDir:       filepath.Join(dir, "bin"),
-		log:          &lockedBuffer{},
+		log:          &SyncBuffer{},
 	}
 	hostKey := filepath.Join(dir, "ssh_host_ed25519_key")
 	keygen(t, hostKey, "testutil-sshd-host")
@@ -167,6 +174,9 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 		var extra []string
 		if cfg.MaxStartups != "" {
 			extra = append(extra, "MaxStartups "+cfg.MaxStartups)
+		}
+		if len(cfg.SetEnv) > 0 {
+			extra = append(extra, "SetEnv "+strings.Join(cfg.SetEnv, " "))
 		}
 		writeFile(t, sshdConfig, strings.Join(append([]string{
 			"ListenAddress " + s.Host,
@@ -246,7 +256,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 
 // runSSHD starts sshd and waits until it says it listens (ready) or exits
 // (not ready); its standard error goes to log.
-func runSSHD(t testing.TB, config string, log *lockedBuffer) (*exec.Cmd, bool) {
+func runSSHD(t testing.TB, config string, log *SyncBuffer) (*exec.Cmd, bool) {
 	t.Helper()
 	// An os.Pipe rather than StderrPipe: sshd's per-connection children
 	// inherit its standard error, and Wait must not cut their last lines.
@@ -354,20 +364,30 @@ func cut(s string) string {
 	return s
 }
 
-// lockedBuffer collects lines from a goroutine for readers in another.
-type lockedBuffer struct {
+// SyncBuffer collects what goroutines write (a process's standard error,
+// sshd's log) for readers in others. The zero value is ready to use.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) WriteLine(s string) {
+// Write appends p; it never fails.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// WriteLine appends s and a newline.
+func (b *SyncBuffer) WriteLine(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.WriteString(s)
 	b.buf.WriteByte('\n')
 }
 
-func (b *lockedBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
