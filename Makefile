@@ -60,9 +60,10 @@ build:
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
 # and 100-new-logs runs), Debian's portserver against ours (grants/s and latency at 1, 16
 # and 64 clients, denials on a full pool), our master under a live farm's load (32 sessions
-# reserving and submitting for 60 s: acknowledged logs/s, reserve and pass latencies), then
-# Debian's piupartslib on the same
-# bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
+# reserving and submitting for 60 s, over pipes and through OpenSSH's sshd on 127.0.0.1 with
+# forced commands, the latter as root with openssh-server installed, PIUPARTS_LOAD_SSH=0 to
+# leave it out: acknowledged logs/s, connect, reserve and pass latencies), then Debian's
+# piupartslib on the same bookworm Packages file the debian benchmarks decompressed into $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	PIUPARTS_BENCH=1 $(GO) test -count=1 -timeout 60m -run '^TestReference_Bench$$' -v ./cmd/piuparts-master

@@ -10,15 +10,24 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-
+	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"piuparts-server/internal/testutil"
 )
 
 // loadLog is the long part of each submitted log: 4 KiB.
@@ -27,6 +36,7 @@ var loadLog = strings.Repeat(" "+strings.Repeat("x", 63)+"\n", 64)
 // loadStats is what the sessions measured.
 type loadStats struct {
 	mu                         sync.Mutex
+	connect                    []time.Duration // dial to hello
 	firstReserve, laterReserve []time.Duration
 	pass                       []time.Duration
 	acked, sessions, errors    int
@@ -48,6 +58,12 @@ func (s *loadStats) add(first bool, reserve, pass time.Duration) {
 	}
 }
 
+func (s *loadStats) connected(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.connect = append(s.connect, d)
+}
+
 func (s *loadStats) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -57,27 +73,123 @@ func (s *loadStats) fail(err error) {
 	}
 }
 
+// loadConn is the transport of one session: the master's standard input
+// and output.
+type loadConn struct {
+	in  io.WriteCloser
+	out io.Reader
+	// stderr returns what the master (or sshd) said on standard error.
+	stderr func() string
+	// wait returns once the master exited, after in was closed.
+	wait func() error
+}
+
+// loadDial starts a session of the master as slave.
+type loadDial func(ctx context.Context, slave string) (*loadConn, error)
+
+// pipeDial runs bin over pipes, as the local transport or a forced
+// command does.
+func pipeDial(bin, conf, dir string) loadDial {
+	return func(ctx context.Context, slave string) (*loadConn, error) {
+		cmd := exec.CommandContext(ctx, bin, "-c", conf, "--slave-id="+slave)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LC_ALL=C.UTF-8"}
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		stderr := &testutil.SyncBuffer{}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return &loadConn{in: in, out: out, stderr: stderr.String, wait: cmd.Wait}, nil
+	}
+}
+
+// sshDial connects to sshd with slave's key (keys[slave]), checking the
+// host key against known_hosts, and opens a session without a command:
+// the key's forced command runs the master.
+func sshDial(t *testing.T, s *testutil.SSHD, keys map[string]string) loadDial {
+	t.Helper()
+	hostKeys, err := knownhosts.New(s.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signers := make(map[string]ssh.Signer, len(keys))
+	for slave, path := range keys {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if signers[slave], err = ssh.ParsePrivateKey(b); err != nil {
+			t.Fatalf("key of %s: %v", slave, err)
+		}
+	}
+	return func(ctx context.Context, slave string) (*loadConn, error) {
+		signer, ok := signers[slave]
+		if !ok {
+			return nil, fmt.Errorf("no key for %s", slave)
+		}
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", s.Addr())
+		if err != nil {
+			return nil, err
+		}
+		cc, chans, reqs, err := ssh.NewClientConn(nc, s.Addr(), &ssh.ClientConfig{
+			User:            s.User,
+			Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
+			HostKeyCallback: hostKeys,
+		})
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("ssh %s: %w", s.Addr(), err)
+		}
+		client := ssh.NewClient(cc, chans, reqs)
+		sess, err := client.NewSession()
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+		in, err := sess.StdinPipe()
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+		out, err := sess.StdoutPipe()
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+		stderr := &testutil.SyncBuffer{}
+		sess.Stderr = stderr
+		if err := sess.Shell(); err != nil {
+			client.Close()
+			return nil, err
+		}
+		wait := func() error {
+			defer client.Close()
+			return sess.Wait()
+		}
+		return &loadConn{in: in, out: out, stderr: stderr.String, wait: wait}, nil
+	}
+}
+
 // loadSession is one slave connection: rounds of 3 reserve and 3 pass.
-func loadSession(ctx context.Context, bin, conf, dir, section, slave string, rounds int, st *loadStats) error {
-	cmd := exec.CommandContext(ctx, bin, "-c", conf, "--slave-id="+slave)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LC_ALL=C.UTF-8"}
-	in, err := cmd.StdinPipe()
+func loadSession(ctx context.Context, dial loadDial, section, slave string, rounds int, st *loadStats) error {
+	t0 := time.Now()
+	c, err := dial(ctx, slave)
 	if err != nil {
 		return err
 	}
-	outp, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer cmd.Wait() //nolint:errcheck // the session's error is what matters
-	w := bufio.NewWriter(in)
-	r := bufio.NewReader(outp)
+	defer c.wait() //nolint:errcheck // the session's error is what matters
+	defer c.in.Close()
+	w := bufio.NewWriter(c.in)
+	r := bufio.NewReader(c.out)
 	ask := func(line string) (string, time.Duration, error) {
 		t0 := time.Now()
 		if _, err := w.WriteString(line); err != nil {
@@ -88,13 +200,14 @@ func loadSession(ctx context.Context, bin, conf, dir, section, slave string, rou
 		}
 		ans, err := r.ReadString('\n')
 		if err != nil {
-			return "", 0, fmt.Errorf("after %q: %w (stderr: %s)", strings.SplitN(line, "\n", 2)[0], err, stderr.String())
+			return "", 0, fmt.Errorf("after %q: %w (stderr: %s)", strings.SplitN(line, "\n", 2)[0], err, c.stderr())
 		}
 		return strings.TrimSpace(ans), time.Since(t0), nil
 	}
 	if hello, err := r.ReadString('\n'); err != nil || hello != "hello\n" {
-		return fmt.Errorf("no hello: %q %v (stderr: %s)", hello, err, stderr.String())
+		return fmt.Errorf("no hello: %q %v (stderr: %s)", hello, err, c.stderr())
 	}
+	st.connected(time.Since(t0))
 	if ans, _, err := ask("section " + section + "\n"); err != nil || ans != "ok" {
 		return fmt.Errorf("section: %q %v", ans, err)
 	}
@@ -131,7 +244,6 @@ func loadSession(ctx context.Context, bin, conf, dir, section, slave string, rou
 			break
 		}
 	}
-	in.Close()
 	return nil
 }
 
@@ -145,22 +257,36 @@ func pct(ds []time.Duration, p float64) time.Duration {
 	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
-// TestLoad_Bench runs PIUPARTS_LOAD_SESSIONS (32) concurrent sessions over
-// pipes for PIUPARTS_LOAD_SECONDS (60), each 1-6 rounds of 3 reserve and 3
-// pass (4 KiB logs), against all of bookworm main, and prints acknowledged
-// logs per second and the latencies of reserve (first of a session and
-// later) and pass. PIUPARTS_LOAD_BASELINE names another piuparts-master
-// binary (e.g. built from an earlier commit) run the same way first.
-// PIUPARTS_BENCH=1 (make bench) enables it.
+// TestLoad_Bench runs PIUPARTS_LOAD_SESSIONS (32) concurrent sessions for
+// PIUPARTS_LOAD_SECONDS (60), each 1-6 rounds of 3 reserve and 3 pass
+// (4 KiB logs), against all of bookworm main, and prints acknowledged logs
+// per second and the latencies of connecting (to the master's hello),
+// reserve (first of a session and later) and pass, one row per variant:
+//
+//   - pipes: each session runs the master binary over pipes, as the local
+//     transport does and as sshd runs a forced command;
+//   - ssh: each session is a new SSH connection (golang.org/x/crypto/ssh,
+//     the host key checked against known_hosts) to an OpenSSH sshd on
+//     127.0.0.1 in which slaveN's key forces
+//     "BIN -c CONF --slave-id=slaveN", as on a Debian farm. It needs root
+//     and openssh-server (make test-deps) and is skipped, saying why,
+//     without them; PIUPARTS_LOAD_SSH=0 leaves it out.
+//
+// PIUPARTS_LOAD_BASELINE names another piuparts-master binary (e.g. built
+// from an earlier commit) run the same ways first. PIUPARTS_BENCH=1
+// (make bench) enables it.
 func TestLoad_Bench(t *testing.T) {
 	if os.Getenv("PIUPARTS_BENCH") != "1" {
 		t.Skip("set PIUPARTS_BENCH=1 (make bench) to put a live farm's load on the master (minutes)")
 	}
 	sessions := benchRuns("PIUPARTS_LOAD_SESSIONS", 32)
 	seconds := benchRuns("PIUPARTS_LOAD_SECONDS", 60)
+	transports := []string{"pipes", "ssh"}
+	if os.Getenv("PIUPARTS_LOAD_SSH") == "0" {
+		transports = transports[:1]
+	}
 	bin := buildMaster(t)
 	f := refArchiveFarm(t, bin, refArchiveMix, false)
-	section := f.sections[0].name
 	type prog struct{ name, bin string }
 	progs := []prog{{"ours", bin}}
 	if base := os.Getenv("PIUPARTS_LOAD_BASELINE"); base != "" {
@@ -168,73 +294,126 @@ func TestLoad_Bench(t *testing.T) {
 	}
 	var rows []string
 	for _, p := range progs {
-		dir := f.refCopy(t)
-		// A warm start: the states computed once before the load.
-		if _, err := (refProgram{name: p.name, argv: []string{p.bin, "-c", f.toml}}).run(t.Context(), dir, []string{"section " + section, "status"}); err != nil {
-			t.Fatal(err)
+		for _, tr := range transports {
+			t.Run(p.name+"-"+tr, func(t *testing.T) {
+				rows = append(rows, loadRun(t, f, p.name+", "+tr, p.bin, tr == "ssh", sessions, seconds))
+			})
 		}
-		st := &loadStats{reserved: make(map[string]int)}
-		ctx, cancel := context.WithTimeout(t.Context(), time.Duration(seconds)*time.Second)
-		start := time.Now()
-		var wg sync.WaitGroup
-		for i := range sessions {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rng := rand.New(rand.NewPCG(uint64(i), 13))
-				for n := 0; ctx.Err() == nil; n++ {
-					err := loadSession(context.WithoutCancel(ctx), p.bin, f.toml, dir, section, fmt.Sprintf("slave%d", i), 1+rng.IntN(6), st)
-					if err != nil && ctx.Err() == nil {
-						st.fail(err)
-					}
-					st.mu.Lock()
-					st.sessions++
-					st.mu.Unlock()
-				}
-			}()
-		}
-		<-ctx.Done()
-		cancel()
-		wg.Wait()
-		wall := time.Since(start)
-		dups := 0
-		for pv, n := range st.reserved {
-			if n > 1 {
-				dups++
-				t.Errorf("%s: %s handed out %d times", p.name, pv, n)
-			}
-		}
-		if st.firstErr != nil {
-			t.Errorf("%s: %d session errors, the first: %v", p.name, st.errors, st.firstErr)
-		}
-		// The states at the end equal a fresh computation: status, then
-		// status again after the Packages file was touched (which makes
-		// the master compute them from scratch).
-		prog := refProgram{name: p.name, argv: []string{p.bin, "-c", f.toml}}
-		before, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		if err := os.Chtimes(f.indexes[0], now, now); err != nil {
-			t.Fatal(err)
-		}
-		after, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(before.lines, after.lines) {
-			t.Errorf("%s: status after the load %q, computed afresh %q", p.name, before.lines, after.lines)
-		}
-		rows = append(rows, fmt.Sprintf("| %s | %d / %d | %.0f | %d | %v / %v / %v | %v / %v / %v | %v / %v / %v | %d |",
-			p.name, sessions, len(f.sections[0].pkgs), float64(st.acked)/wall.Seconds(), st.sessions,
-			pct(st.firstReserve, .5).Round(time.Millisecond), pct(st.firstReserve, .99).Round(time.Millisecond), pct(st.firstReserve, 1).Round(time.Millisecond),
-			pct(st.laterReserve, .5).Round(100*time.Microsecond), pct(st.laterReserve, .99).Round(100*time.Microsecond), pct(st.laterReserve, 1).Round(time.Millisecond),
-			pct(st.pass, .5).Round(100*time.Microsecond), pct(st.pass, .99).Round(100*time.Microsecond), pct(st.pass, 1).Round(time.Millisecond), dups))
 	}
-	table := fmt.Sprintf("\n%d concurrent sessions over pipes for %d s, each 1-6 rounds of 3 reserve + 3 pass (4 KiB logs); load average %s\n"+
-		"| master | sessions / packages | acknowledged logs/s | sessions run | first reserve p50 / p99 / max | later reserve p50 / p99 / max | pass p50 / p99 / max | duplicate reservations |\n"+
-		"|---|---|---|---|---|---|---|---|\n%s\n", sessions, seconds, benchLoad(), strings.Join(rows, "\n"))
+	table := fmt.Sprintf("\n%d concurrent sessions for %d s, each 1-6 rounds of 3 reserve + 3 pass (4 KiB logs), a new connection each; "+
+		"ssh: OpenSSH's sshd on 127.0.0.1 and golang.org/x/crypto/ssh clients in the test process, on the same %d cores as the master; load average %s\n"+
+		"| master | sessions / packages | acknowledged logs/s | sessions run | connect p50 / p99 / max | first reserve p50 / p99 / max | later reserve p50 / p99 / max | pass p50 / p99 / max | duplicate reservations |\n"+
+		"|---|---|---|---|---|---|---|---|---|\n%s\n", sessions, seconds, runtime.NumCPU(), benchLoad(), strings.Join(rows, "\n"))
 	fmt.Fprint(os.Stdout, table)
 	t.Log(table)
+}
+
+// loadRun puts the load on bin in a fresh copy of f's master directory,
+// over pipes or through sshd, checks that no package was handed out twice
+// and that the states at the end equal a fresh computation, and returns
+// the variant's row of the table.
+func loadRun(t *testing.T, f *refFarm, label, bin string, overSSH bool, sessions, seconds int) string {
+	t.Helper()
+	section := f.sections[0].name
+	dir := f.refCopy(t)
+	// The copy goes with the variant, and its master server with it.
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// The config names the master directory absolutely: a forced command
+	// starts in the user's home.
+	toml := refReadString(f.toml)
+	rel := `master-directory = "master"`
+	if !strings.Contains(toml, rel) {
+		t.Fatalf("%s lacks %s", f.toml, rel)
+	}
+	conf := filepath.Join(dir, "piuparts.toml")
+	refWrite(t, conf, []byte(strings.Replace(toml, rel, fmt.Sprintf("master-directory = %q", filepath.Join(dir, "master")), 1)))
+	prog := refProgram{name: label, argv: []string{bin, "-c", conf}}
+
+	dial := pipeDial(bin, conf, dir)
+	if overSSH {
+		commands := make([]string, sessions)
+		keys := make(map[string]string, sessions)
+		for i := range sessions {
+			commands[i] = fmt.Sprintf("%s -c %s --slave-id=slave%d", testutil.ShellQuote(bin), testutil.ShellQuote(conf), i)
+		}
+		sshd := testutil.StartSSHD(t, testutil.SSHDConfig{
+			ForcedCommands: commands,
+			// All sessions may be in their key exchange at once.
+			MaxStartups: strconv.Itoa(2 * sessions),
+			// sshd runs the forced command through the user's shell: here
+			// root's bash, which reads ~/.bashrc for a command from sshd
+			// (this machine's runs pyenv init: 0.5 s a connection) unless
+			// it is not the top-level shell. A farm's master user has
+			// /bin/sh (Debian's piupartsm), which reads nothing.
+			SetEnv: []string{"SHLVL=1"},
+		})
+		for i, id := range sshd.Identities {
+			keys[fmt.Sprintf("slave%d", i)] = id
+		}
+		dial = sshDial(t, sshd, keys)
+	}
+
+	// A warm start: the states computed once before the load.
+	if _, err := prog.run(t.Context(), dir, []string{"section " + section, "status"}); err != nil {
+		t.Fatal(err)
+	}
+	st := &loadStats{reserved: make(map[string]int)}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(seconds)*time.Second)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 13))
+			for ctx.Err() == nil {
+				err := loadSession(context.WithoutCancel(ctx), dial, section, fmt.Sprintf("slave%d", i), 1+rng.IntN(6), st)
+				if err != nil && ctx.Err() == nil {
+					st.fail(err)
+				}
+				st.mu.Lock()
+				st.sessions++
+				st.mu.Unlock()
+			}
+		}()
+	}
+	<-ctx.Done()
+	cancel()
+	wg.Wait()
+	wall := time.Since(start)
+	dups := 0
+	for pv, n := range st.reserved {
+		if n > 1 {
+			dups++
+			t.Errorf("%s: %s handed out %d times", label, pv, n)
+		}
+	}
+	if st.firstErr != nil {
+		t.Errorf("%s: %d session errors, the first: %v", label, st.errors, st.firstErr)
+	}
+	// The states at the end equal a fresh computation: status, then
+	// status again after the Packages file was touched (which makes the
+	// master compute them from scratch).
+	before, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(f.indexes[0], now, now); err != nil {
+		t.Fatal(err)
+	}
+	after, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before.lines, after.lines) {
+		t.Errorf("%s: status after the load %q, computed afresh %q", label, before.lines, after.lines)
+	}
+	ms := func(ds []time.Duration, round time.Duration) string {
+		return fmt.Sprintf("%v / %v / %v", pct(ds, .5).Round(round), pct(ds, .99).Round(round), pct(ds, 1).Round(time.Millisecond))
+	}
+	return fmt.Sprintf("| %s | %d / %d | %.0f | %d | %s | %s | %s | %s | %d |",
+		label, sessions, len(f.sections[0].pkgs), float64(st.acked)/wall.Seconds(), st.sessions,
+		ms(st.connect, time.Millisecond), ms(st.firstReserve, time.Millisecond),
+		ms(st.laterReserve, 100*time.Microsecond), ms(st.pass, 100*time.Microsecond), dups)
 }

@@ -40,6 +40,20 @@ type SSHDConfig struct {
 	// client asked (that request is in $SSH_ORIGINAL_COMMAND). It must not
 	// hold a newline. Quote its words with ShellQuote.
 	ForcedCommand string
+	// ForcedCommands are the forced commands of further authorized keys,
+	// one key each, as a farm gives each slave a key whose command names
+	// it (--slave-id=NAME); SSHD.Identities[i] is the private key of
+	// ForcedCommands[i]. The same rules as for ForcedCommand apply.
+	ForcedCommands []string
+	// MaxStartups is sshd's MaxStartups ("START:RATE:FULL" or a number);
+	// empty keeps sshd's default, 10:30:100, under which sshd drops new
+	// connections at random while more than 10 are unauthenticated.
+	MaxStartups string
+	// SetEnv are sshd's SetEnv: NAME=VALUE pairs (no blanks or quotes) set
+	// in every session, e.g. SHLVL=1, which keeps bash, the login shell
+	// that runs the forced command, from reading ~/.bashrc as it does for
+	// a command from sshd.
+	SetEnv []string
 }
 
 // SSHD is an OpenSSH server started by StartSSHD, and the files a client
@@ -55,8 +69,11 @@ type SSHD struct {
 	// [Host]:Port, and nothing else.
 	KnownHosts string
 	// Identity is the client's private key (no passphrase); its public half
-	// is the server's one authorized key, restricted to the forced command.
+	// is the server's first authorized key, restricted to the forced command.
 	Identity string
+	// Identities are the private keys of SSHDConfig.ForcedCommands, in
+	// their order.
+	Identities []string
 	// ClientConfig is an ssh_config for "ssh -F": Host 127.0.0.1 with the
 	// Port, User, Identity and KnownHosts above, StrictHostKeyChecking yes
 	// and BatchMode yes, so an unknown or changed host key is refused.
@@ -66,7 +83,7 @@ type SSHD struct {
 	// "ssh HOST COMMAND" (as Debian's piuparts-slave does).
 	BinDir string
 
-	log *lockedBuffer
+	log *SyncBuffer
 }
 
 // Addr returns "127.0.0.1:PORT".
@@ -97,8 +114,15 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			t.Skipf("SKIP: %s is missing (make test-deps installs openssh-server and openssh-client): %v", p, err)
 		}
 	}
-	if strings.ContainsAny(cfg.ForcedCommand, "\n\r") {
-		t.Fatalf("StartSSHD: forced command %q holds a line break", cut(cfg.ForcedCommand))
+	for _, c := range append([]string{cfg.ForcedCommand}, cfg.ForcedCommands...) {
+		if strings.ContainsAny(c, "\n\r") {
+			t.Fatalf("StartSSHD: forced command %q holds a line break", cut(c))
+		}
+	}
+	for _, v := range append([]string{cfg.MaxStartups}, cfg.SetEnv...) {
+		if strings.ContainsAny(v, " \t\n\r\"'\\") {
+			t.Fatalf("StartSSHD: sshd_config value %q holds a blank or a quote", cut(v))
+		}
 	}
 	u, err := user.Current()
 	if err != nil {
@@ -119,26 +143,42 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 		Identity:     filepath.Join(dir, "id_ed25519"),
 		ClientConfig: filepath.Join(dir, "ssh_config"),
 		BinDir:       filepath.Join(dir, "bin"),
-		log:          &lockedBuffer{},
+		log:          &SyncBuffer{},
 	}
 	hostKey := filepath.Join(dir, "ssh_host_ed25519_key")
 	keygen(t, hostKey, "testutil-sshd-host")
-	keygen(t, s.Identity, "testutil-sshd-client")
-	clientPub, err := os.ReadFile(s.Identity + ".pub")
-	if err != nil {
-		t.Fatal(err)
+	var authorized strings.Builder
+	authorize := func(identity, comment, command string) {
+		keygen(t, identity, comment)
+		clientPub, err := os.ReadFile(identity + ".pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&authorized, "command=\"%s\",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty %s",
+			strings.ReplaceAll(command, `"`, `\"`), clientPub)
 	}
-	authorized := fmt.Sprintf("command=\"%s\",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty %s",
-		strings.ReplaceAll(cfg.ForcedCommand, `"`, `\"`), clientPub)
+	authorize(s.Identity, "testutil-sshd-client", cfg.ForcedCommand)
+	for i, c := range cfg.ForcedCommands {
+		id := filepath.Join(dir, fmt.Sprintf("id_ed25519_%d", i))
+		authorize(id, fmt.Sprintf("testutil-sshd-client-%d", i), c)
+		s.Identities = append(s.Identities, id)
+	}
 	authKeys := filepath.Join(dir, "authorized_keys")
-	writeFile(t, authKeys, authorized, 0o600)
+	writeFile(t, authKeys, authorized.String(), 0o600)
 
 	// A port taken between picking and binding makes sshd exit; pick again.
 	var cmd *exec.Cmd
 	for attempt := 1; ; attempt++ {
 		s.Port = freePort(t)
 		sshdConfig := filepath.Join(dir, "sshd_config")
-		writeFile(t, sshdConfig, strings.Join([]string{
+		var extra []string
+		if cfg.MaxStartups != "" {
+			extra = append(extra, "MaxStartups "+cfg.MaxStartups)
+		}
+		if len(cfg.SetEnv) > 0 {
+			extra = append(extra, "SetEnv "+strings.Join(cfg.SetEnv, " "))
+		}
+		writeFile(t, sshdConfig, strings.Join(append([]string{
 			"ListenAddress " + s.Host,
 			"Port " + strconv.Itoa(s.Port),
 			"HostKey " + hostKey,
@@ -162,8 +202,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			"PrintLastLog no",
 			"UseDNS no",
 			"LogLevel VERBOSE",
-			"",
-		}, "\n"), 0o600)
+		}, append(extra, "")...), "\n"), 0o600)
 		var ready bool
 		cmd, ready = runSSHD(t, sshdConfig, s.log)
 		if ready {
@@ -217,7 +256,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 
 // runSSHD starts sshd and waits until it says it listens (ready) or exits
 // (not ready); its standard error goes to log.
-func runSSHD(t testing.TB, config string, log *lockedBuffer) (*exec.Cmd, bool) {
+func runSSHD(t testing.TB, config string, log *SyncBuffer) (*exec.Cmd, bool) {
 	t.Helper()
 	// An os.Pipe rather than StderrPipe: sshd's per-connection children
 	// inherit its standard error, and Wait must not cut their last lines.
@@ -325,20 +364,30 @@ func cut(s string) string {
 	return s
 }
 
-// lockedBuffer collects lines from a goroutine for readers in another.
-type lockedBuffer struct {
+// SyncBuffer collects what goroutines write (a process's standard error,
+// sshd's log) for readers in others. The zero value is ready to use.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) WriteLine(s string) {
+// Write appends p; it never fails.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// WriteLine appends s and a newline.
+func (b *SyncBuffer) WriteLine(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.WriteString(s)
 	b.buf.WriteByte('\n')
 }
 
-func (b *lockedBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -77,6 +77,36 @@ func TestStartSSHD(t *testing.T) {
 	}
 }
 
+// TestStartSSHD_ForcedCommands: each further key runs its own forced
+// command, as each slave of a farm is named by its key, with SetEnv's
+// variables.
+func TestStartSSHD_ForcedCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts sshd")
+	}
+	s := testutil.StartSSHD(t, testutil.SSHDConfig{
+		ForcedCommand:  "echo first $PIUPARTS_TESTUTIL",
+		ForcedCommands: []string{"echo slave0", "echo slave1"},
+		MaxStartups:    "64",
+		SetEnv:         []string{"PIUPARTS_TESTUTIL=set"},
+	})
+	if len(s.Identities) != 2 {
+		t.Fatalf("%d identities, want 2", len(s.Identities))
+	}
+	for i, id := range append([]string{s.Identity}, s.Identities...) {
+		want := "first set\n"
+		if i > 0 {
+			want = "slave" + strconv.Itoa(i-1) + "\n"
+		}
+		cmd := exec.CommandContext(t.Context(), filepath.Join(s.BinDir, "ssh"), "-i", id, s.Host)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+		out, err := cmd.Output()
+		if err != nil || string(out) != want {
+			t.Errorf("ssh -i %s = %q, %v, want %q", filepath.Base(id), out, err, want)
+		}
+	}
+}
+
 func TestShellQuote(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"/usr/bin/piuparts-master", "/usr/bin/piuparts-master"},
