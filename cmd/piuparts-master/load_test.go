@@ -391,23 +391,33 @@ func loadRun(t *testing.T, f *refFarm, label, bin string, overSSH bool, sessions
 	if st.firstErr != nil {
 		t.Errorf("%s: %d session errors, the first: %v", label, st.errors, st.firstErr)
 	}
-	// The states at the end equal a fresh computation: status, then
-	// status again after the Packages file was touched (which makes the
-	// master compute them from scratch).
-	before, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
+	// The states at the end equal a computation from the tree: the
+	// master server's answers, then those of the program serving alone
+	// after the pass/ directory's time changed (a new inputs' key: the
+	// states are computed again from the archive and the log tree).
+	cmds := []string{"section " + section, "status"}
+	for _, st := range refStates {
+		cmds = append(cmds, "_list "+st)
+	}
+	before, err := prog.run(t.Context(), dir, cmds)
 	if err != nil {
 		t.Fatal(err)
 	}
+	alone := filepath.Join(dir, "alone.toml")
+	if !strings.Contains(refReadString(conf), "[global]\n") {
+		t.Fatalf("%s has no [global] table", conf)
+	}
+	refWrite(t, alone, []byte(strings.Replace(refReadString(conf), "[global]\n", "[global]\nmaster-server = false\n", 1)))
 	now := time.Now()
-	if err := os.Chtimes(f.indexes[0], now, now); err != nil {
+	if err := os.Chtimes(filepath.Join(dir, "master", section, "pass"), now, now); err != nil {
 		t.Fatal(err)
 	}
-	after, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
+	after, err := refProgram{name: label + " alone", argv: []string{bin, "-c", alone}}.run(t.Context(), dir, cmds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(before.lines, after.lines) {
-		t.Errorf("%s: status after the load %q, computed afresh %q", label, before.lines, after.lines)
+	if diff, _ := refCompare(cmds, before.lines, after.lines); diff != "" {
+		t.Errorf("%s: the states after the load differ from a computation from the tree:\n%s", label, diff)
 	}
 	ms := func(ds []time.Duration, round time.Duration) string {
 		return fmt.Sprintf("%v / %v / %v", pct(ds, .5).Round(round), pct(ds, .99).Round(round), pct(ds, 1).Round(time.Millisecond))
