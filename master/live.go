@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -36,6 +37,9 @@ type liveSection struct {
 	wmu sync.Mutex
 	// cmu lets one computation at a time use the engine.
 	cmu sync.Mutex
+	// rmu orders this process's changes of the section's reserved/ with
+	// the reading of its modification time around them (see reserved).
+	rmu sync.Mutex
 
 	mu sync.Mutex // guards what follows
 	// en is the prepared archive; only a holder of cmu uses it. It is
@@ -52,6 +56,14 @@ type liveSection struct {
 	key     string
 	stale   bool
 	pending []logChange
+	// reserved is the modification time of the reserved/ directory of
+	// the section and of each depends-section that the engine's
+	// reserved/ markers, with pending applied, correspond to. The inputs'
+	// key leaves reserved/ out (a reservation through the protocol does
+	// not change a state), but a marker made or removed by anyone else
+	// does: piupartslib's state of a reserved package without a log is
+	// waiting-to-be-tested, whatever its dependencies' states.
+	reserved map[string]int64
 	// changes counts the changes learnt; computed is its value when the
 	// stored states were computed.
 	changes, computed uint64
@@ -151,15 +163,27 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	l := c.liveSection(section)
 	if !keyed {
 		// A reserved/ marker leaves the key as it is: no order to keep
-		// with the other changes (the engine applies each as a fact).
-		changes, _, ferr := fn()
-		l.mu.Lock()
-		l.pending = append(l.pending, changes...)
-		l.changes++
-		l.mu.Unlock()
+		// with the other changes (the engine applies each as a fact),
+		// only with the reading of reserved/'s time around it. Every
+		// live section holding this one learns it.
+		l.rmu.Lock()
+		before := c.reservedTime(section)
+		changes, clean, ferr := fn()
+		after := c.reservedTime(section)
+		lives := c.livesWith(section)
+		for _, o := range lives {
+			o.mu.Lock()
+			o.pending = append(o.pending, changes...)
+			o.changes++
+			o.explainReserved(section, before, after, clean)
+			o.mu.Unlock()
+		}
+		l.rmu.Unlock()
 		return ferr
 	}
 	l.wmu.Lock()
+	l.rmu.Lock()
+	rBefore := c.reservedTime(section)
 	var before string
 	if keyed {
 		var err error
@@ -168,6 +192,8 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		}
 	}
 	changes, clean, ferr := fn()
+	rAfter := c.reservedTime(section)
+	l.rmu.Unlock()
 	var after string
 	if keyed {
 		var err error
@@ -185,6 +211,7 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		}
 		l.key = after
 	}
+	l.explainReserved(section, rBefore, rAfter, clean)
 	l.mu.Unlock()
 	l.wmu.Unlock()
 	// The sections that depend on this one list it again.
@@ -203,6 +230,40 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		}
 	}
 	return ferr
+}
+
+// reservedTime returns the modification time of a section's reserved/
+// directory, 0 when it cannot be read (which matches no time it had).
+func (c *Cache) reservedTime(section string) int64 {
+	times, err := c.tree().DirTimes(section)
+	if err != nil {
+		return 0
+	}
+	return times[piuparts.KindReserved].UnixNano()
+}
+
+// reservedTimes returns reservedTime of each section of in.
+func (c *Cache) reservedTimes(in *secInput) map[string]int64 {
+	times := make(map[string]int64)
+	_ = walkInputs(in, func(s *secInput) error {
+		times[s.conf.Name] = c.reservedTime(s.conf.Name)
+		return nil
+	})
+	return times
+}
+
+// explainReserved records that this process's change of section's
+// reserved/ took its time from before to after: when before is not the
+// time the engine's markers correspond to, someone else changed the
+// directory too, and the directories are listed again. l.mu is held.
+func (l *liveSection) explainReserved(section string, before, after int64, clean bool) {
+	if l.reserved == nil {
+		return // not computed yet: the first computation lists them
+	}
+	if t, ok := l.reserved[section]; !ok || t != before || !clean || before == 0 || after == 0 {
+		l.stale = true
+	}
+	l.reserved[section] = after
 }
 
 // Changed tells a live cache that this process changed the section's tree
@@ -286,7 +347,7 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	// one, compared with what the live section knows before another
 	// change.
 	l.wmu.Lock()
-	_, key, err := c.inputsKey(ctx, section, true)
+	in, key, err := c.inputsKey(ctx, section, true)
 	if err != nil {
 		l.wmu.Unlock()
 		return f, err
@@ -297,7 +358,18 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 		return f, err
 	}
 	usable := err == nil && !row.StatesComputedAt.IsZero() && !row.StatesRecycle
+	// A reserved/ marker made or removed by someone else changes no key:
+	// its directory's time does not match the one this process's
+	// changes left.
+	rtimes := c.reservedTimes(in)
 	l.mu.Lock()
+	handReserved := false
+	if l.reserved != nil && !maps.Equal(l.reserved, rtimes) {
+		c.Log.Debug().Str("section", section).Msg("reserved/ changed by someone else: the directories are listed again")
+		l.stale = true
+		l.changes++
+		handReserved = true
+	}
 	current := usable && row.StatesInputs == key && l.stored == key && l.computed == l.changes && l.res != nil
 	catchingUp := usable && !l.stale && l.key == key && l.res != nil
 	res := l.res
@@ -311,7 +383,12 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 		c.schedule(ctx, l)
 		return f, nil
 	case !exact && usable && row.StatesInputs == key:
-		// Stored by another process for the inputs as they are.
+		// Stored by another process for the inputs as they are, or
+		// by this one before reserved/ changed by hand: reserve checks
+		// the markers itself.
+		if handReserved {
+			c.schedule(ctx, l)
+		}
 		return f, nil
 	}
 	if f.Result, err = c.computeLive(ctx, l, true); err != nil {
@@ -359,6 +436,13 @@ func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*
 	relist := l.stale || l.key != key
 	l.key, l.stale = key, false
 	changes := l.changes
+	if rebuild || relist {
+		// The times of reserved/ that the listing is to correspond to,
+		// read before it, and set now, so that this process's own
+		// changes during the listing are explained from them: a change
+		// by anyone else after the reading is found at the next refresh.
+		l.reserved = c.reservedTimes(in)
+	}
 	l.mu.Unlock()
 	if !rebuild && !relist {
 		unlock()
