@@ -56,14 +56,16 @@ type liveSection struct {
 	key     string
 	stale   bool
 	pending []logChange
-	// reserved is the modification time of the reserved/ directory of
-	// the section and of each depends-section that the engine's
-	// reserved/ markers, with pending applied, correspond to. The inputs'
-	// key leaves reserved/ out (a reservation through the protocol does
-	// not change a state), but a marker made or removed by anyone else
+	// reserved holds, for the section and each depends-section, the
+	// names in its reserved/ directory that the engine's markers, with
+	// pending applied, correspond to; nil until the first listing. The
+	// inputs' key leaves reserved/ out (a reservation through the protocol
+	// changes no state), but a marker made or removed by anyone else
 	// does: piupartslib's state of a reserved package without a log is
-	// waiting-to-be-tested, whatever its dependencies' states.
-	reserved map[string]int64
+	// waiting-to-be-tested, whatever its dependencies' states. (The
+	// directory's time would not do: on this kernel it is not monotonic
+	// from one change to the next.)
+	reserved map[string]map[string]bool
 	// changes counts the changes learnt; computed is its value when the
 	// stored states were computed.
 	changes, computed uint64
@@ -167,15 +169,13 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		// only with the reading of reserved/'s time around it. Every
 		// live section holding this one learns it.
 		l.rmu.Lock()
-		before := c.reservedTime(section)
 		changes, clean, ferr := fn()
-		after := c.reservedTime(section)
 		lives := c.livesWith(section)
 		for _, o := range lives {
 			o.mu.Lock()
 			o.pending = append(o.pending, changes...)
 			o.changes++
-			o.explainReserved(section, before, after, clean)
+			o.explainReserved(changes, clean)
 			o.mu.Unlock()
 		}
 		l.rmu.Unlock()
@@ -183,7 +183,6 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	}
 	l.wmu.Lock()
 	l.rmu.Lock()
-	rBefore := c.reservedTime(section)
 	var before string
 	if keyed {
 		var err error
@@ -192,8 +191,6 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		}
 	}
 	changes, clean, ferr := fn()
-	rAfter := c.reservedTime(section)
-	l.rmu.Unlock()
 	var after string
 	if keyed {
 		var err error
@@ -211,8 +208,9 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		}
 		l.key = after
 	}
-	l.explainReserved(section, rBefore, rAfter, clean)
+	l.explainReserved(changes, clean)
 	l.mu.Unlock()
+	l.rmu.Unlock()
 	l.wmu.Unlock()
 	// The sections that depend on this one list it again.
 	for _, o := range c.livesWith(section) {
@@ -232,38 +230,56 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	return ferr
 }
 
-// reservedTime returns the modification time of a section's reserved/
-// directory, 0 when it cannot be read (which matches no time it had).
-func (c *Cache) reservedTime(section string) int64 {
-	times, err := c.tree().DirTimes(section)
-	if err != nil {
-		return 0
-	}
-	return times[piuparts.KindReserved].UnixNano()
-}
-
-// reservedTimes returns reservedTime of each section of in.
-func (c *Cache) reservedTimes(in *secInput) map[string]int64 {
-	times := make(map[string]int64)
-	_ = walkInputs(in, func(s *secInput) error {
-		times[s.conf.Name] = c.reservedTime(s.conf.Name)
+// reservedNames lists the reserved/ markers of each section of in.
+func (c *Cache) reservedNames(in *secInput) (map[string]map[string]bool, error) {
+	out := make(map[string]map[string]bool)
+	err := walkInputs(in, func(s *secInput) error {
+		names, err := c.tree().List(s.conf.Name, store.KindReserved)
+		if err != nil {
+			return err
+		}
+		set := make(map[string]bool, len(names))
+		for _, n := range names {
+			if _, _, ok := piuparts.ParseLogName(n); ok {
+				set[n] = true
+			}
+		}
+		out[s.conf.Name] = set
 		return nil
 	})
-	return times
+	return out, err
 }
 
-// explainReserved records that this process's change of section's
-// reserved/ took its time from before to after: when before is not the
-// time the engine's markers correspond to, someone else changed the
-// directory too, and the directories are listed again. l.mu is held.
-func (l *liveSection) explainReserved(section string, before, after int64, clean bool) {
+// explainReserved records the reserved/ markers this process's changes
+// made or removed; after a change that failed part way, the directories
+// are listed again. l.mu is held.
+func (l *liveSection) explainReserved(changes []logChange, clean bool) {
 	if l.reserved == nil {
-		return // not computed yet: the first computation lists them
+		return // not listed yet: the first computation lists them
 	}
-	if t, ok := l.reserved[section]; !ok || t != before || !clean || before == 0 || after == 0 {
+	if !clean {
 		l.stale = true
 	}
-	l.reserved[section] = after
+	for _, ch := range changes {
+		if ch.kind != store.KindReserved {
+			continue
+		}
+		set, ok := l.reserved[ch.section]
+		if !ok {
+			continue
+		}
+		name := piuparts.LogName(ch.pkg, ch.version)
+		if ch.present {
+			set[name] = true
+		} else {
+			delete(set, name)
+		}
+	}
+}
+
+// sameReserved reports whether two listings of reserved/ markers agree.
+func sameReserved(a, b map[string]map[string]bool) bool {
+	return maps.EqualFunc(a, b, func(x, y map[string]bool) bool { return maps.Equal(x, y) })
 }
 
 // Changed tells a live cache that this process changed the section's tree
@@ -359,12 +375,18 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	}
 	usable := err == nil && !row.StatesComputedAt.IsZero() && !row.StatesRecycle
 	// A reserved/ marker made or removed by someone else changes no key:
-	// its directory's time does not match the one this process's
-	// changes left.
-	rtimes := c.reservedTimes(in)
+	// the markers are not those this process's changes left. Listed
+	// while no reservation of this process is half done.
+	l.rmu.Lock()
+	markers, merr := c.reservedNames(in)
+	l.rmu.Unlock()
+	if merr != nil {
+		l.wmu.Unlock()
+		return f, merr
+	}
 	l.mu.Lock()
 	handReserved := false
-	if l.reserved != nil && !maps.Equal(l.reserved, rtimes) {
+	if l.reserved != nil && !sameReserved(l.reserved, markers) {
 		c.Log.Debug().Str("section", section).Msg("reserved/ changed by someone else: the directories are listed again")
 		l.stale = true
 		l.changes++
@@ -425,10 +447,21 @@ func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*
 		return nil, err
 	}
 	archive := archiveOf(in)
+	// The reserved/ markers a listing is to correspond to, listed before
+	// it while no reservation of this process is half done: this
+	// process's changes during the listing are applied to them, and a
+	// change by anyone else after it is found at the next refresh.
+	l.rmu.Lock()
+	markers, err := c.reservedNames(in)
+	if err != nil {
+		l.rmu.Unlock()
+		return nil, err
+	}
 	l.mu.Lock()
 	rebuild := l.en == nil || l.archive != archive
 	if !create && rebuild {
 		l.mu.Unlock()
+		l.rmu.Unlock()
 		return nil, nil
 	}
 	pending := l.pending
@@ -437,13 +470,10 @@ func (c *Cache) computeLive(ctx context.Context, l *liveSection, create bool) (*
 	l.key, l.stale = key, false
 	changes := l.changes
 	if rebuild || relist {
-		// The times of reserved/ that the listing is to correspond to,
-		// read before it, and set now, so that this process's own
-		// changes during the listing are explained from them: a change
-		// by anyone else after the reading is found at the next refresh.
-		l.reserved = c.reservedTimes(in)
+		l.reserved = markers
 	}
 	l.mu.Unlock()
+	l.rmu.Unlock()
 	if !rebuild && !relist {
 		unlock()
 	}
