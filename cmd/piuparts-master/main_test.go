@@ -113,6 +113,8 @@ func TestRun_Usage(t *testing.T) {
 		{"StatusHelp", []string{"status", "--help"}, "", "--json"},
 		{"ReservationsHelp", []string{"reservations", "-h"}, "", "release PACKAGE"},
 		{"ImportHelp", []string{"import", "--help"}, "", "usage: piuparts-master [-c FILE] import [DIR]"},
+		{"ServerHelp", []string{"server", "--help"}, "", "usage: piuparts-master [-c FILE] server [--socket NAME]"},
+		{"ServerExtra", []string{"server", "extra"}, `server: unexpected argument "extra"`, ""},
 		{"Version", []string{"version"}, "", "piuparts-master dev"},
 		{"DashDashVersion", []string{"--version"}, "", "piuparts-master dev"},
 	}

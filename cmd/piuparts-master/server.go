@@ -284,8 +284,12 @@ func runServer(ctx context.Context, e *env, args []string) error {
 			"when its master directory is gone. It listens on an abstract Unix socket that only its\n"+
 			"own user may use.")
 	socket := f.String("socket", "", "abstract socket `NAME` (default: the one the forced command looks for)")
-	if _, err := f.parse(args); err != nil {
-		return err
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
+	}
+	if len(pos) > 0 {
+		return &usageError{msg: fmt.Sprintf("server: unexpected argument %q", pos[0])}
 	}
 	// Each computation of the states allocates tens of megabytes that
 	// die at once: collect less often, within the memory limit.
