@@ -799,16 +799,25 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 	if err := db.step("appended"); err != nil {
 		return 0, err
 	}
-	marked := make([]int64, len(rows))
-	for i, r := range rows {
-		marked[i] = r.id
+	// Lines of this process's own submissions may be marked later (by
+	// the next group); those of others' (another master's, or a crashed
+	// one's) are marked now, under the lock: the other master, once it
+	// has the lock, must find its rows written and not append them again.
+	var ownIDs, others []int64
+	for _, r := range rows {
+		if later && own[r.id] {
+			ownIDs = append(ownIDs, r.id)
+		} else {
+			others = append(others, r.id)
+		}
 	}
-	if later {
-		db.putAppended(marked)
-		return written, nil
+	if len(others) > 0 {
+		if err := db.inTx(ctx, func(tx *sql.Tx) error { return markWritten(ctx, tx, others) }); err != nil {
+			return written, err
+		}
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error { return markWritten(ctx, tx, marked) })
-	return written, err
+	db.putAppended(ownIDs)
+	return written, nil
 }
 
 // readTail returns the last n bytes of f (all of it when shorter).
