@@ -693,49 +693,13 @@ var liveLinked = append(slices.Clone(liveLogDirs), "reserved", "recycle", "archi
 // out the database.
 func liveCopyTree(t *testing.T, src, dst string) {
 	t.Helper()
-	type stamp struct {
-		path  string
-		mtime time.Time
-	}
-	var dirs []stamp
-	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
+	refCopyTreeWith(t, src, dst, func(path string) copyHow {
 		switch {
-		case d.IsDir():
-			dirs = append(dirs, stamp{to, info.ModTime()})
-			return os.MkdirAll(to, info.Mode().Perm())
-		case !info.Mode().IsRegular() || strings.HasPrefix(d.Name(), "piuparts-master.db"):
-			return nil
+		case strings.HasPrefix(filepath.Base(path), "piuparts-master.db"):
+			return skipFile
 		case slices.Contains(liveLinked, filepath.Base(filepath.Dir(path))):
-			return os.Link(path, to)
-		default:
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(to, data, info.Mode().Perm()); err != nil {
-				return err
-			}
-			return os.Chtimes(to, info.ModTime(), info.ModTime())
+			return linkFile
 		}
+		return copyFile
 	})
-	if err != nil {
-		t.Fatalf("copying %s: %v", src, err)
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chtimes(dirs[i].path, dirs[i].mtime, dirs[i].mtime); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -504,6 +504,22 @@ func (f *refFarm) refCopy(t testing.TB) string {
 // states on the log directories' mtimes, as piupartslib's idle stamp does.
 func refCopyTree(t testing.TB, src, dst string) {
 	t.Helper()
+	refCopyTreeWith(t, src, dst, func(string) copyHow { return copyFile })
+}
+
+// copyHow is what refCopyTreeWith does with one regular file.
+type copyHow int
+
+const (
+	copyFile copyHow = iota // a copy with the file's time
+	linkFile                // a hard link
+	skipFile                // nothing
+)
+
+// refCopyTreeWith is refCopyTree, asking how for each regular file (by
+// its path in src) whether to copy, link or skip it.
+func refCopyTreeWith(t testing.TB, src, dst string, how func(path string) copyHow) {
+	t.Helper()
 	type stamp struct {
 		path  string
 		mtime time.Time
@@ -526,7 +542,13 @@ func refCopyTree(t testing.TB, src, dst string) {
 		case d.IsDir():
 			dirs = append(dirs, stamp{to, info.ModTime()})
 			return os.MkdirAll(to, info.Mode().Perm())
-		case info.Mode().IsRegular():
+		case !info.Mode().IsRegular():
+			return nil // sockets, symlinks: a master directory has none
+		case how(path) == skipFile:
+			return nil
+		case how(path) == linkFile:
+			return os.Link(path, to)
+		default:
 			in, err := os.Open(path)
 			if err != nil {
 				return err
@@ -544,8 +566,6 @@ func refCopyTree(t testing.TB, src, dst string) {
 				return err
 			}
 			return os.Chtimes(to, info.ModTime(), info.ModTime())
-		default:
-			return nil // sockets, symlinks: a master directory has none
 		}
 	})
 	if err != nil {
