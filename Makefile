@@ -22,11 +22,12 @@ export GOFLAGS += $(LIBLZMA)
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
-# and its speed oracle (Debian's portserver).
+# and its speed oracle (Debian's portserver). debootstrap and systemd-container (systemd-nspawn) boot the
+# throwaway machines in which the .deb is installed and the quickstart is run under a real systemd.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker
+             python3-portpicker systemd-container debootstrap
 
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
