@@ -34,8 +34,9 @@ TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server op
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
 # then piuparts-report writes the web report of the result.
 DEMO_DIR ?= demo
+PIUPARTS ?= simulator
 demo: build
-	@deploy/demo/run bin $(DEMO_DIR)
+	@PIUPARTS=$(PIUPARTS) deploy/demo/run bin $(DEMO_DIR)
 
 test: test-deps vet
 	$(GO) test -race -count=1 ./...
