@@ -22,9 +22,10 @@ export GOFLAGS += $(LIBLZMA)
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
-# and its speed oracle (Debian's portserver).
+# and its speed oracle (Debian's portserver). piuparts and debootstrap run the real farm
+# (make demo PIUPARTS=real, deploy/demo/real_test.go; as root).
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
-             piuparts-master piuparts-slave python3-apt \
+             piuparts-master piuparts-slave python3-apt piuparts debootstrap \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
              python3-portpicker
 
@@ -32,7 +33,8 @@ TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server op
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
-# then piuparts-report writes the web report of the result.
+# then piuparts-report writes the web report of the result. make demo PIUPARTS=real: the
+# same farm with one slave and Debian's real piuparts on five bookworm packages (as root).
 DEMO_DIR ?= demo
 PIUPARTS ?= simulator
 demo: build
