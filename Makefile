@@ -22,21 +22,25 @@ export GOFLAGS += $(LIBLZMA)
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
-# and its speed oracle (Debian's portserver). debootstrap and systemd-container (systemd-nspawn) boot the
-# throwaway machines in which the .deb is installed and the quickstart is run under a real systemd.
+# and its speed oracle (Debian's portserver). piuparts and debootstrap run the real farm
+# (make demo PIUPARTS=real, deploy/demo/real_test.go; as root); debootstrap and systemd-container
+# (systemd-nspawn) boot the throwaway machines in which the .deb is installed and the quickstart
+# is run under a real systemd.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
-             piuparts-master piuparts-slave python3-apt \
+             piuparts-master piuparts-slave python3-apt piuparts debootstrap \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker systemd-container debootstrap
+             python3-portpicker systemd-container
 
 .PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
-# then piuparts-report writes the web report of the result.
+# then piuparts-report writes the web report of the result. make demo PIUPARTS=real: the
+# same farm with one slave and Debian's real piuparts on five bookworm packages (as root).
 DEMO_DIR ?= demo
+PIUPARTS ?= simulator
 demo: build
-	@deploy/demo/run bin $(DEMO_DIR)
+	@PIUPARTS=$(PIUPARTS) deploy/demo/run bin $(DEMO_DIR)
 
 test: test-deps vet
 	$(GO) test -race -count=1 ./...
