@@ -42,7 +42,11 @@ import (
 	"syscall"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/piuparts"
 )
+
+// slaveIDRule says what [piuparts.ValidSlaveID] accepts, for errors.
+const slaveIDRule = "a slave id is 1 to 253 ASCII letters, digits and ._-+@: not starting with - or ."
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
@@ -117,6 +121,9 @@ func runEnv(ctx context.Context, e *env) error {
 	}
 	if showVersion {
 		return runVersion(ctx, e, nil)
+	}
+	if slaveID != "" && !piuparts.ValidSlaveID(slaveID) {
+		return &usageError{msg: "--slave-id " + piuparts.Quote(slaveID) + ": " + slaveIDRule}
 	}
 	e.configPath = config.ResolvePath(configPath, getenv)
 	rest := fs.Args()
