@@ -55,7 +55,7 @@ type command struct {
 // commands is the table of subcommands, in the order help lists them.
 func commands() []command {
 	cmds := []command{
-		{"config", "import|check ...", "convert piuparts' INI files to TOML, or check the config", runConfig},
+		{"config", "import|check|reference ...", "convert piuparts' INI files to TOML, check the config, or list its keys", runConfig},
 		{"import", "[DIR]", "adopt an existing piuparts master directory (default: master-directory)", runImport},
 		{"fsck", "[--repair]", "check that log files and the index agree; repair what can be repaired", runFsck},
 		{"status", "[--json] [SECTION...]", "show each section's states, reservations, slaves and recent logs", runStatus},

@@ -6,6 +6,10 @@
 //	piuparts-master [-c FILE] config import PIUPARTS.CONF [DISTROS.CONF]
 //	                                              print the TOML equivalent of piuparts' INI files
 //	piuparts-master [-c FILE] config check        load the config and report every error
+//	piuparts-master config reference [--format markdown|man]
+//	                                              every config key: type, default, meaning
+//	piuparts-master [-c FILE] authorize --slave-id NAME [--append FILE] KEYFILE.pub
+//	                                              the restricted authorized_keys line of a slave's key
 //	piuparts-master [-c FILE] import [DIR]        adopt an existing piuparts master directory
 //	piuparts-master [-c FILE] fsck [--repair]     check that log files and index agree
 //	piuparts-master [-c FILE] status [--json] [SECTION...]
