@@ -22,13 +22,13 @@ export GOFLAGS += $(LIBLZMA)
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
-# and its speed oracle (Debian's portserver).
+# and its speed oracle (Debian's portserver). groff-base and man-db check the generated manual pages.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker
+             python3-portpicker groff-base man-db
 
-.PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
+.PHONY: demo test build man docs bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
@@ -55,6 +55,15 @@ build:
 	  echo "go build -o bin/$$b ./cmd/$$b"; \
 	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \
 	done
+
+# man: manual pages from the programs' own help texts (bin/man/man8/PROGRAM.8, man1 for
+# piuparts-scenario) and piuparts.toml(5) from internal/config's key table (deploy/mangen).
+# docs: the README's config reference, between its config-reference markers, from the same table.
+man: build
+	$(GO) run ./deploy/mangen -bin bin -out bin/man -version $(VERSION) -date $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+
+docs:
+	$(GO) run ./deploy/mangen -readme README.md
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change

@@ -80,7 +80,7 @@ func esc(s string) string {
 }
 
 // textLine keeps an escaped text line from being read as a request: a
-// leading '.' or '\'' gets the zero-width \&, as does leading space (which
+// leading '.' or '\” gets the zero-width \&, as does leading space (which
 // would break the line in filled text).
 func textLine(s string) string {
 	if s != "" && (s[0] == '.' || s[0] == '\'') {
