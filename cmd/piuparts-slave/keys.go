@@ -300,7 +300,8 @@ func addKnownHost(ctx context.Context, o remote.Options, file string, yes, termi
 		return nil
 	case errors.Is(err, remote.ErrUnknownHost):
 	case errors.As(err, &hke) && errors.Is(err, remote.ErrChangedHostKey):
-		return fmt.Errorf("known-hosts: WARNING: POSSIBLE MAN-IN-THE-MIDDLE ATTACK, nothing changed: %w", err)
+		return fmt.Errorf("known-hosts: WARNING: POSSIBLE MAN-IN-THE-MIDDLE ATTACK, nothing changed: %w; "+
+			"only if the master's key really changed: ssh-keygen -R '%s' -f %s, then run known-hosts again", err, o.Addr(), file)
 	default:
 		return fmt.Errorf("known-hosts: %w", err)
 	}
@@ -332,8 +333,9 @@ func parseHostPort(s string) (remote.Options, error) {
 		}
 		host, port = h, n
 	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host == "" || host == remote.LocalHost || strings.ContainsAny(host, " \t\n/@[]") {
+	// A colon left in the host is an IPv6 address's ("::1"), or a mistake.
+	if host == "" || host == remote.LocalHost || strings.ContainsAny(host, " \t\n/@[]") ||
+		strings.Contains(host, ":") && net.ParseIP(host) == nil {
 		return remote.Options{}, fmt.Errorf("%s is no master host: want HOST, HOST:PORT or [HOST]:PORT", piuparts.Quote(s))
 	}
 	return remote.Options{Host: host, Port: port}, nil
