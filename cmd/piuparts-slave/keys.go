@@ -301,7 +301,7 @@ func addKnownHost(ctx context.Context, o remote.Options, file string, yes, termi
 	case errors.Is(err, remote.ErrUnknownHost):
 	case errors.As(err, &hke) && errors.Is(err, remote.ErrChangedHostKey):
 		return fmt.Errorf("known-hosts: WARNING: POSSIBLE MAN-IN-THE-MIDDLE ATTACK, nothing changed: %w; "+
-			"only if the master's key really changed: ssh-keygen -R '%s' -f %s, then run known-hosts again", err, o.Addr(), file)
+			"only if the master's key really changed, remove the old line and run known-hosts again", err)
 	default:
 		return fmt.Errorf("known-hosts: %w", err)
 	}

@@ -145,6 +145,7 @@ func TestKnownHosts_SSHD(t *testing.T) {
 	if err != nil {
 		t.Fatalf("known-hosts --yes: %v", err)
 	}
+	t.Logf("known-hosts --yes printed:\n%s", out)
 	// The line is what ssh-keygen -l shows for the server's key.
 	hostPub, err := os.ReadFile(sshd.KnownHosts)
 	if err != nil {
@@ -197,6 +198,7 @@ func TestKnownHosts_SSHD(t *testing.T) {
 	changed := fmt.Sprintf("[%s]:%d %s", sshd.Host, sshd.Port, otherPub)
 	writeFile(t, known, changed, 0o644)
 	_, err = knownHosts("--yes")
+	t.Logf("the refusal of a changed key: %v", err)
 	if !errors.Is(err, remote.ErrChangedHostKey) {
 		t.Fatalf("known-hosts --yes on a changed key: %v, want a refusal wrapping ErrChangedHostKey", err)
 	}

@@ -114,10 +114,14 @@ func (e *HostKeyError) Error() string {
 	if len(e.Files) > 0 {
 		files = strings.Join(e.Files, ", ")
 	}
+	fix := "FILE"
+	if len(e.Files) == 1 {
+		fix = shellWord(e.Files[0])
+	}
 	switch {
 	case errors.Is(e.Err, ErrChangedHostKey):
-		return fmt.Sprintf("remote: host key for %s changed: server offers %s %s, known_hosts has %s (known_hosts files: %s); check the master's key, then fix the entry (ssh-keygen -R %s -f FILE removes it)",
-			e.Host, e.KeyType, e.Fingerprint, strings.Join(e.Known, "; "), files, shellWord(e.Host))
+		return fmt.Sprintf("remote: host key for %s changed: server offers %s %s, known_hosts has %s (known_hosts files: %s); check the master's key, then fix the entry (ssh-keygen -R %s -f %s removes it)",
+			e.Host, e.KeyType, e.Fingerprint, strings.Join(e.Known, "; "), files, shellWord(e.Host), fix)
 	case errors.Is(e.Err, ErrRevokedHostKey):
 		return fmt.Sprintf("remote: host key for %s is revoked: server offers %s %s (known_hosts files: %s)",
 			e.Host, e.KeyType, e.Fingerprint, files)
