@@ -255,7 +255,7 @@ func helpText(ctx context.Context, bin string, args ...string) (string, error) {
 	if err != nil && out.Len() == 0 {
 		return "", fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
 	}
-	if !strings.Contains(out.String(), "usage") {
+	if !strings.Contains(strings.ToLower(out.String()), "usage") {
 		return "", fmt.Errorf("%s %s printed no usage: %q", bin, strings.Join(args, " "), out.String())
 	}
 	return out.String(), nil
