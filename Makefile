@@ -25,13 +25,13 @@ export GOFLAGS += $(LIBLZMA)
 # and its speed oracle (Debian's portserver). piuparts and debootstrap run the real farm
 # (make demo PIUPARTS=real, deploy/demo/real_test.go; as root); debootstrap and systemd-container
 # (systemd-nspawn) boot the throwaway machines in which the .deb is installed and the quickstart
-# is run under a real systemd.
+# is run under a real systemd. groff-base and man-db check the generated manual pages.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt piuparts debootstrap \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker systemd-container
+             python3-portpicker systemd-container groff-base man-db
 
-.PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
+.PHONY: demo test build man docs bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
@@ -60,6 +60,15 @@ build:
 	  echo "go build -o bin/$$b ./cmd/$$b"; \
 	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \
 	done
+
+# man: manual pages from the programs' own help texts (bin/man/man8/PROGRAM.8, man1 for
+# piuparts-scenario) and piuparts.toml(5) from internal/config's key table (deploy/mangen).
+# docs: the README's config reference, between its config-reference markers, from the same table.
+man: build
+	$(GO) run ./deploy/mangen -bin bin -out bin/man -version $(VERSION) -date $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+
+docs:
+	$(GO) run ./deploy/mangen -readme README.md
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"piuparts-server/internal/config"
@@ -39,14 +38,7 @@ func (w *worker) options(sec *config.Section) remote.Options {
 }
 
 // expandHome expands a leading "~/" as ssh does.
-func (w *worker) expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home := w.cfg.Getenv("HOME"); home != "" {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
-}
+func (w *worker) expandHome(p string) string { return remote.ExpandHome(p, w.cfg.Getenv) }
 
 // connect returns a connection to the section's master with the section
 // chosen (and recycle mode on), reusing the open one when it goes to the

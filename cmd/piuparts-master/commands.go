@@ -55,11 +55,12 @@ type command struct {
 // commands is the table of subcommands, in the order help lists them.
 func commands() []command {
 	cmds := []command{
-		{"config", "import|check ...", "convert piuparts' INI files to TOML, or check the config", runConfig},
+		{"config", "import|check|reference ...", "convert piuparts' INI files to TOML, check the config, or list its keys", runConfig},
 		{"import", "[DIR]", "adopt an existing piuparts master directory (default: master-directory)", runImport},
 		{"fsck", "[--repair]", "check that log files and the index agree; repair what can be repaired", runFsck},
 		{"status", "[--json] [SECTION...]", "show each section's states, reservations, slaves and recent logs", runStatus},
 		{"reservations", "[--expired] [release PACKAGE|--holder ID]", "list reservations, or release them", runReservations},
+		{"authorize", "--slave-id NAME [--append FILE] KEYFILE.pub", "print (or append to authorized_keys) the restricted line that lets a slave's key in", runAuthorize},
 		{"server", "[--socket NAME]", "serve the slaves' connections from one process (the forced command starts it)", runServer},
 	}
 	cmds = append(cmds, jobCommands()...)

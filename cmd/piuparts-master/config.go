@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/mangen"
 )
 
 // importFile converts the INI file at path with convert, appending to out.
@@ -30,6 +31,7 @@ func configCommands() []command {
 	return []command{
 		{"import", "PIUPARTS.CONF [DISTROS.CONF]", "print the TOML equivalent of piuparts' INI files", runConfigImport},
 		{"check", "", "load the config and report every error", runConfigCheck},
+		{"reference", "[--format markdown|man]", "print every config key with its type, default and meaning", runConfigReference},
 	}
 }
 
@@ -39,18 +41,18 @@ func runConfig(ctx context.Context, e *env, args []string) error {
 	for _, c := range configCommands() {
 		doc += fmt.Sprintf("  %-8s %s\n", c.name, c.summary)
 	}
-	f := newFlags(e, "config", "import|check ...", doc+"\n\"piuparts-master config SUBCOMMAND --help\" shows a subcommand's usage.")
+	f := newFlags(e, "config", "import|check|reference ...", doc+"\n\"piuparts-master config SUBCOMMAND --help\" shows a subcommand's usage.")
 	// Flags after the subcommand are the subcommand's: stop at it.
 	if err := f.Parse(args); err != nil {
 		return done(f.parseHelp(err))
 	}
 	rest := f.Args()
 	if len(rest) == 0 {
-		return f.usageError("want a subcommand: import or check")
+		return f.usageError("want a subcommand: import, check or reference")
 	}
 	c, ok := lookup(configCommands(), rest[0])
 	if !ok {
-		return f.usageError("unknown subcommand %q: want import or check", rest[0])
+		return f.usageError("unknown subcommand %q: want import, check or reference", rest[0])
 	}
 	return c.run(ctx, e, rest[1:])
 }
@@ -103,4 +105,27 @@ func runConfigCheck(_ context.Context, e *env, args []string) error {
 	log := newLogger(e.stderr, zerolog.InfoLevel, cfg.Global.LogFormat)
 	log.Info().Str("config", e.configPath).Strs("sections", cfg.Global.SectionNames).Msg("config ok")
 	return nil
+}
+
+// runConfigReference is "config reference [--format markdown|man]".
+func runConfigReference(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "config reference", "[--format markdown|man]",
+		"Print every key of the config with where it may appear, its type, its builtin default\n"+
+			"and what it means, from the table the config parser checks against: as the Markdown\n"+
+			"table of the README (make docs puts it there) or as the manual page piuparts.toml(5).")
+	format := f.String("format", "markdown", "`FORMAT` of the output: markdown or man")
+	pos, err := f.parse(args)
+	if err != nil {
+		return done(err)
+	}
+	if len(pos) != 0 {
+		return f.usageError("takes no arguments, have %q", pos[0])
+	}
+	switch *format {
+	case "markdown":
+		return mangen.WriteConfigMarkdown(e.stdout, config.KnownKeys())
+	case "man":
+		return mangen.WriteConfigPage(e.stdout, config.KnownKeys(), version, "")
+	}
+	return f.usageError("--format %q: want markdown or man", *format)
 }

@@ -6,6 +6,10 @@
 //	piuparts-master [-c FILE] config import PIUPARTS.CONF [DISTROS.CONF]
 //	                                              print the TOML equivalent of piuparts' INI files
 //	piuparts-master [-c FILE] config check        load the config and report every error
+//	piuparts-master config reference [--format markdown|man]
+//	                                              every config key: type, default, meaning
+//	piuparts-master [-c FILE] authorize --slave-id NAME [--append FILE] KEYFILE.pub
+//	                                              the restricted authorized_keys line of a slave's key
 //	piuparts-master [-c FILE] import [DIR]        adopt an existing piuparts master directory
 //	piuparts-master [-c FILE] fsck [--repair]     check that log files and index agree
 //	piuparts-master [-c FILE] status [--json] [SECTION...]
@@ -42,7 +46,11 @@ import (
 	"syscall"
 
 	"piuparts-server/internal/config"
+	"piuparts-server/internal/piuparts"
 )
+
+// slaveIDRule says what [piuparts.ValidSlaveID] accepts, for errors.
+const slaveIDRule = "a slave id is 1 to 253 ASCII letters, digits and ._-+@: not starting with - or ."
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
@@ -117,6 +125,9 @@ func runEnv(ctx context.Context, e *env) error {
 	}
 	if showVersion {
 		return runVersion(ctx, e, nil)
+	}
+	if slaveID != "" && !piuparts.ValidSlaveID(slaveID) {
+		return &usageError{msg: "--slave-id " + piuparts.Quote(slaveID) + ": " + slaveIDRule}
 	}
 	e.configPath = config.ResolvePath(configPath, getenv)
 	rest := fs.Args()

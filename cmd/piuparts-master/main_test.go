@@ -97,7 +97,7 @@ func TestRun_Usage(t *testing.T) {
 		{"UnknownCommand", []string{"frobnicate"}, `unknown command "frobnicate"`, ""},
 		{"UnknownGlobalFlag", []string{"--frob"}, "-frob", ""},
 		{"UnknownFlag", []string{"fsck", "--bogus"}, "fsck: flag provided but not defined: -bogus", ""},
-		{"ConfigAlone", []string{"config"}, "config: want a subcommand: import or check", ""},
+		{"ConfigAlone", []string{"config"}, "config: want a subcommand: import, check or reference", ""},
 		{"ConfigUnknown", []string{"config", "foo"}, `config: unknown subcommand "foo"`, ""},
 		{"ConfigImportNoFile", []string{"config", "import"}, "config import: want PIUPARTS.CONF [DISTROS.CONF]", ""},
 		{"ConfigImportUnknownFlag", []string{"config", "import", "--frob", "x.conf"}, "config import: flag provided but not defined: -frob", ""},

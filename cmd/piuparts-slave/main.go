@@ -4,6 +4,8 @@
 //
 //	piuparts-slave [-c FILE] run [-c FILE] [--until-idle] [SECTION...]   the worker loop, in the foreground
 //	piuparts-slave [-c FILE] start|stop|restart|status|fg|kill [SIGNAL]|reopen-transcript|join|wait [OPTIONS]
+//	piuparts-slave [-c FILE] keygen [--force] [--slave-id NAME]             make the slave's ssh key
+//	piuparts-slave [-c FILE] known-hosts [--yes] [--file F] [HOST[:PORT]]   record the master's host key
 //	piuparts-slave help [COMMAND]                               the commands and options
 //	piuparts-slave version                                      print the version
 //
@@ -55,7 +57,7 @@ func main() {
 	if supervise.IsKeeper() {
 		os.Exit(supervise.Keeper(os.Args[1:]))
 	}
-	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	err := runIn(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	switch {
 	case err == nil:
 	case errors.Is(err, slave.ErrRestart):
@@ -77,9 +79,14 @@ func main() {
 	}
 }
 
-// run is main without the process: arguments, streams and environment come
-// in, so tests call it directly.
+// run is main without the process and without standard input: arguments,
+// streams and environment come in, so tests call it directly.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	return runIn(ctx, args, nil, stdout, stderr, getenv)
+}
+
+// runIn is run with standard input (nil: none), which known-hosts asks on.
+func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("piuparts-slave", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
@@ -106,6 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return nil
 	case "run":
 		return runWorkers(ctx, rest[1:], path, stderr, getenv)
+	case "keygen":
+		return runKeygen(ctx, rest[1:], path, stdout, stderr, getenv)
+	case "known-hosts":
+		return runKnownHosts(ctx, rest[1:], path, stdin, stdout, stderr, getenv)
 	case "start", "stop", "restart", "status", "fg", "kill", "reopen-transcript", "join", "wait", "help", managerCommand:
 		return supervisorCommand(ctx, rest[0], rest[1:], path, stdout, stderr, getenv)
 	default:

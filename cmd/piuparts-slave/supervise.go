@@ -55,11 +55,20 @@ var commandHelp = map[string]string{
 	"reopen-transcript": "reopen-transcript\n    reopen the transcript by name, after logrotate renamed it",
 	"join":              "join [--lines N]\n    follow the program's output (the transcript) until ^C, as Debian's slave_join",
 	"wait":              "wait [--exit] [--timeout D]\n    wait until the program runs (--exit: until the manager has exited)",
-	"help":              "help [COMMAND]\n    this text",
-	"version":           "version\n    print the version",
+	"keygen": "keygen [--force] [--slave-id NAME]\n    make the slave's ed25519 key at the first section's ssh-identity, else ~/.ssh/id_ed25519\n" +
+		"    (mode 0600, .pub 0644, the directory 0700), print its public key and the command that\n" +
+		"    authorizes it on the master (piuparts-master authorize); --force replaces an existing key;\n" +
+		"    the slave id is this host's name unless --slave-id NAME is given",
+	"known-hosts": "known-hosts [--yes] [--file FILE] [HOST[:PORT]...]\n    record the master's ssh host key: connect to each HOST (default: every section's\n" +
+		"    master-host and master-port but \"local\"), show the key's SHA256 fingerprint as ssh-keygen -l\n" +
+		"    does, ask before adding it to FILE (default: ssh-known-hosts, else ~/.ssh/known_hosts;\n" +
+		"    --yes: without asking, required when standard input is no terminal); a host known with\n" +
+		"    another key is refused (possible man-in-the-middle; ssh-keygen -R removes the old line)",
+	"help":    "help [COMMAND]\n    this text",
+	"version": "version\n    print the version",
 }
 
-var commandOrder = []string{"start", "stop", "restart", "status", "fg", "kill", "reopen-transcript", "join", "wait", "run", "version", "help"}
+var commandOrder = []string{"start", "stop", "restart", "status", "fg", "kill", "reopen-transcript", "join", "wait", "run", "keygen", "known-hosts", "version", "help"}
 
 func printHelp(w io.Writer, cmd string) error {
 	if cmd != "" {

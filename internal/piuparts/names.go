@@ -91,3 +91,30 @@ func Cut(s string) string {
 	}
 	return s
 }
+
+// MaxSlaveID is the longest slave id in bytes: a host name is at most 253.
+const MaxSlaveID = 253
+
+// ValidSlaveID reports whether s may name a slave (the master's
+// --slave-id, the holder of reservations): a word that is safe in a
+// protocol line, a log field, an authorized_keys command="..." option and
+// the shell sshd runs that command with. It is what a host name, a short
+// name or an address looks like: 1 to MaxSlaveID bytes of ASCII letters,
+// digits and "._-+@:", not starting with '-' or '.'. "slave1",
+// "pejacevic.debian.org", "piuparts@host", "::1" are slave ids; "",
+// "-x", "a b", "a;b", "a\"b", "é" are not.
+func ValidSlaveID(s string) bool {
+	if s == "" || len(s) > MaxSlaveID || s[0] == '-' || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("._-+@:", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

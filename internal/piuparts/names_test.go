@@ -80,3 +80,21 @@ func FuzzParseLogName(f *testing.F) {
 		}
 	})
 }
+
+func TestValidSlaveID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"slave1", true}, {"pejacevic.debian.org", true}, {"piuparts@host", true}, {"::1", true},
+		{"10.0.0.7", true}, {"debian-slave", true}, {"a+b_c", true}, {strings.Repeat("h", 253), true},
+		{"", false}, {"-x", false}, {".hidden", false}, {"a b", false}, {"a;b", false}, {`a"b`, false},
+		{"a'b", false}, {"a$b", false}, {"a/b", false}, {"a\\b", false}, {"é", false}, {"a\nb", false},
+		{strings.Repeat("h", 254), false},
+	}
+	for _, tt := range tests {
+		if got := piuparts.ValidSlaveID(tt.id); got != tt.want {
+			t.Errorf("ValidSlaveID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}

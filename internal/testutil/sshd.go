@@ -54,6 +54,10 @@ type SSHDConfig struct {
 	// that runs the forced command, from reading ~/.bashrc as it does for
 	// a command from sshd.
 	SetEnv []string
+	// AuthorizedKeys is a further authorized_keys file that sshd reads,
+	// after its own, at every connection: a test may write it after the
+	// start (as piuparts-master authorize --append does). Empty: none.
+	AuthorizedKeys string
 }
 
 // SSHD is an OpenSSH server started by StartSSHD, and the files a client
@@ -119,7 +123,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			t.Fatalf("StartSSHD: forced command %q holds a line break", cut(c))
 		}
 	}
-	for _, v := range append([]string{cfg.MaxStartups}, cfg.SetEnv...) {
+	for _, v := range append([]string{cfg.MaxStartups, cfg.AuthorizedKeys}, cfg.SetEnv...) {
 		if strings.ContainsAny(v, " \t\n\r\"'\\") {
 			t.Fatalf("StartSSHD: sshd_config value %q holds a blank or a quote", cut(v))
 		}
@@ -183,7 +187,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			"Port " + strconv.Itoa(s.Port),
 			"HostKey " + hostKey,
 			"PidFile " + filepath.Join(dir, "sshd.pid"),
-			"AuthorizedKeysFile " + authKeys,
+			strings.TrimSpace("AuthorizedKeysFile " + authKeys + " " + cfg.AuthorizedKeys),
 			"AuthorizedPrincipalsFile none",
 			"PermitRootLogin forced-commands-only",
 			"AllowUsers " + s.User,

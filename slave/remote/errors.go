@@ -114,17 +114,30 @@ func (e *HostKeyError) Error() string {
 	if len(e.Files) > 0 {
 		files = strings.Join(e.Files, ", ")
 	}
+	fix := "FILE"
+	if len(e.Files) == 1 {
+		fix = shellWord(e.Files[0])
+	}
 	switch {
 	case errors.Is(e.Err, ErrChangedHostKey):
-		return fmt.Sprintf("remote: host key for %s changed: server offers %s %s, known_hosts has %s (known_hosts files: %s); check the master's key, then fix the entry",
-			e.Host, e.KeyType, e.Fingerprint, strings.Join(e.Known, "; "), files)
+		return fmt.Sprintf("remote: host key for %s changed: server offers %s %s, known_hosts has %s (known_hosts files: %s); check the master's key, then fix the entry (ssh-keygen -R %s -f %s removes it)",
+			e.Host, e.KeyType, e.Fingerprint, strings.Join(e.Known, "; "), files, shellWord(e.Host), fix)
 	case errors.Is(e.Err, ErrRevokedHostKey):
 		return fmt.Sprintf("remote: host key for %s is revoked: server offers %s %s (known_hosts files: %s)",
 			e.Host, e.KeyType, e.Fingerprint, files)
 	}
-	return fmt.Sprintf("remote: unknown host %s: server offers %s %s, which is in no known_hosts file (%s); check the fingerprint, then add the key (e.g. ssh-keyscan)",
+	return fmt.Sprintf("remote: unknown host %s: server offers %s %s, which is in no known_hosts file (%s); check the fingerprint, then add the key (piuparts-slave known-hosts)",
 		e.Host, e.KeyType, e.Fingerprint, files)
 }
 
 // Unwrap returns Err.
 func (e *HostKeyError) Unwrap() error { return e.Err }
+
+// shellWord quotes s for a shell command shown in an error when it holds
+// more than letters, digits and "._-:@/".
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:@/") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
