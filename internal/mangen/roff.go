@@ -37,9 +37,6 @@ func (r *roff) text(s string) {
 	}
 }
 
-// bold writes s in bold on a line of its own.
-func (r *roff) bold(s string) { r.line(textLine(`\fB` + esc(s) + `\fR`)) }
-
 // pre writes lines as they are (no filling), indented by 4, or by the
 // prevailing indent where indent is "" (inside a .TP body).
 func (r *roff) pre(lines []string, indent string) {
