@@ -83,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs := flag.NewFlagSet("piuparts-slave", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
+	showVersion := fs.Bool("version", false, "print the version (as the version command)")
 	fs.Usage = func() {
 		printHelp(stderr, "")
 		fmt.Fprint(stderr, "\nflags:\n")
@@ -96,6 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	path := config.ResolvePath(*configPath, getenv)
 	rest := fs.Args()
+	if *showVersion {
+		rest = []string{"version"}
+	}
 	if len(rest) == 0 {
 		fs.Usage()
 		return errUsage
