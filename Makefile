@@ -26,9 +26,9 @@ export GOFLAGS += $(LIBLZMA)
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker
+             python3-portpicker lintian debootstrap
 
-.PHONY: demo test build bench fuzz test-deps compat-versions compat-full vet clean
+.PHONY: demo test build install deb bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
@@ -55,6 +55,26 @@ build:
 	  echo "go build -o bin/$$b ./cmd/$$b"; \
 	  $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$b ./cmd/$$b || exit 1; \
 	done
+
+# install: the programs into $(DESTDIR)$(PREFIX)/bin, /etc/piuparts/piuparts.toml (kept when
+# changed: the new one goes beside it as .new), logrotate, Apache and nginx files in /etc, the
+# systemd units and timers (not enabled) in UNITDIR, the cron and sudoers examples and the man
+# pages (bin/man, when generated) under $(PREFIX)/share. deb: the same as a Debian package
+# bin/piuparts-server_VERSION_ARCH.deb (deploy/debian/), with DEB_VERSION from git describe.
+PREFIX        ?= /usr/local
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+DEB_VERSION    = $(shell deploy/debian/version)
+DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>')
+install: build
+	deploy/install "$(DESTDIR)" "$(PREFIX)" "$(UNITDIR)" $(BINARIES)
+
+deb:
+	@# Hardened as dpkg-buildflags says: PIE, RELRO and BIND_NOW from the external linker for
+	@# every program, fortified C (SQLite) for the cgo ones.
+	CGO_CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	  $(MAKE) build VERSION=$(DEB_VERSION) GOFLAGS="$(GOFLAGS) -buildmode=pie" \
+	  LDFLAGS="-X main.version=$(DEB_VERSION) -linkmode=external -extldflags=-Wl,-z,relro,-z,now"
+	deploy/debian/build "$(DEB_VERSION)" "$(DEB_MAINTAINER)" $(BINARIES)
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change
