@@ -22,11 +22,13 @@ export GOFLAGS += $(LIBLZMA)
 # distro-info-data and python3-distro-info for summary.json's json-sections), chromium renders
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
-# and its speed oracle (Debian's portserver).
+# and its speed oracle (Debian's portserver). The package test (deploy/) builds the .deb with
+# dpkg-dev's dpkg-shlibdeps, checks it with lintian, installs it in a debootstrap chroot and
+# runs Debian's piuparts on it.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker lintian debootstrap
+             python3-portpicker lintian debootstrap dpkg-dev piuparts
 
 .PHONY: demo test build install deb bench fuzz test-deps compat-versions compat-full vet clean
 

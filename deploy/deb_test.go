@@ -26,6 +26,10 @@ import (
 // that a second run takes seconds instead of a debootstrap.
 const cacheDir = "/var/cache/piuparts-server-test"
 
+// baseFormat changes when the way the base is made changes, so that an
+// older cached base is not used.
+const baseFormat = "2: / is 0755"
+
 // chrootEnv is the environment of every command run in the chroot.
 var chrootEnv = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive", "HOME=/root"}
 
@@ -160,7 +164,12 @@ func TestDeb_Piuparts(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), "piuparts", "--distribution=bookworm", "--mirror="+hostMirror(t)+" main",
 		"--basetgz="+tgz, "--no-upgrade-test", deb)
 	out, err := cmd.CombinedOutput()
-	verdict := lastLines(string(out), 3)
+	verdict := "no verdict"
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "PASS: All tests.") || strings.Contains(l, "FAIL: ") {
+			verdict = strings.TrimSpace(l)
+		}
+	}
 	if err != nil {
 		t.Fatalf("piuparts %s: %v\n%s", filepath.Base(deb), err, lastLines(string(out), 60))
 	}
@@ -273,7 +282,7 @@ func hostMirror(t *testing.T) string {
 func baseTarball(t *testing.T, include []string) string {
 	t.Helper()
 	mirror := hostMirror(t)
-	sum := sha256.Sum256([]byte(mirror + "\n" + strings.Join(include, ",")))
+	sum := sha256.Sum256([]byte(baseFormat + "\n" + mirror + "\n" + strings.Join(include, ",")))
 	name := fmt.Sprintf("bookworm-minbase-%s-%s.tar", time.Now().UTC().Format("20060102"), hex.EncodeToString(sum[:4]))
 	path := filepath.Join(cacheDir, name)
 	if _, err := os.Stat(path); err == nil {
@@ -288,6 +297,11 @@ func baseTarball(t *testing.T, include []string) string {
 	}
 	defer os.RemoveAll(dir)
 	defer checkNoMounts(t, dir)
+	// The tarball's "./" is the chroot's /: MkdirTemp's 0700 would shut
+	// every user but root out of the whole system.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	args := []string{"--variant=minbase", "--include=" + strings.Join(include, ","), "bookworm", dir, mirror}
 	if out, err := exec.CommandContext(t.Context(), "debootstrap", args...).CombinedOutput(); err != nil {
