@@ -46,6 +46,7 @@ func TestDeb_InstallRemovePurge(t *testing.T) {
 	version := debField(t, deb, "Version")
 	t.Logf("built %s (%s) in %s", filepath.Base(deb), version, time.Since(start).Round(time.Second))
 	t.Run("Lintian", func(t *testing.T) { lintian(t, deb) })
+	t.Run("NoFileOfDebians", func(t *testing.T) { noCommonFiles(t, deb) })
 
 	root := baseChroot(t, dependsOf(t, deb))
 	defer checkNoMounts(t, root)
@@ -245,6 +246,37 @@ func lintian(t *testing.T, deb string) {
 	t.Logf("lintian:\n%s", out)
 	if len(errs) > 0 {
 		t.Errorf("lintian errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// noCommonFiles checks that the package can be installed beside Debian's
+// piuparts packages: none of its files is one of theirs (directories and
+// the users they share).
+func noCommonFiles(t *testing.T, deb string) {
+	theirs := map[string]string{}
+	for _, p := range []string{"piuparts-master", "piuparts-slave", "piuparts-common", "piuparts"} {
+		out, err := exec.CommandContext(t.Context(), "dpkg", "-L", p).Output()
+		if err != nil {
+			t.Logf("################ %s is not installed here: not compared", p)
+			continue
+		}
+		for _, f := range strings.Fields(string(out)) {
+			if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
+				theirs[f] = p
+			}
+		}
+	}
+	if len(theirs) == 0 {
+		t.Skip("################ none of Debian's piuparts packages is installed (make test-deps installs them): skipped")
+	}
+	for _, l := range strings.Split(run(t, "dpkg-deb", "--contents", deb), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 6 || strings.HasSuffix(f[5], "/") {
+			continue
+		}
+		if p, ok := theirs[strings.TrimPrefix(f[5], ".")]; ok {
+			t.Errorf("%s is also in Debian's %s: the packages would conflict", f[5], p)
+		}
 	}
 }
 
