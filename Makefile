@@ -25,13 +25,15 @@ export GOFLAGS += $(LIBLZMA)
 # and its speed oracle (Debian's portserver). piuparts and debootstrap run the real farm
 # (make demo PIUPARTS=real, deploy/demo/real_test.go; as root); debootstrap and systemd-container
 # (systemd-nspawn) boot the throwaway machines in which the .deb is installed and the quickstart
-# is run under a real systemd. groff-base and man-db check the generated manual pages.
+# is run under a real systemd. groff-base and man-db check the generated manual pages. The
+# package test (deploy/) builds the .deb with dpkg-dev's dpkg-shlibdeps, checks it with lintian,
+# installs it in a debootstrap chroot and runs Debian's piuparts on it.
 TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server openssh-client \
              piuparts-master piuparts-slave python3-apt piuparts debootstrap \
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
-             python3-portpicker systemd-container groff-base man-db
+             python3-portpicker systemd-container groff-base man-db lintian dpkg-dev
 
-.PHONY: demo test build man docs bench fuzz test-deps compat-versions compat-full vet clean
+.PHONY: demo test build man docs install deb bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
@@ -64,11 +66,34 @@ build:
 # man: manual pages from the programs' own help texts (bin/man/man8/PROGRAM.8, man1 for
 # piuparts-scenario) and piuparts.toml(5) from internal/config's key table (deploy/mangen).
 # docs: the README's config reference, between its config-reference markers, from the same table.
+MANGEN = $(GO) run ./deploy/mangen -bin bin -out bin/man -date $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
 man: build
-	$(GO) run ./deploy/mangen -bin bin -out bin/man -version $(VERSION) -date $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+	$(MANGEN) -version $(VERSION)
 
 docs:
 	$(GO) run ./deploy/mangen -readme README.md
+
+# install: the programs into $(DESTDIR)$(PREFIX)/bin, /etc/piuparts/piuparts.toml (kept when
+# changed: the new one goes beside it as .new), logrotate, Apache and nginx files in /etc, the
+# systemd units and timers (not enabled) in UNITDIR, the cron and sudoers examples and the man
+# pages (bin/man, when generated) under $(PREFIX)/share. deb: the same as a Debian package
+# bin/piuparts-server_VERSION_ARCH.deb (deploy/debian/), with DEB_VERSION from git describe.
+PREFIX        ?= /usr/local
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+DEB_VERSION    = $(shell deploy/debian/version)
+DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>')
+install: build man
+	deploy/install "$(DESTDIR)" "$(PREFIX)" "$(UNITDIR)" $(BINARIES)
+
+deb:
+	@# Hardened as dpkg-buildflags says: PIE, RELRO and BIND_NOW from the external linker for
+	@# every program, fortified C (SQLite) for the cgo ones.
+	CGO_CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	  $(MAKE) build VERSION=$(DEB_VERSION) GOFLAGS="$(GOFLAGS) -buildmode=pie" \
+	  LDFLAGS="-X main.version=$(DEB_VERSION) -linkmode=external -extldflags=-Wl,-z,relro,-z,now"
+	@# The pages of the programs just built (make man would build them again, unhardened).
+	$(MANGEN) -version $(DEB_VERSION)
+	deploy/debian/build "$(DEB_VERSION)" "$(DEB_MAINTAINER)" $(BINARIES)
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change

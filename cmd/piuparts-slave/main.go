@@ -90,6 +90,7 @@ func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	fs := flag.NewFlagSet("piuparts-slave", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("c", "", "config `FILE` (default $PIUPARTS_CONFIG, else "+config.DefaultPath+")")
+	showVersion := fs.Bool("version", false, "print the version (as the version command)")
 	fs.Usage = func() {
 		printHelp(stderr, "")
 		fmt.Fprint(stderr, "\nflags:\n")
@@ -103,6 +104,9 @@ func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	path := config.ResolvePath(*configPath, getenv)
 	rest := fs.Args()
+	if *showVersion {
+		rest = []string{"version"}
+	}
 	if len(rest) == 0 {
 		fs.Usage()
 		return errUsage

@@ -24,6 +24,7 @@ func TestRun_CommandLine(t *testing.T) {
 		wantOut string
 	}{
 		{"Version", []string{"version"}, "", "piuparts-slave "},
+		{"VersionFlag", []string{"--version"}, "", "piuparts-slave "},
 		{"NoCommand", nil, "usage", ""},
 		{"UnknownCommand", []string{"frobnicate"}, "unknown command", ""},
 		{"ConfigBeforeRun", []string{"-c", bad, "run"}, `unknown key "master-hots"`, ""},

@@ -71,7 +71,7 @@ func Units(user, bindir string) map[string]string {
 		name := "piuparts-" + e.Name
 		cmd := bindir + "/" + strings.Join(e.Command, " ")
 		svc := fmt.Sprintf("[Unit]\nDescription=piuparts farm: %s (replaces Debian's %s)\n"+
-			"Documentation=man:%s(1)\nAfter=network-online.target\n\n"+
+			"Documentation=man:%s(8)\nAfter=network-online.target\n\n"+
 			"[Service]\nType=oneshot\nUser=%s\nExecStart=%s\nNice=10\nIOSchedulingClass=idle\n",
 			strings.Join(e.Command, " "), firstWord(e.Replaces), e.Command[0], user, cmd)
 		if e.Calendar == "" {
