@@ -604,7 +604,7 @@ func printTable(w io.Writer, results []result) {
 		fig := strings.Join(r.figures, " ")
 		fmt.Fprintf(w, "%-14s %-6s %7.1fs  %s\n", r.name, r.outcome, r.dur.Seconds(), fig)
 		if r.reason != "" {
-			reason := strings.SplitN(r.reason, "\n", 2)[0]
+			reason := strings.Join(strings.Fields(r.reason), " ")
 			if len(reason) > 300 {
 				reason = reason[:300] + "..."
 			}
