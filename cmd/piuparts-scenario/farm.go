@@ -494,3 +494,50 @@ func readFailList(path string) (map[string]bool, error) {
 	}
 	return fail, nil
 }
+
+// done reports whether st shows a finished farm: nothing waits or is
+// reserved, no package waits for a dependency.
+func (f *farm) done(st *sectionStatus) bool {
+	return st.Waiting == 0 && len(st.Reservations) == 0 && st.States["waiting-to-be-tested"] == 0 &&
+		st.States["waiting-for-dependency-to-be-tested"] == 0
+}
+
+// waitDone waits until the master's status shows the farm done and the
+// slaves' spools are empty (their last logs shipped), then stops the
+// slaves (SIGINT first). A slave that exits before fails it.
+func (f *farm) waitDone(ctx context.Context, procs []*proc) error {
+	var exited *proc
+	cond := func() bool {
+		for _, p := range procs {
+			if closed(p.done) {
+				exited = p
+				return true
+			}
+		}
+		st, err := f.status(ctx)
+		if err != nil || !f.done(st) {
+			return false
+		}
+		for _, p := range procs {
+			if !spoolEmpty(filepath.Join(f.h.root, p.name, "1", farmSection)) {
+				return false
+			}
+		}
+		return true
+	}
+	if err := waitFor(ctx, runGuard, cond); err != nil {
+		st, _ := f.status(ctx)
+		line := ""
+		if st != nil {
+			line = st.line()
+		}
+		return fmt.Errorf("the farm did not finish (%s): %w", line, err)
+	}
+	if exited != nil {
+		return fmt.Errorf("%s exited before the farm was done: %v\n%s", exited.name, exited.err, tailFile(exited.log, 15))
+	}
+	for _, p := range procs {
+		f.h.Logf("%s: %s", p.name, f.h.Stop(p))
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -68,40 +69,34 @@ func slaveKilled() scenario {
 				return err
 			}
 			var q *proc
-			var expiredAfter time.Duration
+			var expiredAfter atomic.Int64 // nanoseconds from the kill
 			err = h.Step(rescuer+": piuparts-slave run until every package is done (the leases expire first)", func() error {
 				if q, err = f.startSlave(rescuer, false, "0"); err != nil {
 					return err
 				}
-				done := func() bool {
-					st, err := f.status(ctx)
-					if err != nil || closed(q.done) {
-						return closed(q.done)
-					}
-					still := 0
-					for _, r := range st.Reservations {
-						if r.Holder == victim {
-							still++
+				// Report when the killed slave's reservations are gone.
+				go func() {
+					for range time.Tick(200 * time.Millisecond) {
+						st, err := f.status(ctx)
+						if err != nil || closed(q.done) {
+							return
+						}
+						still := 0
+						for _, r := range st.Reservations {
+							if r.Holder == victim {
+								still++
+							}
+						}
+						if still == 0 {
+							expiredAfter.Store(int64(time.Since(killedAt)))
+							return
 						}
 					}
-					if still == 0 && expiredAfter == 0 {
-						expiredAfter = time.Since(killedAt)
-						h.Logf("the killed slave's reservations are gone %.1fs after the kill", expiredAfter.Seconds())
-					}
-					return still == 0 && st.Waiting == 0 && len(st.Reservations) == 0 &&
-						st.States["waiting-for-dependency-to-be-tested"] == 0
+				}()
+				if err := f.waitDone(ctx, []*proc{q}); err != nil {
+					return err
 				}
-				if err := waitFor(ctx, runGuard, done); err != nil {
-					return fmt.Errorf("the farm did not finish: %w\n%s", err, tailFile(q.log, 15))
-				}
-				if closed(q.done) {
-					return fmt.Errorf("%s exited: %v\n%s", rescuer, q.err, tailFile(q.log, 15))
-				}
-				// The last logs may still be in flight: wait until its spool is empty.
-				if err := waitFor(ctx, time.Minute, func() bool { return spoolEmpty(filepath.Join(h.root, rescuer, "1", farmSection)) }); err != nil {
-					return fmt.Errorf("%s's spool does not empty: %w", rescuer, err)
-				}
-				h.Logf("%s: %s", rescuer, h.Stop(q))
+				h.Logf("the killed slave's reservations were gone %.1fs after the kill", time.Duration(expiredAfter.Load()).Seconds())
 				return nil
 			})
 			if err != nil {
@@ -141,7 +136,7 @@ func slaveKilled() scenario {
 					}
 				}
 				h.Figure("killed-held=%d", len(held))
-				h.Figure("lease-back=%.0fs", expiredAfter.Seconds())
+				h.Figure("lease-back=%.0fs", time.Duration(expiredAfter.Load()).Seconds())
 				h.Figure("shipped=%d+%d", len(a), len(b))
 				h.Logf("%s shipped %d, %s shipped %d (all %d reservations of the killed slave among them)", victim, len(a), rescuer, len(b), len(held))
 				if len(problems) > 0 {
