@@ -38,6 +38,9 @@ type farmOpts struct {
 	slaves         int
 	maxReserved    int
 	reservedExpire string // TOML value of reserved-expire; "" for the default
+	// firstID is the --slave-id of sshd's first key (sshd.Server.Identity,
+	// which its ssh wrapper uses); "" is "operator".
+	firstID string
 }
 
 // farm is our master behind sshd with one key (and forced command) per
@@ -84,7 +87,7 @@ func newFarm(ctx context.Context, h *H, o farmOpts) (*farm, error) {
 	}
 	err = h.Step(fmt.Sprintf("start sshd with %d forced commands (piuparts-master --slave-id=slaveN)", o.slaves), func() error {
 		cfg := sshd.Config{
-			ForcedCommand: f.forced("operator"),
+			ForcedCommand: f.forced(cmpOr(o.firstID, "operator")),
 			SetEnv:        []string{"SHLVL=1"},
 			MaxStartups:   "100",
 		}
@@ -540,4 +543,12 @@ func (f *farm) waitDone(ctx context.Context, procs []*proc) error {
 		f.h.Logf("%s: %s", p.name, f.h.Stop(p))
 	}
 	return nil
+}
+
+// cmpOr returns a unless it is empty, else b.
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -259,6 +259,11 @@ type proc struct {
 // Start starts args as name (its output in logs/NAME.log), in a process
 // group of its own, with the harness's environment plus env.
 func (h *H) Start(name string, env []string, args ...string) (*proc, error) {
+	return h.StartIn("", name, env, args...)
+}
+
+// StartIn is Start with the working directory dir ("": the harness's).
+func (h *H) StartIn(dir, name string, env []string, args ...string) (*proc, error) {
 	if err := os.MkdirAll(filepath.Join(h.root, "logs"), 0o755); err != nil {
 		return nil, err
 	}
@@ -269,6 +274,7 @@ func (h *H) Start(name string, env []string, args ...string) (*proc, error) {
 	}
 	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	err = p.cmd.Start()
