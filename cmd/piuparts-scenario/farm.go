@@ -267,6 +267,7 @@ func (f *farm) status(ctx context.Context) (*sectionStatus, error) {
 type counts struct {
 	logs, pass, fail, untestable, depFailed int
 	submissions                             map[string]int // package -> submissions.txt lines
+	lines                                   int            // submissions.txt lines
 }
 
 // checkFinal checks what a user would once the farm is done: nothing
@@ -299,80 +300,97 @@ func (f *farm) checkFinal(ctx context.Context, maxSubmissions int) (*counts, err
 				problems = append(problems, fmt.Sprintf("%d packages in %s, not a final state", n, s))
 			}
 		}
-		logs, err := f.logs()
+		var more []string
+		c, more, err = checkLogs(st.States, filepath.Join(f.masterDir, farmSection), f.pkgs, f.fail, f.initial.States["dependency-does-not-exist"], maxSubmissions)
 		if err != nil {
 			return err
 		}
-		c = &counts{}
-		for name, kinds := range logs {
-			if len(kinds) > 1 {
-				problems = append(problems, fmt.Sprintf("%s has %d logs (%v): tested twice", name, len(kinds), kinds))
-			}
-			if _, ok := f.pkgs[name]; !ok {
-				problems = append(problems, fmt.Sprintf("a log for %s, which is not in the archive", name))
-			}
-			c.logs += len(kinds)
-			for _, k := range kinds {
-				switch {
-				case k == "pass" && f.fail[name]:
-					problems = append(problems, fmt.Sprintf("%s passed, but the simulator fails it (fail-list)", name))
-				case k == "fail" && !f.fail[name]:
-					problems = append(problems, fmt.Sprintf("%s failed, but the simulator passes it", name))
-				}
-				switch k {
-				case "pass":
-					c.pass++
-				case "fail":
-					c.fail++
-				case "untestable":
-					c.untestable++
-				}
-			}
-		}
-		for _, m := range []struct {
-			state string
-			n     int
-		}{{"successfully-tested", c.pass}, {"failed-testing", c.fail}, {"cannot-be-tested", c.untestable}} {
-			if st.States[m.state] != m.n {
-				problems = append(problems, fmt.Sprintf("status says %s=%d, the master directory holds %d such logs", m.state, st.States[m.state], m.n))
-			}
-		}
-		c.depFailed = st.States["dependency-failed-testing"]
-		if want := len(f.pkgs) - c.logs - f.initial.States["dependency-does-not-exist"]; c.depFailed+st.States["dependency-cannot-be-tested"] != want {
-			problems = append(problems, fmt.Sprintf("%d packages without a log are dependency-failed or -cannot-be-tested, want %d (the rest of the archive)", c.depFailed+st.States["dependency-cannot-be-tested"], want))
-		}
-		if c.depFailed > 0 && c.fail == 0 {
-			problems = append(problems, "packages are dependency-failed-testing though nothing failed")
-		}
-		if st.States["dependency-does-not-exist"] != f.initial.States["dependency-does-not-exist"] {
-			problems = append(problems, fmt.Sprintf("dependency-does-not-exist=%d, from scratch %d", st.States["dependency-does-not-exist"], f.initial.States["dependency-does-not-exist"]))
-		}
-		if c.submissions, err = readSubmissions(filepath.Join(f.masterDir, farmSection, "submissions.txt")); err != nil {
-			return err
-		}
-		lines := 0
-		for name, n := range c.submissions {
-			lines += n
-			if n > maxSubmissions {
-				problems = append(problems, fmt.Sprintf("%s is %d times in submissions.txt", name, n))
-			}
-			if _, ok := logs[name]; !ok {
-				problems = append(problems, fmt.Sprintf("%s is in submissions.txt but has no log", name))
-			}
-		}
-		if maxSubmissions == 1 && lines != c.logs {
-			problems = append(problems, fmt.Sprintf("submissions.txt has %d lines for %d logs", lines, c.logs))
-		}
+		problems = append(problems, more...)
 		if err := f.fsck(ctx); err != nil {
 			problems = append(problems, err.Error())
 		}
-		f.h.Logf("logs=%d pass=%d fail=%d untestable=%d dependency-failed=%d; submissions.txt %d lines; fsck clean", c.logs, c.pass, c.fail, c.untestable, c.depFailed, lines)
+		f.h.Logf("logs=%d pass=%d fail=%d untestable=%d dependency-failed=%d; submissions.txt %d lines", c.logs, c.pass, c.fail, c.untestable, c.depFailed, c.lines)
 		if len(problems) > 0 {
 			return fmt.Errorf("%d problems: %s", len(problems), strings.Join(problems[:min(len(problems), 8)], "; "))
 		}
 		return nil
 	})
 	return c, err
+}
+
+// checkLogs compares a section's final states with its log directory dir
+// (pass/, fail/, untestable/, submissions.txt): at most one log per package,
+// pass/ free of the fail list and fail/ only of it, the states' counts equal
+// to the logs', every package without a log dependency-failed (or as
+// from scratch, ddne, lacking a dependency), and submissions.txt naming no
+// package more than maxSubmissions times (with 1: one line per log).
+func checkLogs(states map[string]int, dir string, pkgs map[string]string, fail map[string]bool, ddne, maxSubmissions int) (*counts, []string, error) {
+	logs, err := masterLogs(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &counts{}
+	var problems []string
+	st := struct{ States map[string]int }{states}
+	for name, kinds := range logs {
+		if len(kinds) > 1 {
+			problems = append(problems, fmt.Sprintf("%s has %d logs (%v): tested twice", name, len(kinds), kinds))
+		}
+		if _, ok := pkgs[name]; !ok {
+			problems = append(problems, fmt.Sprintf("a log for %s, which is not in the archive", name))
+		}
+		c.logs += len(kinds)
+		for _, k := range kinds {
+			switch {
+			case k == "pass" && fail[name]:
+				problems = append(problems, fmt.Sprintf("%s passed, but the simulator fails it (fail-list)", name))
+			case k == "fail" && !fail[name]:
+				problems = append(problems, fmt.Sprintf("%s failed, but the simulator passes it", name))
+			}
+			switch k {
+			case "pass":
+				c.pass++
+			case "fail":
+				c.fail++
+			case "untestable":
+				c.untestable++
+			}
+		}
+	}
+	for _, m := range []struct {
+		state string
+		n     int
+	}{{"successfully-tested", c.pass}, {"failed-testing", c.fail}, {"cannot-be-tested", c.untestable}} {
+		if st.States[m.state] != m.n {
+			problems = append(problems, fmt.Sprintf("status says %s=%d, the master directory holds %d such logs", m.state, st.States[m.state], m.n))
+		}
+	}
+	c.depFailed = st.States["dependency-failed-testing"]
+	if want := len(pkgs) - c.logs - ddne; c.depFailed+st.States["dependency-cannot-be-tested"] != want {
+		problems = append(problems, fmt.Sprintf("%d packages without a log are dependency-failed or -cannot-be-tested, want %d (the rest of the archive)", c.depFailed+st.States["dependency-cannot-be-tested"], want))
+	}
+	if c.depFailed > 0 && c.fail == 0 {
+		problems = append(problems, "packages are dependency-failed-testing though nothing failed")
+	}
+	if st.States["dependency-does-not-exist"] != ddne {
+		problems = append(problems, fmt.Sprintf("dependency-does-not-exist=%d, from scratch %d", st.States["dependency-does-not-exist"], ddne))
+	}
+	if c.submissions, err = readSubmissions(filepath.Join(dir, "submissions.txt")); err != nil {
+		return nil, nil, err
+	}
+	for name, n := range c.submissions {
+		c.lines += n
+		if n > maxSubmissions {
+			problems = append(problems, fmt.Sprintf("%s is %d times in submissions.txt", name, n))
+		}
+		if _, ok := logs[name]; !ok {
+			problems = append(problems, fmt.Sprintf("%s is in submissions.txt but has no log", name))
+		}
+	}
+	if maxSubmissions == 1 && c.lines != c.logs {
+		problems = append(problems, fmt.Sprintf("submissions.txt has %d lines for %d logs", c.lines, c.logs))
+	}
+	return c, problems, nil
 }
 
 // fsck runs `piuparts-master fsck` and returns an error unless it is clean.

@@ -21,6 +21,7 @@ func masterKilled() scenario {
 	return scenario{
 		name: "master-killed",
 		doc:  fmt.Sprintf("the master server SIGKILLed %d times during submissions: slaves retry, no acknowledged log lost, fsck clean", masterKills),
+		quick: true,
 		run: func(ctx context.Context, h *H) error {
 			// A kill between the commit of a reservation and its answer leaves
 			// a reservation its slave never heard of; it comes back when its

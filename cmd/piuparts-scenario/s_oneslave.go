@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 func oneSlave() scenario {
@@ -39,6 +42,22 @@ func (f *farm) runAndCheck(ctx context.Context, delay string) error {
 	f.h.Figure("packages=%d", len(f.pkgs))
 	f.h.Figure("tested=%d", c.logs)
 	f.h.Figure("pass=%d fail=%d dep-failed=%d", c.pass, c.fail, c.depFailed)
+	if len(f.slaveIDs) > 1 {
+		var per []string
+		total := 0
+		for _, id := range f.slaveIDs {
+			ship, err := readShipping(filepath.Join(f.h.root, id, "shipping.log"))
+			if err != nil {
+				return err
+			}
+			total += len(ship)
+			per = append(per, strconv.Itoa(len(ship)))
+		}
+		f.h.Figure("per-slave=%s", strings.Join(per, "/"))
+		if total != c.logs {
+			return fmt.Errorf("the slaves' shipping.logs say %d logs were acknowledged, the master holds %d", total, c.logs)
+		}
+	}
 	f.h.Figure("run=%.1fs", took)
 	f.h.Figure("logs/s=%.1f", float64(c.logs)/took)
 	return nil
