@@ -313,9 +313,11 @@ func (h *H) Stop(p *proc) string {
 var sigName = map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL"}
 
 // stopGroup sends SIGINT, SIGINT, SIGTERM and SIGKILL to process group
-// pgid, waiting stopWait after each until gone reports true, and returns
-// which signal ended it ("already gone" when none was needed).
-func stopGroup(pgid int, gone func() bool) string {
+// pgid, waiting stopWait after each until leaderGone reports true and no
+// live process is left in the group, and returns which signal ended it
+// ("already gone" when none was needed).
+func stopGroup(pgid int, leaderGone func() bool) string {
+	gone := func() bool { return leaderGone() && groupGone(pgid) }
 	if gone() {
 		return "already gone"
 	}
@@ -421,18 +423,45 @@ func (h *H) lingering() []lingerer {
 
 // procStat returns the state letter and parent pid of pid from /proc.
 func procStat(pid int) (state byte, ppid int, ok bool) {
+	state, ppid, _, ok = procStat3(pid)
+	return state, ppid, ok
+}
+
+// groupGone reports whether no live (non-zombie) process is in process
+// group pgid.
+func groupGone(pgid int) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if state, _, pgrp, ok := procStat3(pid); ok && pgrp == pgid && state != 'Z' && state != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// procStat3 returns the state letter, parent pid and process group of pid
+// from /proc.
+func procStat3(pid int) (state byte, ppid, pgrp int, ok bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	// pid (comm) state ppid ...; comm may hold blanks and parentheses.
 	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, 0, 0, false
+	}
 	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 2 {
-		return 0, 0, false
+	if len(f) < 3 {
+		return 0, 0, 0, false
 	}
 	ppid, _ = strconv.Atoi(f[1])
-	return f[0][0], ppid, true
+	pgrp, _ = strconv.Atoi(f[2])
+	return f[0][0], ppid, pgrp, true
 }
 
 // alive reports whether pid runs (a zombie does not).
