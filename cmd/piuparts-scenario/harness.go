@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -616,9 +615,10 @@ func findBinaries(ctx context.Context, dir string, out io.Writer) (string, func(
 		return "", none, err
 	}
 	cleanup := func() { _ = os.RemoveAll(tmp) }
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go"
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		cleanup()
+		return "", none, fmt.Errorf("the programs are not beside this one and there is no go command to build them (%v); say where they are with --bin DIR", err)
 	}
 	for _, p := range programs {
 		fmt.Fprintf(out, "piuparts-scenario: go build -o %s ./cmd/%s\n", filepath.Join(tmp, p), p)

@@ -33,8 +33,8 @@ G["main"]()
 // debianMaster: our slave against Debian's piuparts-master over sshd.
 func debianMaster() scenario {
 	return scenario{
-		name: "debian-master",
-		doc:  "our slave against Debian's piuparts-master-backend over sshd: Debian's status and log tree match the simulator",
+		name:  "debian-master",
+		doc:   "our slave against Debian's piuparts-master-backend over sshd: Debian's status and log tree match the simulator",
 		quick: true,
 		run: func(ctx context.Context, h *H) error {
 			for _, p := range []string{debianPython, debianMasterProgram} {
@@ -165,20 +165,20 @@ func debianStatus(ctx context.Context, masterCmd []string) (map[string]int, erro
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("Debian's master: %w: %s", err, cut(stderr.String()))
+		return nil, fmt.Errorf("piuparts-master-backend status: %w: %s", err, cut(stderr.String()))
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	last := lines[len(lines)-1]
 	w := strings.Fields(last)
 	if len(lines) != 3 || len(w) < 2 || w[0] != "ok" {
-		return nil, fmt.Errorf("Debian's master answered %q", cut(string(out)))
+		return nil, fmt.Errorf("piuparts-master-backend answered %q", cut(string(out)))
 	}
 	m := map[string]int{}
 	for _, kv := range w[1:] {
 		k, v, ok := strings.Cut(kv, "=")
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil {
-			return nil, fmt.Errorf("Debian's master: status field %q", cut(kv))
+			return nil, fmt.Errorf("piuparts-master-backend status: field %q", cut(kv))
 		}
 		m[k] = n
 	}

@@ -30,8 +30,8 @@ G["main"]()`
 // master over sshd.
 func debianSlave() scenario {
 	return scenario{
-		name: "debian-slave",
-		doc:  "Debian's piuparts-slave and ours side by side against our master over sshd: all done, none twice",
+		name:  "debian-slave",
+		doc:   "Debian's piuparts-slave and ours side by side against our master over sshd: all done, none twice",
 		quick: true,
 		run: func(ctx context.Context, h *H) error {
 			for _, p := range []string{debianPython, debianSlaveProgram} {
