@@ -34,8 +34,12 @@ var errUsage = errors.New("usage")
 var errFailed = errors.New("a scenario failed")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Whatever ends the run, the scenario's teardown must stop what it
+	// started: SIGINT, SIGTERM and SIGHUP cancel the run, and a closed
+	// output (piuparts-scenario all | head) is no reason to die.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	signal.Ignore(syscall.SIGPIPE)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	switch {
 	case err == nil:
