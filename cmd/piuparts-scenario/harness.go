@@ -124,7 +124,7 @@ func (e *env) runOne(ctx context.Context, s scenario) result {
 	if err != nil {
 		return result{name: s.name, outcome: outcomeFail, reason: err.Error()}
 	}
-	h := &H{env: e, name: s.name, root: root, start: time.Now(), leases: map[int]bool{}}
+	h := &H{env: e, name: s.name, root: root, start: time.Now()}
 	fmt.Fprintf(e.out, "\n=== %s: %s\n    directory %s\n", s.name, s.doc, root)
 	err = s.run(ctx, h)
 	if terr := h.teardown(); terr != nil && err == nil {
@@ -160,7 +160,6 @@ type H struct {
 	figures []string
 	procs   []*proc
 	servers []*sshd.Server
-	leases  map[int]bool // ports the port server granted
 }
 
 // Step runs f as a named step, printing when it starts and how it ended
@@ -226,7 +225,6 @@ func (h *H) Port() (int, error) {
 	if err != nil || port < 1 || port > 65535 {
 		return 0, fmt.Errorf("port server %s answered %q", h.portAddr, cut(line))
 	}
-	h.leases[port] = true
 	return port, nil
 }
 
