@@ -33,7 +33,7 @@ TEST_DEPS := gcc libc6-dev liblzma-dev dpkg lz4 xz-utils bzip2 openssh-server op
              chromium python3-html5lib python3-yaml distro-info-data python3-distro-info \
              python3-portpicker systemd-container groff-base man-db lintian dpkg-dev
 
-.PHONY: demo test build man docs install deb bench fuzz test-deps compat-versions compat-full vet clean
+.PHONY: demo test build man docs install deb scenarios bench fuzz test-deps compat-versions compat-full vet clean
 
 # demo: a farm on this machine: our master (started by each slave over pipes, no sshd) and
 # two slaves test a 293-package subset of bookworm with the piuparts simulator (deploy/demo),
@@ -49,6 +49,12 @@ test: test-deps vet
 	@# The race detector slows streaming twentyfold, so under it the 1 GiB long-part test
 	@# streams 256 MiB; run it once more at full size without it.
 	$(GO) test -count=1 -run '^TestLongPart_1GiBBoundedMemory$$' -v ./protocol | grep -E '^(--- |ok|FAIL)'
+
+# scenarios: every end-to-end scenario of cmd/piuparts-scenario (a farm behind sshd on
+# 127.0.0.1, slaves killed, Debian's programs beside ours) with its table of steps and times;
+# root and openssh-server (make test-deps) for sshd. make test runs the quick ones.
+scenarios: build
+	bin/piuparts-scenario all
 
 vet:
 	$(GO) vet ./...

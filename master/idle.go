@@ -12,6 +12,10 @@ import (
 // stamp, after IdleTTL, or when a log directory (or, beyond the reference,
 // a Packages file) changed since the stamp; otherwise the rest of IdleTTL
 // plus up to two random minutes, so that slaves do not come back together.
+// Beyond the reference, leases end: it first releases the expired
+// reservations, as reserve does, and answers 0 when this section got
+// packages back (a slave that obeys idle would otherwise never reserve
+// them while the stamp lasts).
 func (c *conn) cmdIdle(ctx context.Context) error {
 	n, err := c.idleSeconds(ctx)
 	if err != nil {
@@ -23,6 +27,9 @@ func (c *conn) cmdIdle(ctx context.Context) error {
 
 func (c *conn) idleSeconds(ctx context.Context) (int, error) {
 	s := c.sec
+	if c.expireLeases(ctx)[s.name] {
+		return 0, nil
+	}
 	stamp, ok, err := c.db.Tree().IdleStamp(s.name, s.recycle)
 	if err != nil || !ok {
 		return 0, err

@@ -142,11 +142,12 @@ func (c *conn) cmdUnreserve(ctx context.Context, pkg, version string) error {
 }
 
 // expireLeases releases the reservations whose lease ended, in every
-// section, as unreserve would, and logs each.
-func (c *conn) expireLeases(ctx context.Context) {
+// section, as unreserve would, logs each, and returns the sections that
+// got packages back.
+func (c *conn) expireLeases(ctx context.Context) map[string]bool {
 	now := c.cfg.now()
 	if !c.cache.expireDue(now) {
-		return
+		return nil
 	}
 	expired, err := c.db.ExpireLeases(ctx, now)
 	if err != nil {
@@ -161,4 +162,5 @@ func (c *conn) expireLeases(ctx context.Context) {
 		c.log.Info().Str("section", r.Section).Str("package", r.Package).Str("version", r.Version).
 			Str("slave", r.Holder).Time("reserved", r.ReservedAt).Time("expired", r.ExpiresAt).Msg("lease expired")
 	}
+	return changed
 }

@@ -374,6 +374,35 @@ func TestServe_LeaseExpiry(t *testing.T) {
 	s.end()
 }
 
+// TestServe_IdleAfterLeaseExpiry: a slave that found nothing left (the
+// rest held by a dead slave) is told idle; once the dead slave's leases
+// end, idle answers 0, so that a slave obeying it reserves them.
+func TestServe_IdleAfterLeaseExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.pc.Sections["sid"].ReservedExpire = time.Minute // much shorter than the stamp's hour
+	t0 := time.Now()
+	e.now = func() time.Time { return t0 }
+	if got := reserveAll(t, e.start("dead-slave"), "sid"); len(got) == 0 {
+		t.Fatal("nothing reserved")
+	}
+	s := e.start("other")
+	if got := reserveAll(t, s, "sid"); len(got) != 0 {
+		t.Fatalf("reserved %d packages within the lease, want 0", len(got))
+	}
+	if r := mustOK(t, "idle", s.do("idle")); r[0] == "0" {
+		t.Errorf("idle within the lease = 0, want the stamp's time")
+	}
+	s.end()
+	e.now = func() time.Time { return t0.Add(time.Minute + time.Second) }
+	s = e.start("other")
+	mustOK(t, "section", s.do("section sid"))
+	if r := mustOK(t, "idle", s.do("idle")); r[0] != "0" {
+		t.Errorf("idle after the leases expired = %s, want 0", r[0])
+	}
+	mustOK(t, "reserve after expiry", s.do("reserve"))
+	s.end()
+}
+
 func TestServe_IdleAfterNothingLeft(t *testing.T) {
 	e := newEnv(t)
 	s := e.start("slave1")
