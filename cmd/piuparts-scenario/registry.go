@@ -24,6 +24,8 @@ func scenarios() []scenario {
 		masterKilled(),
 		debianSlave(),
 		debianMaster(),
+		realPiuparts(),
+		quickstart(),
 	}
 }
 

@@ -19,8 +19,8 @@ const masterKills = 6
 // is in the master directory, and fsck is clean.
 func masterKilled() scenario {
 	return scenario{
-		name:  "master-killed",
-		doc:   fmt.Sprintf("the master server SIGKILLed %d times during submissions: slaves retry, no acknowledged log lost, fsck clean", masterKills),
+		name: "master-killed",
+		doc:  fmt.Sprintf("the master server SIGKILLed %d times during submissions: slaves retry, no acknowledged log lost, fsck clean", masterKills),
 		run: func(ctx context.Context, h *H) error {
 			// A kill between the commit of a reservation and its answer leaves
 			// a reservation its slave never heard of; it comes back when its
