@@ -53,7 +53,7 @@ var errUsage = errors.New("usage")
 // DefaultMemoryLimit is the Go heap's soft limit when $GOMEMLIMIT is not
 // set: a report of all of Debian's main keeps about 300 MB live; without a
 // limit the heap grows to twice that before it is collected.
-const DefaultMemoryLimit = 400 << 20
+const DefaultMemoryLimit = 360 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
