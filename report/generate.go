@@ -187,10 +187,6 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 			return st, nil
 		}
 	}
-	w, err := OpenWriter(g.Out)
-	if err != nil {
-		return st, err
-	}
 	problems, perrs := loadProblems(g.Config.Global.KnownProblemDirectory)
 	for _, e := range perrs {
 		g.Log.Error().Err(e).Msg("known problem skipped")
@@ -206,6 +202,12 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		site.Sections = append(site.Sections, s)
 		st.Sections++
 		g.progress("%s: %d packages, %d sources (%.1fs)", conf.Name, len(s.Packages), len(s.Sources), time.Since(start).Seconds())
+	}
+	// The manifest is read once the sections are loaded: it is not
+	// needed before, and the loading is when the heap is largest.
+	w, err := OpenWriter(g.Out)
+	if err != nil {
+		return st, err
 	}
 	summaries := make(map[string]*Summary)
 	for _, s := range site.Sections {
