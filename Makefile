@@ -23,7 +23,7 @@ export GOFLAGS += $(LIBLZMA)
 # pages, python3-html5lib is the strict HTML check; .ci/apt-deb-src.sh adds a deb-src entry so
 # that apt fetches bookworm's Sources list. python3-portpicker is the port server's real client
 # and its speed oracle (Debian's portserver). piuparts and debootstrap run the real farm
-# (make demo PIUPARTS=real, deploy/demo/real_test.go; as root); debootstrap and systemd-container
+# (make demo PIUPARTS=real and the scenario real-piuparts; as root); debootstrap and systemd-container
 # (systemd-nspawn) boot the throwaway machines in which the .deb is installed and the quickstart
 # is run under a real systemd. groff-base and man-db check the generated manual pages. The
 # package test (deploy/) builds the .deb with dpkg-dev's dpkg-shlibdeps, checks it with lintian,
