@@ -120,7 +120,8 @@ func runQuickstart(ctx context.Context, h *H) error {
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Run(); err != nil {
 			b, _ := os.ReadFile(logPath)
-			return fmt.Errorf("%w; its last lines:\n%s", err, tailLines(string(b), 25))
+			journal, _ := m.Output(ctx, "journalctl", "--no-pager", "-n", "25", "-p", "info")
+			return fmt.Errorf("%w; its last lines:\n%s\nthe machine's journal:\n%s", err, tailLines(string(b), 25), journal)
 		}
 		return nil
 	}); err != nil {

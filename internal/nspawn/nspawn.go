@@ -137,8 +137,13 @@ func Boot(ctx context.Context, image, dir, name string, setup func(root string) 
 	if err := os.Chmod(root, 0o755); err != nil {
 		return nil, fmt.Errorf("boot %s: %w", name, err)
 	}
-	// The machine's name, and no apt lists older than its mirror's.
+	// The machine's name, resolvable as an installer writes it (sudo
+	// complains about every command otherwise).
+	hosts := "127.0.0.1\tlocalhost\n127.0.1.1\t" + name + "\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	if err := os.WriteFile(filepath.Join(root, "etc/hostname"), []byte(name+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("boot %s: %w", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/hosts"), []byte(hosts), 0o644); err != nil {
 		return nil, fmt.Errorf("boot %s: %w", name, err)
 	}
 	if setup != nil {
