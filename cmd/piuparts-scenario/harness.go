@@ -23,7 +23,7 @@ import (
 const stopWait = 2 * time.Second
 
 // programs are the binaries the scenarios run.
-var programs = []string{"piuparts-master", "piuparts-slave", "piuparts-portserver"}
+var programs = []string{"piuparts-master", "piuparts-slave", "piuparts-portserver", "piuparts-report"}
 
 // options are the command-line flags.
 type options struct {
