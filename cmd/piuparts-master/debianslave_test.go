@@ -21,21 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"piuparts-server/internal/debianref"
 	"piuparts-server/internal/testutil"
 )
 
-const debianSlave = "/usr/share/piuparts/piuparts-slave"
-
-// debianSlaveScript runs Debian's piuparts-slave unchanged with its two config
-// constants pointed at argv[1] and argv[2] (see the notes on runpy in the
-// project's brief: the functions' __globals__ is the live dict).
-const debianSlaveScript = `import runpy,sys
-g=runpy.run_path(sys.argv[3], run_name="piuparts_slave_under_test")
-G=g["main"].__globals__
-G["CONFIG_FILE"]=sys.argv[1]
-G["DISTRO_CONFIG_FILE"]=sys.argv[2]
-sys.argv=sys.argv[:1]
-G["main"]()`
+const debianSlave = debianref.Slave
 
 // debianSlaveIdle is what Debian's slave logs before it sleeps (at least 60 s,
 // whatever idle-sleep says): it has closed its connection and sent every log.
@@ -176,7 +166,8 @@ debug = yes
 	// Debian's slave, in its slave directory, with the ssh wrapper first in
 	// PATH: it runs `ssh -x -l root 127.0.0.1 command-is-set-in-authorized_keys`.
 	transcript := &dsTranscript{}
-	slave := exec.Command(refPython, "-c", debianSlaveScript, slaveINI, filepath.Join(root, "distros.conf"), debianSlave)
+	argv := debianref.Args(debianSlave, slaveINI, filepath.Join(root, "distros.conf"))
+	slave := exec.Command(argv[0], argv[1:]...)
 	slave.Dir = slaveDir
 	slave.Env = []string{
 		"PATH=" + sshd.BinDir + ":/usr/sbin:/usr/bin:/sbin:/bin",
@@ -618,7 +609,7 @@ func dsCompareReference(t *testing.T, bin, ini, toml, masterDir, section string)
 	copyINI := filepath.Join(dir, "piuparts.conf")
 	refWrite(t, copyINI, bytes.Replace(conf, from, to, 1))
 	cmds := refSession(section, false, nil)
-	deb, err := refProgram{name: "Debian", argv: []string{refPython, "-c", refBackendScript, copyINI, filepath.Join(dir, "distros.conf"), refBackend}}.run(t.Context(), dir, cmds)
+	deb, err := refProgram{name: "Debian", argv: debianref.Args(refBackend, copyINI, filepath.Join(dir, "distros.conf"))}.run(t.Context(), dir, cmds)
 	if err != nil {
 		t.Fatal(err)
 	}

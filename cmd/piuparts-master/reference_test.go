@@ -27,12 +27,13 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/debianref"
 	"piuparts-server/internal/testutil"
 )
 
 const (
-	refPython  = "/usr/bin/python3"
-	refBackend = "/usr/share/piuparts/piuparts-master-backend"
+	refPython  = debianref.Python
+	refBackend = debianref.MasterBackend
 )
 
 // refStates is piupartslib's PackagesDB._states, in its order: the states
@@ -53,16 +54,6 @@ var refStates = []string{
 	"no-dependency-from-alternatives-exists",
 	"outdated",
 }
-
-// refBackendScript runs Debian's backend unchanged with its two config
-// constants pointed at argv[1] and argv[2].
-const refBackendScript = `import runpy,sys
-g=runpy.run_path(sys.argv[3], run_name="piuparts_oracle")
-G=g["main"].__globals__
-G["CONFIG_FILE"]=sys.argv[1]
-G["DISTRO_CONFIG_FILE"]=sys.argv[2]
-sys.argv=sys.argv[:1]
-G["main"]()`
 
 // refNeedReference skips the test when Debian's master is not installed.
 func refNeedReference(t testing.TB) {
@@ -430,7 +421,7 @@ type refProgram struct {
 }
 
 func (f *refFarm) debianProgram() refProgram {
-	return refProgram{name: "Debian", argv: []string{refPython, "-c", refBackendScript, f.ini, f.distros, refBackend}}
+	return refProgram{name: "Debian", argv: debianref.Args(refBackend, f.ini, f.distros)}
 }
 
 // oursProgram runs our master without a slave identity: Debian's knows

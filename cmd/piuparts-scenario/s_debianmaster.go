@@ -11,24 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"piuparts-server/internal/debianref"
 	"piuparts-server/internal/sshd"
 )
-
-// debianMasterProgram is Debian's piuparts-master-backend (package
-// piuparts-master).
-const debianMasterProgram = "/usr/share/piuparts/piuparts-master-backend"
-
-// debianMasterScript runs Debian's piuparts-master-backend unchanged with
-// its two config constants pointed at argv[1] and argv[2], as
-// cmd/piuparts-slave/sshd_test.go does.
-const debianMasterScript = `import runpy,sys
-g=runpy.run_path("/usr/share/piuparts/piuparts-master-backend", run_name="piuparts_master_under_test")
-G=g["main"].__globals__
-G["CONFIG_FILE"]=sys.argv[1]
-G["DISTRO_CONFIG_FILE"]=sys.argv[2]
-sys.argv=sys.argv[:1]
-G["main"]()
-`
 
 // debianMaster: our slave against Debian's piuparts-master over sshd.
 func debianMaster() scenario {
@@ -37,7 +22,7 @@ func debianMaster() scenario {
 		doc:   "our slave against Debian's piuparts-master-backend over sshd: Debian's status and log tree match the simulator",
 		quick: true,
 		run: func(ctx context.Context, h *H) error {
-			for _, p := range []string{debianPython, debianMasterProgram} {
+			for _, p := range []string{debianref.Python, debianref.MasterBackend} {
 				if _, err := os.Stat(p); err != nil {
 					return h.Skip("Debian's piuparts-master is not installed (%v); make test-deps installs piuparts-master", err)
 				}
@@ -69,10 +54,10 @@ func debianMaster() scenario {
 				if err := os.WriteFile(distros, nil, 0o644); err != nil {
 					return err
 				}
-				if err := os.WriteFile(script, []byte(debianMasterScript), 0o644); err != nil {
+				if err := os.WriteFile(script, []byte(debianref.Script), 0o644); err != nil {
 					return err
 				}
-				masterCmd = []string{debianPython, script, ini, distros}
+				masterCmd = []string{debianref.Python, script, ini, distros, debianref.MasterBackend}
 				quoted := make([]string, len(masterCmd))
 				for i, w := range masterCmd {
 					quoted[i] = sshd.ShellQuote(w)

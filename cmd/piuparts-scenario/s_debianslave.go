@@ -6,25 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"piuparts-server/internal/debianref"
 )
-
-// debianPython runs Debian's Python programs (it has apt_pkg).
-const debianPython = "/usr/bin/python3"
-
-// debianSlaveProgram is Debian's piuparts-slave (package piuparts-slave).
-const debianSlaveProgram = "/usr/share/piuparts/piuparts-slave"
-
-// debianSlaveScript runs Debian's piuparts-slave unchanged with its two
-// config constants pointed at argv[1] and argv[2], as
-// cmd/piuparts-master/debianslave_test.go does: the constants are globals
-// of the module, so no mount namespace is needed.
-const debianSlaveScript = `import runpy,sys
-g=runpy.run_path(sys.argv[3], run_name="piuparts_slave_under_test")
-G=g["main"].__globals__
-G["CONFIG_FILE"]=sys.argv[1]
-G["DISTRO_CONFIG_FILE"]=sys.argv[2]
-sys.argv=sys.argv[:1]
-G["main"]()`
 
 // debianSlave: Debian's piuparts-slave and ours side by side against our
 // master over sshd.
@@ -34,7 +18,7 @@ func debianSlave() scenario {
 		doc:   "Debian's piuparts-slave and ours side by side against our master over sshd: all done, none twice",
 		quick: true,
 		run: func(ctx context.Context, h *H) error {
-			for _, p := range []string{debianPython, debianSlaveProgram} {
+			for _, p := range []string{debianref.Python, debianref.Slave} {
 				if _, err := os.Stat(p); err != nil {
 					return h.Skip("Debian's piuparts-slave is not installed (%v); make test-deps installs piuparts-slave", err)
 				}
@@ -81,13 +65,13 @@ max-tgz-age = 0
 			var procs []*proc
 			err = h.Step("start Debian's piuparts-slave (ssh through the known_hosts wrapper) and ours", func() error {
 				script := filepath.Join(h.root, "debian-slave.py")
-				if err := os.WriteFile(script, []byte(debianSlaveScript), 0o644); err != nil {
+				if err := os.WriteFile(script, []byte(debianref.Script), 0o644); err != nil {
 					return err
 				}
 				d, err := h.StartIn(dir, "debian-slave", []string{
 					"PATH=" + f.sshd.BinDir + ":/usr/sbin:/usr/bin:/sbin:/bin",
 					"HOME=" + h.root, "LANG=C.UTF-8", "PIUPARTS_SIMULATOR_DELAY=0.02",
-				}, debianPython, script, ini, filepath.Join(h.root, "distros.conf"), debianSlaveProgram)
+				}, debianref.Python, script, ini, filepath.Join(h.root, "distros.conf"), debianref.Slave)
 				if err != nil {
 					return err
 				}

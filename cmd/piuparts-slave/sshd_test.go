@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"piuparts-server/internal/debianref"
 	"piuparts-server/internal/testutil"
 )
 
@@ -78,17 +79,6 @@ func TestSlave_OverSSHD_WrongHostKey(t *testing.T) {
 	}
 }
 
-// debianMasterScript runs Debian's piuparts-master-backend unchanged with
-// its two config constants pointed at argv[1] and argv[2].
-const debianMasterScript = `import runpy,sys
-g=runpy.run_path("/usr/share/piuparts/piuparts-master-backend", run_name="piuparts_master_under_test")
-G=g["main"].__globals__
-G["CONFIG_FILE"]=sys.argv[1]
-G["DISTRO_CONFIG_FILE"]=sys.argv[2]
-sys.argv=sys.argv[:1]
-G["main"]()
-`
-
 // TestSlave_DebianMaster: our slave against Debian's Python
 // piuparts-master, unchanged, through sshd with a forced command.
 func TestSlave_DebianMaster(t *testing.T) {
@@ -106,11 +96,11 @@ func TestSlave_DebianMaster(t *testing.T) {
 	distros := filepath.Join(f.root, "distros.conf")
 	writeFile(t, distros, "", 0o644)
 	script := filepath.Join(f.root, "debian-master.py")
-	writeFile(t, script, debianMasterScript, 0o644)
+	writeFile(t, script, debianref.Script, 0o644)
 	if err := os.MkdirAll(filepath.Join(dmaster, farmSection), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	masterCmd := []string{"/usr/bin/python3", script, ini, distros}
+	masterCmd := []string{debianref.Python, script, ini, distros, debianref.MasterBackend}
 	quoted := make([]string, len(masterCmd))
 	for i, w := range masterCmd {
 		quoted[i] = testutil.ShellQuote(w)
