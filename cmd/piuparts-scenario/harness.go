@@ -519,11 +519,7 @@ func waitFor(ctx context.Context, guard time.Duration, cond func() bool) error {
 // tailFile returns the last n lines of a file, indented.
 func tailFile(path string, n int) string {
 	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "    | " + strings.Join(lines, "\n    | ")
+	return "    | " + strings.ReplaceAll(tailLines(string(b), n), "\n", "\n    | ")
 }
 
 // findDemo returns dir, or deploy/demo above the current directory or

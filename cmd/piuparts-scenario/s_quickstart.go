@@ -305,7 +305,8 @@ func buildDeb(ctx context.Context, h *H, repo string) (string, error) {
 }
 
 // poll calls f every 2 s until it returns true or an error, or until wait
-// has passed.
+// has passed: waitFor's 20 ms would run a command in the machine 50 times a
+// second.
 func poll(ctx context.Context, wait time.Duration, f func() (bool, error)) error {
 	deadline := time.Now().Add(wait)
 	for {
