@@ -6,6 +6,9 @@ GO       ?= go
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 BINARIES := $(notdir $(wildcard cmd/*))
+# What make install and the package ship: piuparts-scenario runs from a checkout (deploy/demo,
+# the README, make deb), so it stays in bin/.
+PROGRAMS := $(filter-out piuparts-scenario,$(BINARIES))
 FUZZTIME ?= 15s
 
 # With liblzma's headers (liblzma-dev), Packages.xz is decompressed in the master's own process
@@ -89,7 +92,7 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 DEB_VERSION    = $(shell deploy/debian/version)
 DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>')
 install: build man
-	deploy/install "$(DESTDIR)" "$(PREFIX)" "$(UNITDIR)" $(BINARIES)
+	deploy/install "$(DESTDIR)" "$(PREFIX)" "$(UNITDIR)" $(PROGRAMS)
 
 deb:
 	@# Hardened as dpkg-buildflags says: PIE, RELRO and BIND_NOW from the external linker for
@@ -99,7 +102,7 @@ deb:
 	  LDFLAGS="-X main.version=$(DEB_VERSION) -linkmode=external -extldflags=-Wl,-z,relro,-z,now"
 	@# The pages of the programs just built (make man would build them again, unhardened).
 	$(MANGEN) -version $(DEB_VERSION)
-	deploy/debian/build "$(DEB_VERSION)" "$(DEB_MAINTAINER)" $(BINARIES)
+	deploy/debian/build "$(DEB_VERSION)" "$(DEB_MAINTAINER)" $(PROGRAMS)
 
 # bench: Go benchmarks, then Debian's master against ours on all of bookworm main
 # (cold/warm status and reserve, peak RSS), Debian's piuparts-report on it (cold, no-change

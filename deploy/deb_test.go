@@ -63,6 +63,9 @@ func TestDeb_InstallRemovePurge(t *testing.T) {
 	if want := []string{"/usr/bin/piuparts-master", "/usr/bin/piuparts-portserver", "/usr/bin/piuparts-report", "/usr/bin/piuparts-slave"}; !containsAll(bins, want) {
 		t.Errorf("package's programs = %q, want at least %q", bins, want)
 	}
+	if containsAll(bins, []string{"/usr/bin/piuparts-scenario"}) {
+		t.Errorf("the package ships piuparts-scenario, which runs from a checkout")
+	}
 	t.Run("Programs", func(t *testing.T) {
 		for _, b := range bins {
 			if out := inChroot(t, root, b, "--version"); !strings.Contains(out, version) {

@@ -37,6 +37,13 @@ func TestInstall_DestDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cmds {
+		if c.Name() == "piuparts-scenario" {
+			// Runs from a checkout; not installed.
+			if _, err := os.Stat(filepath.Join(dest, "opt/pps/bin", c.Name())); err == nil {
+				t.Errorf("make install installed %s, which needs a checkout", c.Name())
+			}
+			continue
+		}
 		b := filepath.Join(dest, "opt/pps/bin", c.Name())
 		out, err := exec.CommandContext(t.Context(), b, "--version").Output()
 		if err != nil || !strings.HasPrefix(string(out), c.Name()+" ") {
