@@ -41,6 +41,10 @@ type farmOpts struct {
 	// firstID is the --slave-id of sshd's first key (sshd.Server.Identity,
 	// which its ssh wrapper uses); "" is "operator".
 	firstID string
+	// real: Debian's piuparts (as root) on the five packages of
+	// deploy/demo/real-archive, base tarball in a new directory of this
+	// run (farm.basetgz), instead of the simulator on the demo archive.
+	real bool
 }
 
 // farm is our master behind sshd with one key (and forced command) per
@@ -55,6 +59,14 @@ type farm struct {
 	pkgs       map[string]string // the archive: name -> version
 	fail       map[string]bool   // the simulator's fail list
 	initial    *sectionStatus    // the status before any test
+	real       *realArchive      // with farmOpts.real
+}
+
+// realArchive is what a farm of Debian's piuparts tests.
+type realArchive struct {
+	dir     string // the five-package archive real-archive wrote
+	mirror  string // the mirror of this machine's apt sources, for piuparts
+	basetgz string // basetgz-directory, new for this run
 }
 
 // newFarm writes the configs, starts sshd and takes the master's status
@@ -64,7 +76,17 @@ func newFarm(ctx context.Context, h *H, o farmOpts) (*farm, error) {
 		return nil, err
 	}
 	f := &farm{h: h, masterDir: filepath.Join(h.root, "master"), slaveConf: map[string]string{}}
+	if o.real {
+		if err := f.prepareReal(ctx); err != nil {
+			return nil, err
+		}
+	}
 	err := h.Step("read the demo archive and fail list", func() error {
+		if f.real != nil {
+			h.Logf("%d packages of bookworm (real-archive), tested by Debian's piuparts", len(f.pkgs))
+			f.fail = map[string]bool{}
+			return os.MkdirAll(f.masterDir, 0o755)
+		}
 		var err error
 		if f.pkgs, err = readPackages(filepath.Join(h.demo, "archive", "dists", farmDistro, "main", "binary-amd64", "Packages")); err != nil {
 			return err
@@ -129,6 +151,22 @@ func newFarm(ctx context.Context, h *H, o farmOpts) (*farm, error) {
 	return f, err
 }
 
+// prepareReal makes f a farm of Debian's piuparts: the five packages of
+// real-archive and a basetgz-directory of its own, empty, so that the
+// first test makes the base tarball with debootstrap.
+func (f *farm) prepareReal(ctx context.Context) error {
+	r := &realArchive{dir: filepath.Join(f.h.root, "archive"), basetgz: filepath.Join(f.h.root, "basetgz")}
+	pkgs, mirror, err := realPackages(ctx, f.h, r.dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(r.basetgz, "tmp"), 0o755); err != nil {
+		return err
+	}
+	r.mirror, f.pkgs, f.real = mirror, pkgs, r
+	return nil
+}
+
 // forced is the forced command of slave id's key.
 func (f *farm) forced(id string) string {
 	return sshd.ShellQuote(f.h.master) + " -c " + sshd.ShellQuote(f.masterConf) + " --slave-id=" + id
@@ -139,6 +177,18 @@ func (f *farm) config(id string, o farmOpts, keys string) string {
 	extra := ""
 	if o.reservedExpire != "" {
 		extra = "reserved-expire = " + o.reservedExpire + "\n"
+	}
+	mirror := "file://" + filepath.Join(f.h.demo, "archive")
+	command := filepath.Join(f.h.demo, "piuparts-simulator")
+	tables := ""
+	if r := f.real; r != nil {
+		// piuparts gets the mirror; the packages to test come from the
+		// five-package subset, as in deploy/demo/run with PIUPARTS=real.
+		mirror, command = r.mirror, "/usr/sbin/piuparts"
+		extra += fmt.Sprintf("basetgz-directory = %q\ntmpdir = %q\npiuparts-timeout = \"15m\"\n",
+			r.basetgz, filepath.Join(r.basetgz, "tmp"))
+		tables = fmt.Sprintf("\n[distros.%s]\ncandidates = [\"scenario-subset\"]\n\n[distros.scenario-subset]\nuri = %q\ndistribution = %q\n",
+			farmDistro, "file://"+r.dir, farmDistro)
 	}
 	return fmt.Sprintf(`# written by piuparts-scenario %s
 [global]
@@ -162,9 +212,8 @@ max-reserved = %d
 idle-sleep = 1
 connect-timeout = 30
 unreachable-wait = 1
-%s%s`, f.h.name, farmSection, f.masterDir, filepath.Join(f.h.root, "html"), filepath.Join(f.h.root, id),
-		farmSection, "file://"+filepath.Join(f.h.demo, "archive"), farmDistro,
-		filepath.Join(f.h.demo, "piuparts-simulator"), o.maxReserved, extra, keys)
+%s%s%s`, f.h.name, farmSection, f.masterDir, filepath.Join(f.h.root, "html"), filepath.Join(f.h.root, id),
+		farmSection, mirror, farmDistro, command, o.maxReserved, extra, keys, tables)
 }
 
 // startSlave starts slave id's `piuparts-slave run` (--until-idle when
@@ -174,7 +223,12 @@ func (f *farm) startSlave(id string, untilIdle bool, delay string) (*proc, error
 	if untilIdle {
 		args = append(args, "--until-idle")
 	}
-	return f.h.Start(id, []string{"PIUPARTS_SIMULATOR_DELAY=" + delay}, args...)
+	env := []string{"PIUPARTS_SIMULATOR_DELAY=" + delay}
+	if f.real != nil {
+		// piuparts runs debootstrap from the PATH it inherits
+		env = append(env, "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+	}
+	return f.h.Start(id, env, args...)
 }
 
 // runSlaves runs the slaves' `run --until-idle` side by side to their end

@@ -27,39 +27,11 @@ func realPiuparts() scenario {
 }
 
 func runRealPiuparts(ctx context.Context, h *H) error {
-	if os.Geteuid() != 0 {
-		return h.Skip("not root: real piuparts needs root")
+	want, _, err := realPackages(ctx, h, filepath.Join(h.root, "probe"))
+	if err != nil {
+		return err
 	}
 	path := os.Getenv("PATH") + ":/usr/sbin:/sbin"
-	for _, tool := range []string{"/usr/sbin/piuparts", "/usr/sbin/debootstrap"} {
-		if _, err := os.Stat(tool); err != nil {
-			return h.Skip("no %s (make test-deps installs piuparts and debootstrap)", tool)
-		}
-	}
-	// The archive first, alone: no mirror or no apt list is a reason to
-	// skip (exit status 2), not a failure.
-	var want map[string]string
-	probe := filepath.Join(h.root, "probe")
-	if err := h.Step("the five packages from apt's bookworm list (real-archive)", func() error {
-		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, filepath.Join(h.demo, "real-archive"), probe)
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
-		}
-		var err error
-		want, err = readPackages(filepath.Join(probe, "dists/bookworm/main/binary-amd64/Packages"))
-		if err == nil && len(want) != 5 {
-			err = fmt.Errorf("real-archive listed %d packages, want 5: %v", len(want), want)
-		}
-		return err
-	}); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 2 {
-			return h.Skip("%v", err)
-		}
-		return err
-	}
 
 	state := filepath.Join(h.root, "demo")
 	if err := h.Step("deploy/demo/run with PIUPARTS=real", func() error {
@@ -160,4 +132,45 @@ func runRealPiuparts(ctx context.Context, h *H) error {
 		return err
 	}
 	return nil
+}
+
+// realPackages is the step every scenario of Debian's piuparts starts
+// with: root, piuparts and debootstrap are there (else a skip), and
+// deploy/demo/real-archive writes its five packages of bookworm into dir
+// (no mirror or no apt list, its exit status 2, is a skip too). It
+// returns the packages (name -> version) and the mirror real-archive
+// found in the apt sources.
+func realPackages(ctx context.Context, h *H, dir string) (map[string]string, string, error) {
+	if os.Geteuid() != 0 {
+		return nil, "", h.Skip("not root: real piuparts needs root")
+	}
+	for _, tool := range []string{"/usr/sbin/piuparts", "/usr/sbin/debootstrap"} {
+		if _, err := os.Stat(tool); err != nil {
+			return nil, "", h.Skip("no %s (make test-deps installs piuparts and debootstrap)", tool)
+		}
+	}
+	var want map[string]string
+	var mirror string
+	if err := h.Step("the five packages from apt's bookworm list (real-archive)", func() error {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, filepath.Join(h.demo, "real-archive"), dir)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		mirror = strings.TrimSpace(stdout.String())
+		var err error
+		want, err = readPackages(filepath.Join(dir, "dists/bookworm/main/binary-amd64/Packages"))
+		if err == nil && len(want) != 5 {
+			err = fmt.Errorf("real-archive listed %d packages, want 5: %v", len(want), want)
+		}
+		return err
+	}); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 2 {
+			return nil, "", h.Skip("%v", err)
+		}
+		return nil, "", err
+	}
+	return want, mirror, nil
 }
