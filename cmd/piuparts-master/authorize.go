@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"golang.org/x/crypto/ssh"
 
@@ -147,7 +148,14 @@ func authorizedKeyLine(words []string, slaveID string, key ssh.PublicKey, commen
 	cmd = append(cmd, "--slave-id="+slaveID)
 	line := fmt.Sprintf("command=\"%s\",%s %s", strings.Join(cmd, " "), authorizedKeyOptions,
 		strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(key)), "\n"))
-	// The comment is the key's, on one line.
+	// The comment is the key's, on one line, without control characters
+	// (a NUL or an escape in authorized_keys helps nobody).
+	comment = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, comment)
 	if c := strings.Join(strings.Fields(comment), " "); c != "" {
 		line += " " + c
 	}
