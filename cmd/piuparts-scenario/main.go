@@ -80,6 +80,7 @@ scenarios:
 	fmt.Fprintf(w, "\nflags:\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nenvironment:\n  PIUPARTS_SCENARIO_DEB=FILE\n    \tthe .deb the quickstart scenario installs (default: it runs make deb in the checkout)\n")
 }
 
 // run is main without the process, for tests.
