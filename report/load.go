@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/debian"
@@ -54,10 +55,20 @@ func NewSection(in SectionInput) *Section {
 	}
 	sort.Slice(s.Sources, func(i, j int) bool { return s.Sources[i].Name < s.Sources[j].Name })
 
+	// The packages' strings are copies, shared where they repeat: the
+	// archive's stanzas (their text, their parsed relations) can go once
+	// the model is built.
+	str := make(interner)
+	for _, src := range s.Sources {
+		str[src.Name] = src.Name
+	}
+	var deps depSlab
 	in.Result.Each(func(e state.Entry) {
 		dp := in.Packages[e.Ref]
-		p := &Package{Name: e.Name, Version: dp.Version, TestVersion: e.TestVersion, Architecture: dp.Architecture,
-			Source: dp.Source, SourceVersion: dp.SourceVersion, Maintainer: dp.Maintainer,
+		str[e.Name] = e.Name
+		p := &Package{Name: e.Name, Version: str.get(dp.Version), TestVersion: e.TestVersion,
+			Architecture: str.get(dp.Architecture), Source: str.get(dp.Source),
+			SourceVersion: str.get(dp.SourceVersion), Maintainer: str.get(dp.Maintainer),
 			State:          in.Result.StateOf(e.Name, true, false),
 			StateRecursive: in.Result.StateOf(e.Name, true, true)}
 		if p.Source == "" {
@@ -73,7 +84,7 @@ func NewSection(in SectionInput) *Section {
 		if rel == nil {
 			rel = dp.ParseRelations()
 		}
-		p.Deps = uniqueDeps(slices.Concat(rel.Depends, rel.PreDepends))
+		p.Deps = deps.add(str, uniqueDeps(slices.Concat(rel.Depends, rel.PreDepends)))
 		// The counts are costly (a walk of the reverse dependencies) and
 		// shown only for packages in error states, in summary.json for
 		// failed ones, and on known-problem pages (see Section.counts).
@@ -111,6 +122,52 @@ func uniqueDeps(deps [][]string) [][]string {
 	out := slices.CompactFunc(deps, slices.Equal[[]string])
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// interner returns one copy of each string it is given.
+type interner map[string]string
+
+func (m interner) get(s string) string {
+	if c, ok := m[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	m[c] = c
+	return c
+}
+
+// depSlab holds the model's dependency lists in a few large arrays
+// instead of two small ones per package.
+type depSlab struct {
+	items [][]string
+	names []string
+}
+
+// slabChunk is how many items or names a new array of a depSlab holds.
+const slabChunk = 8192
+
+// add returns a copy of deps in the slab, its names interned.
+func (d *depSlab) add(str interner, deps [][]string) [][]string {
+	if len(deps) == 0 {
+		return nil
+	}
+	if cap(d.items)-len(d.items) < len(deps) {
+		d.items = make([][]string, 0, max(slabChunk, len(deps)))
+	}
+	out := d.items[len(d.items) : len(d.items)+len(deps) : len(d.items)+len(deps)]
+	d.items = d.items[:len(d.items)+len(deps)]
+	for i, alts := range deps {
+		if cap(d.names)-len(d.names) < len(alts) {
+			d.names = make([]string, 0, max(slabChunk, len(alts)))
+		}
+		names := d.names[len(d.names) : len(d.names)+len(alts) : len(d.names)+len(alts)]
+		d.names = d.names[:len(d.names)+len(alts)]
+		for k, n := range alts {
+			names[k] = str.get(n)
+		}
+		out[i] = names
 	}
 	return out
 }

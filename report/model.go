@@ -94,6 +94,10 @@ type Package struct {
 	// known-problem lists, for the packages they show.
 	RRDeps, Block int
 	counted       bool
+	// page and link are the package's page of its state's list and its
+	// item there, set by the section's view.
+	page int
+	link string
 	// Cruft is set when the source's version in Sources differs from
 	// SourceVersion ("[cruft]").
 	Cruft bool

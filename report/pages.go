@@ -43,9 +43,9 @@ type sectionView struct {
 	pkg map[string]*Package
 	// byState are the packages of each active state, in the order of
 	// its state page; page is the page each package is listed on.
+	// A package's page and link (its item on its state page) are
+	// Package.page and Package.link.
 	byState map[string][]*Package
-	page    map[string]int
-	link    map[string]string // by package: its item on its state page
 	// byEmail are the sources of each address; emails are the
 	// addresses, sorted.
 	byEmail map[string][]*Source
@@ -58,12 +58,16 @@ type sectionView struct {
 }
 
 func (r *renderer) view(s *Section) *sectionView {
-	v := &sectionView{r: r, s: s, pkg: make(map[string]*Package, len(s.Packages)),
-		byState: make(map[string][]*Package), page: make(map[string]int, len(s.Packages)),
-		link: make(map[string]string, len(s.Packages)),
+	v := &sectionView{r: r, s: s, pkg: s.byName, byState: make(map[string][]*Package),
 		subs: make(map[string][]Submission), blocks: make(map[string][]byte, len(s.Sources))}
+	if len(v.pkg) != len(s.Packages) {
+		// A section built without NewSection.
+		v.pkg = make(map[string]*Package, len(s.Packages))
+		for _, p := range s.Packages {
+			v.pkg[p.Name] = p
+		}
+	}
 	for _, p := range s.Packages {
-		v.pkg[p.Name] = p
 		v.byState[p.State] = append(v.byState[p.State], p)
 	}
 	for st, list := range v.byState {
@@ -78,12 +82,12 @@ func (r *renderer) view(s *Section) *sectionView {
 			slices.SortStableFunc(list, func(a, b *Package) int { return strings.Compare(a.Name, b.Name) })
 		}
 		for i, p := range list {
-			v.page[p.Name] = r.pageOf(i)
+			p.page = r.pageOf(i)
 			// Links go to the state's first page, as the reference's do:
 			// its script takes the reader to the page that lists the
 			// package. Linking the page itself would change every page
 			// that links a package whenever a list grows by one.
-			v.link[p.Name] = "state-" + st + ".html#" + PackageID(p.Name)
+			p.link = "state-" + st + ".html#" + PackageID(p.Name)
 		}
 	}
 	v.byEmail, v.emails = v.maintainers()
@@ -98,7 +102,10 @@ func (r *renderer) view(s *Section) *sectionView {
 // "" for a name that is not a package of the section
 // (link_to_state_page).
 func (v *sectionView) stateLink(name string) string {
-	return v.link[name]
+	if p, ok := v.pkg[name]; ok {
+		return p.link
+	}
+	return ""
 }
 
 // absStateLink is stateLink from outside the section directory.

@@ -49,7 +49,7 @@ func (v *sectionView) searchIndex(emit Emit) error {
 		pk.raw(",")
 		pk.int(c)
 		pk.raw(",")
-		pk.int(v.page[p.Name])
+		pk.int(p.page)
 		pk.raw("]")
 	}
 	h.raw(`{"section":`)

@@ -40,7 +40,8 @@ type Writer struct {
 	mu      sync.Mutex
 	old     map[string][sha256.Size]byte // from the manifest
 	new     map[string][sha256.Size]byte
-	dirs    map[string]outDir // directories known to exist or staged
+	dirs    map[string]outDir          // directories known to exist or staged
+	listed  map[string]map[string]bool // by existing directory: its files, as first listed
 	stages  []stage
 	written int
 	same    int
@@ -124,7 +125,7 @@ func OpenWriter(dir string) (*Writer, error) {
 		return nil, fmt.Errorf("remove staged files of an unfinished run: %w", err)
 	}
 	w := &Writer{dir: dir, old: make(map[string][sha256.Size]byte), new: make(map[string][sha256.Size]byte),
-		dirs: map[string]outDir{".": {full: dir}}}
+		dirs: map[string]outDir{".": {full: dir}}, listed: make(map[string]map[string]bool)}
 	f, err := os.Open(filepath.Join(dir, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		w.start()
@@ -168,25 +169,45 @@ func (w *Writer) Emit(rel string, data []byte) error {
 		return fmt.Errorf("write %q: not a path inside the output directory", rel)
 	}
 	h := sha256.Sum256(data)
+	dir, base := path.Split(rel)
 	w.mu.Lock()
 	old, had := w.old[rel]
 	w.new[rel] = h
-	od, err := w.outDir(path.Dir(rel))
+	od, err := w.outDir(path.Clean(dir))
+	// The file is still there: its directory's listing has it (one
+	// listing per directory instead of a stat per file).
+	same := err == nil && had && old == h && !od.staged && w.present(od, base)
+	if same {
+		w.same++
+	}
 	w.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	full := filepath.Join(od.full, path.Base(rel))
-	if had && old == h && !od.staged {
-		if _, err := os.Lstat(full); err == nil {
-			w.mu.Lock()
-			w.same++
-			w.mu.Unlock()
-			return nil
-		}
+	if same {
+		return nil
 	}
+	full := filepath.Join(od.full, base)
 	w.jobs <- writeJob{rel: rel, full: full, data: bytes.Clone(data), direct: od.staged}
 	return nil
+}
+
+// present reports whether the existing directory od held base when it
+// was first listed in this run. w.mu is held.
+func (w *Writer) present(od outDir, base string) bool {
+	names, ok := w.listed[od.full]
+	if !ok {
+		names = make(map[string]bool)
+		if f, err := os.Open(od.full); err == nil {
+			all, _ := f.Readdirnames(-1)
+			f.Close()
+			for _, n := range all {
+				names[n] = true
+			}
+		}
+		w.listed[od.full] = names
+	}
+	return names[base]
 }
 
 // outDir returns where the files of the output directory rel go: rel

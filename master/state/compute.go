@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"piuparts-server/internal/debian"
 )
@@ -36,6 +37,9 @@ func (e *engine) intern(s string) int32 {
 	if id, ok := e.ids[s]; ok {
 		return id
 	}
+	// A copy of its own: the name is often a piece of a whole stanza's
+	// text, which the result would otherwise keep alive.
+	s = strings.Clone(s)
 	id := int32(len(e.names))
 	e.ids[s] = id
 	e.names = append(e.names, s)
@@ -200,8 +204,12 @@ func (e *engine) build(sec *Section, built map[*Section]*db) (*db, error) {
 		r := &recs[i]
 		r.ref = p.Ref
 		r.name = e.intern(p.Name)
-		r.version = p.Version
-		r.testVersion = p.testVersion()
+		// Copies, as for names: the stanza's text can go.
+		r.version = strings.Clone(p.Version)
+		r.testVersion = r.version
+		if tv := p.testVersion(); tv != p.Version {
+			r.testVersion = strings.Clone(tv)
+		}
 		key = appendLogKey(key[:0], p.Name, r.testVersion)
 		r.logs = sec.Logs.m[string(key)]
 		r.db = d
