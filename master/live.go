@@ -376,11 +376,12 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	usable := err == nil && !row.StatesComputedAt.IsZero() && !row.StatesRecycle
 	// A reserved/ marker made or removed by someone else changes no key:
 	// the markers are not those this process's changes left. Listed
-	// while no reservation of this process is half done.
+	// and compared while no reservation of this process is half done or
+	// being recorded (a reserve records its marker after making it).
 	l.rmu.Lock()
 	markers, merr := c.reservedNames(in)
-	l.rmu.Unlock()
 	if merr != nil {
+		l.rmu.Unlock()
 		l.wmu.Unlock()
 		return f, merr
 	}
@@ -392,6 +393,7 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 		l.changes++
 		handReserved = true
 	}
+	l.rmu.Unlock()
 	current := usable && row.StatesInputs == key && l.stored == key && l.computed == l.changes && l.res != nil
 	catchingUp := usable && !l.stale && l.key == key && l.res != nil
 	res := l.res

@@ -46,6 +46,11 @@ type DB struct {
 	// the next group's transaction marks them (see Commit, FlushWritten).
 	amu      sync.Mutex
 	appended map[int64]bool
+	// committing holds the submissions a group of this process indexed
+	// and whose lines it has not appended yet: no one else writes them
+	// (WriteSubmissions at a session's start would take them for a
+	// crashed master's and write them in the group's place).
+	committing map[int64]bool
 }
 
 // ErrNoTree means the DB was opened without a master directory ([Open]

@@ -127,11 +127,29 @@ func (db *DB) putAppended(ids []int64) {
 	}
 }
 
-// isAppended reports whether this process appended a submission's line.
+// isAppended reports whether this process appended a submission's line,
+// or is about to (a group indexed it and appends it next).
 func (db *DB) isAppended(id int64) bool {
 	db.amu.Lock()
 	defer db.amu.Unlock()
-	return db.appended[id]
+	return db.appended[id] || db.committing[id]
+}
+
+// setCommitting records (on) or forgets a group's submission ids as being
+// appended by it.
+func (db *DB) setCommitting(ids []int64, on bool) {
+	db.amu.Lock()
+	defer db.amu.Unlock()
+	if db.committing == nil {
+		db.committing = make(map[int64]bool)
+	}
+	for _, id := range ids {
+		if on {
+			db.committing[id] = true
+		} else {
+			delete(db.committing, id)
+		}
+	}
 }
 
 // markWritten marks submissions written in tx.
@@ -372,6 +390,7 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 		// The submissions earlier groups appended are marked written in
 		// this group's transaction.
 		marked := db.takeAppended()
+		var ids []int64
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
 			if err := markWritten(ctx, tx, marked); err != nil {
 				return err
@@ -385,9 +404,14 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 				if it.id, it.out.Holder, err = indexSubmission(ctx, tx, it.p.in, it.p.lf, gone); err != nil {
 					return err
 				}
+				// Before the rows are visible: this group appends them.
+				ids = append(ids, it.id)
+				db.setCommitting(ids[len(ids)-1:], true)
 			}
 			return nil
 		})
+		// Whatever recordSubmissions leaves unwritten is anyone's to write.
+		defer db.setCommitting(ids, false)
 		if err != nil {
 			db.putAppended(marked)
 			failLinked(items, fmt.Errorf("index: %w", err))
@@ -715,10 +739,11 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 		return 0, err
 	}
 	if len(own) == 0 {
-		// Most calls find nothing to do: say so without touching the file.
-		var pending bool
-		if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM submissions
-			WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0)`, section).Scan(&pending); err != nil || !pending {
+		// Most calls find nothing to do (the unwritten rows are this
+		// process's groups'): say so without touching the file or
+		// waiting for its lock.
+		pending, err := db.othersUnwritten(ctx, section)
+		if err != nil || !pending {
 			return 0, err
 		}
 	}
@@ -818,6 +843,27 @@ func (db *DB) writeSubmissions(ctx context.Context, t *LogTree, section string, 
 	}
 	db.putAppended(ownIDs)
 	return written, nil
+}
+
+// othersUnwritten reports whether the section has unwritten submissions
+// whose lines this process has not appended and is not appending.
+func (db *DB) othersUnwritten(ctx context.Context, section string) (bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id FROM submissions
+		WHERE section_id = (SELECT id FROM sections WHERE name = ?) AND written = 0`, section)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return false, err
+		}
+		if !db.isAppended(id) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // readTail returns the last n bytes of f (all of it when shorter).
