@@ -406,7 +406,7 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 				}
 				// Before the rows are visible: this group appends them.
 				ids = append(ids, it.id)
-				db.setCommitting(ids[len(ids)-1:], true)
+				db.setCommitting([]int64{it.id}, true)
 			}
 			return nil
 		})

@@ -225,8 +225,7 @@ func (f *farm) startSlave(id string, untilIdle bool, delay string) (*proc, error
 	}
 	env := []string{"PIUPARTS_SIMULATOR_DELAY=" + delay}
 	if f.real != nil {
-		// piuparts runs debootstrap from the PATH it inherits
-		env = append(env, "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+		env = append(env, "PATH="+sbinPath())
 	}
 	return f.h.Start(id, env, args...)
 }

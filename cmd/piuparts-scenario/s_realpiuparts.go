@@ -31,7 +31,7 @@ func runRealPiuparts(ctx context.Context, h *H) error {
 	if err != nil {
 		return err
 	}
-	path := os.Getenv("PATH") + ":/usr/sbin:/sbin"
+	path := sbinPath()
 
 	state := filepath.Join(h.root, "demo")
 	if err := h.Step("deploy/demo/run with PIUPARTS=real", func() error {
@@ -174,3 +174,7 @@ func realPackages(ctx context.Context, h *H, dir string) (map[string]string, str
 	}
 	return want, mirror, nil
 }
+
+// sbinPath is this PATH with /usr/sbin and /sbin, where debootstrap is:
+// piuparts runs it from the PATH it inherits.
+func sbinPath() string { return os.Getenv("PATH") + ":/usr/sbin:/sbin" }
