@@ -4,41 +4,52 @@ import "golang.org/x/sys/unix"
 
 // IsPortFree reports whether port can be bound for both TCP and UDP, as
 // the reference's _is_port_free checks it: for each protocol, a socket of
-// each family that the kernel can create (AF_INET6, dual-stack where
-// net.ipv6.bindv6only is 0, then AF_INET) with SO_REUSEADDR must bind the
-// wildcard address, and a TCP socket must listen. At least one family must
-// exist. A TCP port in TIME_WAIT counts as free, as there.
+// each family that the kernel can create (AF_INET6, then AF_INET) with
+// SO_REUSEADDR must bind the wildcard address, and a TCP socket must
+// listen. At least one family must exist. A TCP port in TIME_WAIT counts
+// as free, as there.
+//
+// One socket fewer per protocol than there: where the AF_INET6 socket is
+// dual-stack (IPV6_V6ONLY off, as net.ipv6.bindv6only=0 makes it), its
+// bind to [::] already conflicts with every socket on the port that a bind
+// to 0.0.0.0 conflicts with, IPv4 ones included, so the AF_INET socket
+// could not fail after it and is not made. Where it is IPv6-only, the
+// AF_INET socket is tried as there.
 func IsPortFree(port int) bool {
 	return bindable(port, unix.SOCK_STREAM) && bindable(port, unix.SOCK_DGRAM)
 }
 
 // bindable is IsPortFree for one socket type.
 func bindable(port, typ int) bool {
-	got := false
-	for _, family := range [...]int{unix.AF_INET6, unix.AF_INET} {
-		fd, err := unix.Socket(family, typ|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			continue
+	listen := typ == unix.SOCK_STREAM
+	fd, err := unix.Socket(unix.AF_INET6, typ|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		ok := bindOne(fd, &unix.SockaddrInet6{Port: port}, listen)
+		dual := false
+		if ok {
+			v6only, err := unix.GetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
+			dual = err == nil && v6only == 0
 		}
-		got = true
-		ok := bindOne(fd, family, port, typ == unix.SOCK_STREAM)
 		unix.Close(fd)
-		if !ok {
-			return false
+		if !ok || dual {
+			return ok
 		}
 	}
-	return got
+	fd4, err4 := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+	if err4 != nil {
+		// Without IPv4, the IPv6 socket (if any) was the whole check.
+		return err == nil
+	}
+	ok := bindOne(fd4, &unix.SockaddrInet4{Port: port}, listen)
+	unix.Close(fd4)
+	return ok
 }
 
-// bindOne binds fd to the wildcard address of family at port, and listens
-// when listen is set.
-func bindOne(fd, family, port int, listen bool) bool {
+// bindOne binds fd with SO_REUSEADDR to the wildcard address sa, and
+// listens when listen is set.
+func bindOne(fd int, sa unix.Sockaddr, listen bool) bool {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) != nil {
 		return false
-	}
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: port}
-	if family == unix.AF_INET6 {
-		sa = &unix.SockaddrInet6{Port: port}
 	}
 	if unix.Bind(fd, sa) != nil {
 		return false
