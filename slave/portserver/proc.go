@@ -87,6 +87,14 @@ func exited(fd uintptr) bool {
 	return err == nil && n > 0
 }
 
+// running reports whether the process a pidfd refers to certainly has not
+// exited: poll says the pidfd is not readable (an error says nothing).
+func running(fd uintptr) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n == 0
+}
+
 // lookup identifies the live process pid and returns it with a pidfd
 // (-1 where the kernel has no pidfd_open) that the caller must close. It
 // returns ErrNoProcess or ErrNotProcess (see there), or another error when

@@ -94,8 +94,9 @@ type Server struct {
 
 // watcher waits for one owner's exit.
 type watcher struct {
-	pidfd *os.File      // nil without pidfd_open
-	stop  chan struct{} // closed to stop a watcher without pidfd
+	pidfd *os.File        // nil without pidfd_open
+	rc    syscall.RawConn // pidfd's
+	stop  chan struct{}   // closed to stop a watcher without pidfd
 }
 
 // New checks cfg, loads the owner table and returns a server for it,
@@ -428,21 +429,25 @@ func (s *Server) allocate(pid int) (port, checked int, err error) {
 }
 
 // identify returns the live process pid with a pidfd for it (-1: none),
-// or watched set when it already holds ports and is watched: then its
-// stat alone (same start time, not a zombie) shows it is that process,
-// and no pidfd is opened. Its errors are lookup's.
+// or watched set when it already holds ports and is watched: then no new
+// pidfd is opened and /proc is not read, as the watcher's pidfd not
+// having signalled an exit proves that the pid still names that process
+// (a pid is only reused after its process exited and was reaped). Without
+// a pidfd, its stat (same start time, not a zombie) shows it. Its errors
+// are lookup's.
 func (s *Server) identify(pid int) (owner Process, pidfd int, watched bool, err error) {
 	if pid <= 1 {
 		return Process{}, -1, false, ErrNotProcess
 	}
 	s.mu.Lock()
 	known, ok := s.pids[pid]
-	s.mu.Unlock()
+	var w *watcher
 	if ok {
-		st, err := readStat(pid)
-		if err == nil && st.start == known.Start && st.state != 'Z' && st.state != 'X' {
-			return known, -1, true, nil
-		}
+		w = s.watchers[known]
+	}
+	s.mu.Unlock()
+	if w != nil && w.alive(known) {
+		return known, -1, true, nil
 	}
 	owner, pidfd, err = lookup(pid)
 	return owner, pidfd, false, err
@@ -459,6 +464,11 @@ func (s *Server) startWatcher(owner Process, pidfd int) {
 			s.log.Warn().Err(err).Msg("watching by polling /proc instead")
 		}
 		w.pidfd = f
+		if f != nil {
+			if w.rc, err = f.SyscallConn(); err != nil {
+				w.rc = nil
+			}
+		}
 	}
 	s.watchers[owner] = w
 	s.pids[owner.Pid] = owner
@@ -491,6 +501,20 @@ func (s *Server) stopWatchers() {
 		delete(s.watchers, owner)
 	}
 	clear(s.pids)
+}
+
+// alive reports whether owner, which w watches, has not exited: its pidfd
+// is not readable yet, or, without one, its stat says so. A pidfd closed
+// meanwhile (the watcher reclaimed owner) reports false.
+func (w *watcher) alive(owner Process) bool {
+	if w.rc == nil {
+		return alive(owner)
+	}
+	live := false
+	if w.rc.Control(func(fd uintptr) { live = running(fd) }) != nil {
+		return false
+	}
+	return live
 }
 
 // close stops w's goroutine.
