@@ -24,13 +24,13 @@ func bindable(port, typ int) bool {
 	listen := typ == unix.SOCK_STREAM
 	fd, err := unix.Socket(unix.AF_INET6, typ|unix.SOCK_CLOEXEC, 0)
 	if err == nil {
-		ok := bindOne(fd, &unix.SockaddrInet6{Port: port}, listen)
+		ok := bindOne(fd, unix.AF_INET6, port, listen)
 		dual := false
 		if ok {
-			v6only, err := unix.GetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
+			v6only, err := rawGetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
 			dual = err == nil && v6only == 0
 		}
-		unix.Close(fd)
+		rawClose(fd)
 		if !ok || dual {
 			return ok
 		}
@@ -40,19 +40,19 @@ func bindable(port, typ int) bool {
 		// Without IPv4, the IPv6 socket (if any) was the whole check.
 		return err == nil
 	}
-	ok := bindOne(fd4, &unix.SockaddrInet4{Port: port}, listen)
-	unix.Close(fd4)
+	ok := bindOne(fd4, unix.AF_INET, port, listen)
+	rawClose(fd4)
 	return ok
 }
 
-// bindOne binds fd with SO_REUSEADDR to the wildcard address sa, and
-// listens when listen is set.
-func bindOne(fd int, sa unix.Sockaddr, listen bool) bool {
-	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) != nil {
+// bindOne binds fd with SO_REUSEADDR to the wildcard address of family
+// at port, and listens when listen is set.
+func bindOne(fd, family, port int, listen bool) bool {
+	if rawSetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) != nil {
 		return false
 	}
-	if unix.Bind(fd, sa) != nil {
+	if rawBindAny(fd, family, port) != nil {
 		return false
 	}
-	return !listen || unix.Listen(fd, 1) == nil
+	return !listen || rawListen(fd, 1) == nil
 }

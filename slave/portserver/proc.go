@@ -90,9 +90,8 @@ func exited(fd uintptr) bool {
 // running reports whether the process a pidfd refers to certainly has not
 // exited: poll says the pidfd is not readable (an error says nothing).
 func running(fd uintptr) bool {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(pfd, 0)
-	return err == nil && n == 0
+	readable, err := rawPollIn(int(fd))
+	return err == nil && !readable
 }
 
 // lookup identifies the live process pid and returns it with a pidfd

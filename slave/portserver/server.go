@@ -269,7 +269,7 @@ func (s *Server) accept(ctx context.Context, ln net.Listener, lf *os.File) error
 // and close-on-exec, without asking for the peer's address.
 func accept4(fd int) (int, error) {
 	for {
-		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0,
+		nfd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0,
 			unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 		switch errno {
 		case 0:
@@ -294,14 +294,14 @@ func isTemporary(err error) bool {
 // in a goroutine of its own, so that a slow client holds up nobody.
 func (s *Server) handleFD(fd int) {
 	var buf [MaxRequest]byte
-	n, err := unix.Read(fd, buf[:])
+	n, err := rawRead(fd, buf[:])
 	if err != nil || n <= 0 || bytes.IndexByte(buf[:n], '\n') < 0 {
 		if err != nil || n < 0 {
 			n = 0
 		}
 		if err == nil && n == 0 {
 			// The client closed without a byte.
-			unix.Close(fd)
+			rawClose(fd)
 			s.answer(0, io.ErrUnexpectedEOF)
 			return
 		}
@@ -309,12 +309,12 @@ func (s *Server) handleFD(fd int) {
 		go s.handle(os.NewFile(uintptr(fd), "conn"), bytes.Clone(buf[:n]))
 		return
 	}
-	defer unix.Close(fd)
+	defer rawClose(fd)
 	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
 	pid, err := ParseRequest(line)
 	if port, ok := s.answer(pid, err); ok {
 		var out [8]byte
-		_, _ = unix.Write(fd, append(strconv.AppendInt(out[:0], int64(port), 10), '\n'))
+		_, _ = rawWrite(fd, append(strconv.AppendInt(out[:0], int64(port), 10), '\n'))
 	}
 }
 
