@@ -213,9 +213,8 @@ func listenerFile(ln net.Listener) *os.File {
 // accept accepts connections until ln (and lf, its copy from listenerFile,
 // if not nil) is closed. On lf it accepts with plain system calls, and a
 // request that has already arrived is answered right here, before the next
-// accept (see handleFD): requests are answered in the order they connected,
-// with no goroutine, wakeup or stack of their own, which keeps the tail
-// of the latency close to its median when many clients ask at once.
+// accept (see handleFD): requests are answered in the order they
+// connected, without a goroutine, a wakeup or a stack of their own.
 func (s *Server) accept(ctx context.Context, ln net.Listener, lf *os.File) error {
 	var rc syscall.RawConn
 	if lf != nil {
