@@ -6,8 +6,10 @@ package main
 // about time.
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -156,59 +157,156 @@ type benchRow struct {
 }
 
 // runGrants sends total requests from clients concurrent clients, client i
-// for the live pid owners[i], and measures them.
+// for the live pid owners[i], and measures them. Each client is a process
+// of its own, as portpicker's callers are, so the kernel schedules them
+// as it would a farm's jobs (goroutines of one process wait for the Go
+// scheduler instead, which adds tens of milliseconds to a busy client's
+// tail whatever the server does). A client is this test binary run again
+// for TestPortserver_BenchClient.
 func runGrants(t *testing.T, addr string, server int, owners []int, total int) benchRow {
 	t.Helper()
 	clients := len(owners)
-	lat := make([][]time.Duration, clients)
-	ports := make([][]string, clients)
-	var errs sync.Map
-	cpu0 := cpuTicks(server)
-	start := time.Now()
-	var wg sync.WaitGroup
+	type child struct {
+		cmd    *exec.Cmd
+		goPipe io.WriteCloser
+		out    *bufio.Reader
+	}
+	kids := make([]*child, clients)
 	for i := range clients {
 		n := total / clients
 		if i < total%clients {
 			n++
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range n {
-				t0 := time.Now()
-				port, err := ask(addr, owners[i])
-				lat[i] = append(lat[i], time.Since(t0))
-				if err != nil || port == "" {
-					errs.Store(fmt.Sprint(i, len(lat[i])), fmt.Sprint(err))
+		c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestPortserver_BenchClient$")}
+		c.cmd.Env = append(os.Environ(), "GOMAXPROCS=1",
+			fmt.Sprintf("PIUPARTS_BENCH_CLIENT=%s,%d,%d", addr, owners[i], n))
+		c.cmd.Stderr = os.Stderr
+		stdout, err := c.cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.out = bufio.NewReader(stdout)
+		if c.goPipe, err = c.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		kids[i] = c
+	}
+	// Each client says "ready" once its runtime runs, then waits for its
+	// go line; all get it at once.
+	for i, c := range kids {
+		if line, err := c.out.ReadString('\n'); line != "ready\n" {
+			t.Fatalf("client %d: %q, %v", i, line, err)
+		}
+	}
+	cpu0 := cpuTicks(server)
+	for _, c := range kids {
+		c.goPipe.Write([]byte{'\n'})
+		c.goPipe.Close()
+	}
+	var lat []time.Duration
+	var granted []string
+	var first, last int64
+	row := benchRow{}
+	outs := make([]string, clients)
+	for i, c := range kids {
+		b, _ := io.ReadAll(c.out)
+		outs[i] = string(b)
+		if err := c.cmd.Wait(); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	for i := range kids {
+		for line := range strings.Lines(outs[i]) {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 3 && f[0] == "span":
+				a, _ := strconv.ParseInt(f[1], 10, 64)
+				b, _ := strconv.ParseInt(f[2], 10, 64)
+				if first == 0 || a < first {
+					first = a
+				}
+				last = max(last, b)
+			case len(f) >= 1 && f[0] == "error":
+				if row.errors == 0 {
+					t.Logf("first error: %s", line)
+				}
+				row.errors++
+			case len(f) == 2:
+				d, _ := strconv.ParseInt(f[0], 10, 64)
+				lat = append(lat, time.Duration(d))
+				if f[1] == "-" {
+					if row.errors == 0 {
+						t.Logf("first error: client %d denied", i)
+					}
+					row.errors++
 					continue
 				}
-				ports[i] = append(ports[i], port)
+				granted = append(granted, f[1])
 			}
-		}()
-	}
-	wg.Wait()
-	wall := time.Since(start)
-	cpu := time.Duration(cpuTicks(server)-cpu0) * time.Second / 100 // CLK_TCK
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	granted := slices.Concat(ports...)
-	row := benchRow{
-		grantsPerSec:  float64(len(granted)) / wall.Seconds(),
-		p50:           all[len(all)/2],
-		p99:           all[len(all)*99/100],
-		cpuPerRequest: cpu / time.Duration(total),
-	}
-	errs.Range(func(_, v any) bool {
-		if row.errors == 0 {
-			t.Logf("first error: %v", v)
 		}
-		row.errors++
-		return true
-	})
+	}
+	cpu := time.Duration(cpuTicks(server)-cpu0) * time.Second / 100 // CLK_TCK
+	wall := time.Duration(last - first)
+	slices.Sort(lat)
+	row.grantsPerSec = float64(len(granted)) / wall.Seconds()
+	row.p50 = lat[len(lat)/2]
+	row.p99 = lat[len(lat)*99/100]
+	row.cpuPerRequest = cpu / time.Duration(total)
 	if d := slices.Compact(slices.Sorted(slices.Values(granted))); len(d) != len(granted) {
 		t.Errorf("%d grants but %d distinct ports", len(granted), len(d))
 	}
 	return row
+}
+
+// TestPortserver_BenchClient is one client process of runGrants: it
+// waits for a line on its standard input, sends its requests one after
+// another and prints each one's latency in nanoseconds and the port ("-"
+// when denied), then the monotonic times of its first request and of its
+// last answer.
+func TestPortserver_BenchClient(t *testing.T) {
+	spec := os.Getenv("PIUPARTS_BENCH_CLIENT")
+	if spec == "" {
+		t.Skip("a client process of TestPortserver_Bench")
+	}
+	f := strings.Split(spec, ",")
+	pid, _ := strconv.Atoi(f[1])
+	n, _ := strconv.Atoi(f[2])
+	os.Stdout.WriteString("ready\n")
+	var one [1]byte
+	os.Stdin.Read(one[:])
+	out := bufio.NewWriter(os.Stdout)
+	lats := make([]time.Duration, 0, n)
+	ports := make([]string, 0, n)
+	first := monotonic()
+	for range n {
+		t0 := time.Now()
+		port, err := ask(f[0], pid)
+		lats = append(lats, time.Since(t0))
+		if err != nil {
+			fmt.Fprintf(out, "error %v\n", err)
+		}
+		if port == "" {
+			port = "-"
+		}
+		ports = append(ports, port)
+	}
+	last := monotonic()
+	for i := range lats {
+		fmt.Fprintf(out, "%d %s\n", lats[i].Nanoseconds(), ports[i])
+	}
+	fmt.Fprintf(out, "span %d %d\n", first, last)
+	out.Flush()
+}
+
+// monotonic returns CLOCK_MONOTONIC in nanoseconds, comparable across
+// processes.
+func monotonic() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
 }
 
 // TestPortserver_Bench runs Debian's portserver and ours on a pool of
