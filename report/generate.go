@@ -210,11 +210,12 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		return st, err
 	}
 	summaries := make(map[string]*Summary)
+	salt := g.renderSalt()
 	for _, s := range site.Sections {
 		if s.countsChanged {
 			st.TreeChanged = true
 		}
-		if err := g.writeSection(ctx, site, s, w, summaries); err != nil {
+		if err := g.writeSection(ctx, site, s, w, salt, summaries); err != nil {
 			return st, fmt.Errorf("section %s: %w", s.Name, err)
 		}
 	}

@@ -44,7 +44,7 @@ func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*Histo
 
 // writeSection writes a section's data files and pages: the pages render
 // while the data files are made (both only read the model).
-func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, summaries map[string]*Summary) error {
+func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, salt []byte, summaries map[string]*Summary) error {
 	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w 
 		sum, err := g.writeDataFiles(site, s, w)
 		done <- dataFiles{sum, err}
 	}()
-	err := RenderSection(site, s, w.Emit)
+	err := renderSectionKeyed(site, s, w.Emit, w.Current, salt)
 	d := <-done
 	g.step(&t, s.Name+": pages and data files")
 	if err != nil {
