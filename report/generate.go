@@ -394,22 +394,38 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 		return nil, sl.err
 	}
 	srcs, testVersions := sl.srcs, sl.tv
-	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
-	g.step(&t, conf.Name+": model")
+	// The model is built while the logs are archived, linked and read for
+	// their known problems, which need only the states: each keeps a core
+	// busy for about half a second on a whole release.
+	modelc := make(chan *Section, 1)
+	go func() {
+		modelc <- NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
+	}()
+	// The version of each package whose logs count, as the model has it.
+	tested := make(map[string]string, len(pkgs))
+	res.Each(func(e state.Entry) {
+		v := e.TestVersion
+		if v == "" {
+			v = pkgs[e.Ref].Version
+		}
+		tested[e.Name] = v
+	})
+	ls := &Section{Name: conf.Name, Conf: conf, Result: res}
 	listed, kprs := lst.logs, lst.kprs
 	byKind := make(map[piuparts.Kind][]store.TreeEntry)
 	for _, e := range listed {
 		byKind[e.Kind] = append(byKind[e.Kind], e)
 	}
 	archived := make(map[logKey]bool)
-	s.Logs = make(map[piuparts.Kind][]*Log)
+	ls.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
 		// The reference lists a directory by modification time.
 		infos := slices.Clone(byKind[k])
 		slices.SortStableFunc(infos, func(a, b store.TreeEntry) int { return a.ModTime.Compare(b.ModTime) })
 		for _, li := range infos {
-			if k != piuparts.KindReserved && g.obsolete(s, li) {
+			if k != piuparts.KindReserved && obsolete(res, tested, li) {
 				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
+					<-modelc
 					return nil, err
 				}
 				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+piuparts.LogName(li.Package, li.Version)).Msg("archived")
@@ -418,11 +434,7 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 				st.TreeChanged = true
 				continue
 			}
-			l := &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime}
-			s.Logs[k] = append(s.Logs[k], l)
-			if p, ok := s.byName[li.Package]; ok {
-				p.Logs = append(p.Logs, l)
-			}
+			ls.Logs[k] = append(ls.Logs[k], &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime})
 		}
 	}
 	// The known-problem reports' listing: their directories in their
@@ -444,15 +456,26 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	// Linking the logs into the output and reading their known problems
 	// touch different files: they run side by side.
 	linked := make(chan error, 1)
-	go func() { linked <- g.linkLogs(s, st) }()
-	kerr := g.knownProblems(ctx, s, problems, kprLogs, kprFiles, kc, st)
-	if err := <-linked; err != nil {
-		return nil, err
+	go func() { linked <- g.linkLogs(ls, st) }()
+	ps, kerr := g.knownProblems(ctx, ls, problems, kprLogs, kprFiles, kc, st)
+	lerr := <-linked
+	s := <-modelc
+	if lerr != nil {
+		return nil, lerr
 	}
 	if kerr != nil {
 		return nil, kerr
 	}
-	g.step(&t, conf.Name+": logs linked, known problems")
+	g.step(&t, conf.Name+": model; logs linked, known problems")
+	s.Logs = ls.Logs
+	for _, k := range shownKinds {
+		for _, l := range s.Logs[k] {
+			if p, ok := s.byName[l.Package]; ok {
+				p.Logs = append(p.Logs, l)
+			}
+		}
+	}
+	s.Problems = buildProblems(s, ps)
 	for _, k := range shownKinds {
 		sort.Slice(s.Logs[k], func(i, j int) bool {
 			a, b := s.Logs[k][i], s.Logs[k][j]
@@ -480,15 +503,13 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 // obsolete reports whether a log is of a package gone from the archive,
 // of another version than the one tested, or of an outdated package:
 // piuparts-report's cleanup_removed_packages archives those.
-func (g *Generator) obsolete(s *Section, li store.TreeEntry) bool {
-	p, ok := s.byName[li.Package]
-	if !ok {
+// tested maps each package of the section to its tested version.
+func obsolete(res *state.Result, tested map[string]string, li store.TreeEntry) bool {
+	v, ok := tested[li.Package]
+	if !ok || li.Version != v {
 		return true
 	}
-	if li.Version != p.TestVersion {
-		return true
-	}
-	return s.Result.StateOf(li.Package, false, false) == state.Outdated
+	return res.StateOf(li.Package, false, false) == state.Outdated
 }
 
 // linkLogs makes OUT/SECTION/KIND/NAME_VER.log the same file as each log

@@ -158,13 +158,14 @@ func loadProblems(dir string) ([]*known.Problem, []error) {
 // knownProblems brings the section's .kpr files up to date (in the
 // master directory, as the reference does), takes each log's hits (from
 // the refresh, the cache of earlier runs, or the file) and .bug text,
-// and builds the problem pages' lists.
-func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, logs, kprs []store.TreeEntry, cache *kprCache, st *Stats) error {
+// and returns the problems the section checks (for buildProblems). s
+// needs only its name, config and logs.
+func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, logs, kprs []store.TreeEntry, cache *kprCache, st *Stats) ([]*known.Problem, error) {
 	ps := known.Exclude(problems, s.Conf.ExcludeKnownProblems)
 	tree := g.DB.Tree()
 	ks, err := known.RefreshListed(tree, s.Name, logs, kprs, ps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ks.Removed+ks.Added > 0 {
 		st.TreeChanged = true
@@ -216,6 +217,5 @@ func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*k
 			}
 		}
 	}
-	s.Problems = buildProblems(s, ps)
-	return nil
+	return ps, nil
 }
