@@ -18,6 +18,7 @@ import (
 
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/fsutil"
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/report/known"
@@ -434,7 +435,8 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 				st.TreeChanged = true
 				continue
 			}
-			ls.Logs[k] = append(ls.Logs[k], &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime})
+			ls.Logs[k] = append(ls.Logs[k], &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime,
+				dev: li.Dev, ino: li.Ino})
 		}
 	}
 	// The known-problem reports' listing: their directories in their
@@ -526,9 +528,20 @@ func (g *Generator) linkLogs(s *Section, st *Stats) error {
 		for _, l := range s.Logs[k] {
 			keep[piuparts.LogName(l.Package, l.Version)] = true
 		}
+		// One listing of the copies with their inode numbers tells which
+		// logs are linked already, without a stat of each log and copy.
+		copies, dev, err := fsutil.ReadDirInodes(dir)
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+		var logs []*Log
+		for _, l := range s.Logs[k] {
+			if ino, ok := copies[piuparts.LogName(l.Package, l.Version)]; !ok || l.ino == 0 || ino != l.ino || dev != l.dev {
+				logs = append(logs, l)
+			}
+		}
 		// Linking is file-system work that overlaps well: a few
 		// goroutines share the logs.
-		logs := s.Logs[k]
 		var (
 			mu       sync.Mutex
 			firstErr error
@@ -564,13 +577,19 @@ func (g *Generator) linkLogs(s *Section, st *Stats) error {
 		if firstErr != nil {
 			return firstErr
 		}
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("copy logs: %w", err)
+		if copies == nil {
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				return fmt.Errorf("copy logs: %w", err)
+			}
+			copies = make(map[string]uint64, len(entries))
+			for _, e := range entries {
+				copies[e.Name()] = 0
+			}
 		}
-		for _, e := range entries {
-			if !keep[e.Name()] {
-				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+		for name := range copies {
+			if !keep[name] {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return fmt.Errorf("remove old log copy: %w", err)
 				}
 				st.Removed++

@@ -35,6 +35,9 @@ type TreeEntry struct {
 	Version string
 	ModTime time.Time
 	Size    int64 // as listed (a symbolic link's own size)
+	// Dev and Ino identify the file as listed (a symbolic link itself):
+	// a hard link of it elsewhere has the same.
+	Dev, Ino uint64
 }
 
 // besideLog returns SECTION/KIND/NAME_VERSION.EXT after checking the names.
@@ -192,7 +195,11 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 			if err != nil {
 				return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 			}
-			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime(), Size: info.Size()})
+			te := TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime(), Size: info.Size()}
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				te.Dev, te.Ino = uint64(st.Dev), st.Ino
+			}
+			*list = append(*list, te)
 		}
 	}
 	return logs, kprs, nil

@@ -72,3 +72,29 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("after the failed write the directory holds %d entries, want 2", len(entries))
 	}
 }
+
+func TestReadDirInodes(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "b_1.0.log", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, dev, err := fsutil.ReadDirInodes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Errorf("ReadDirInodes listed %v, want 3 names", got)
+	}
+	for _, n := range []string{"a.log", "b_1.0.log", "c"} {
+		fi, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if got[n] != st.Ino || dev != uint64(st.Dev) {
+			t.Errorf("%s: inode %d, device %d; want %d, %d", n, got[n], dev, st.Ino, st.Dev)
+		}
+	}
+}

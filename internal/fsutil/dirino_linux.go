@@ -1,0 +1,60 @@
+package fsutil
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"syscall"
+)
+
+// ReadDirInodes returns the names in a directory with their inode
+// numbers, as the directory lists them (getdents64, without a stat per
+// name), and the directory's device. "." and ".." are left out.
+func ReadDirInodes(dir string) (map[string]uint64, uint64, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, 0, errors.ErrUnsupported
+	}
+	out := make(map[string]uint64)
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := syscall.ReadDirent(int(f.Fd()), buf)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, &os.PathError{Op: "getdents", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return out, uint64(st.Dev), nil
+		}
+		// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16,
+		// d_type u8, d_name NUL-terminated.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return nil, 0, &os.PathError{Op: "getdents", Path: dir, Err: syscall.EIO}
+			}
+			name := b[19:reclen]
+			for i, c := range name {
+				if c == 0 {
+					name = name[:i]
+					break
+				}
+			}
+			if s := string(name); s != "." && s != ".." {
+				out[s] = binary.NativeEndian.Uint64(b[0:8])
+			}
+			b = b[reclen:]
+		}
+	}
+}
