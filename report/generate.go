@@ -210,37 +210,26 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	summaries := make(map[string]*Summary)
-	salt := g.renderSalt()
 	for _, s := range site.Sections {
 		if s.countsChanged {
 			st.TreeChanged = true
 		}
-		if err := g.writeSection(ctx, site, s, w, salt, summaries); err != nil {
-			return st, fmt.Errorf("section %s: %w", s.Name, err)
-		}
 	}
-	// The global summary merges every section's: those of this run, and
-	// the files earlier runs wrote for the others.
-	for _, n := range g.Config.Global.SectionNames {
-		if _, ok := summaries[n]; ok {
-			continue
-		}
-		if f, err := os.Open(filepath.Join(g.Out, n, "summary.json")); err == nil {
-			sum, err := ReadSummary(f)
-			f.Close()
-			if err != nil {
-				g.Log.Error().Err(err).Str("section", n).Msg("summary.json unreadable: left out of the global summary")
-				continue
-			}
-			summaries[n] = sum
-		}
-	}
+	// The sections' pages render on another goroutine while this one
+	// makes the data files, the global summary and the site's own pages:
+	// all of them only read the model.
 	t := time.Now()
-	if err := g.writeTop(ctx, site, w, summaries); err != nil {
+	pages := make(chan error, 1)
+	go func() { pages <- g.writePages(site, w, g.renderSalt()) }()
+	derr := g.writeData(ctx, site, w)
+	g.step(&t, "data files, front page, search, slaves, global summary")
+	if err := <-pages; err != nil {
 		return st, err
 	}
-	g.step(&t, "front page, search, slaves, global summary")
+	if derr != nil {
+		return st, derr
+	}
+	g.step(&t, "pages")
 	// A run over every section prunes what no run makes any more; a run
 	// over some keeps the other sections' files.
 	var prune func(string) bool

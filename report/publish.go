@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/report/known"
@@ -42,35 +41,48 @@ func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*Histo
 	return h, nil
 }
 
-// writeSection writes a section's data files and pages: the pages render
-// while the data files are made (both only read the model).
-func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, salt []byte, summaries map[string]*Summary) error {
-	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
-		return err
-	}
-	t := time.Now()
-	type dataFiles struct {
-		sum *Summary
-		err error
-	}
-	done := make(chan dataFiles, 1)
-	go func() {
-		sum, err := g.writeDataFiles(site, s, w)
-		done <- dataFiles{sum, err}
-	}()
-	err := renderSectionKeyed(site, s, w.Emit, w.Current, salt)
-	d := <-done
-	g.step(&t, s.Name+": pages and data files")
-	if err != nil {
-		return err
-	}
-	if d.err != nil {
-		return d.err
-	}
-	if d.sum != nil {
-		summaries[s.Name] = d.sum
+// writePages writes each section's counts.txt and pages.
+func (g *Generator) writePages(site *Site, w *Writer, salt []byte) error {
+	for _, s := range site.Sections {
+		if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if err := renderSectionKeyed(site, s, w.Emit, w.Current, salt); err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
 	}
 	return nil
+}
+
+// writeData writes each section's data files, then the top-level files:
+// the global summary merges every section's, those of this run and the
+// files earlier runs wrote for the others.
+func (g *Generator) writeData(ctx context.Context, site *Site, w *Writer) error {
+	summaries := make(map[string]*Summary)
+	for _, s := range site.Sections {
+		sum, err := g.writeDataFiles(site, s, w)
+		if err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if sum != nil {
+			summaries[s.Name] = sum
+		}
+	}
+	for _, n := range g.Config.Global.SectionNames {
+		if _, ok := summaries[n]; ok {
+			continue
+		}
+		if f, err := os.Open(filepath.Join(g.Out, n, "summary.json")); err == nil {
+			sum, err := ReadSummary(f)
+			f.Close()
+			if err != nil {
+				g.Log.Error().Err(err).Str("section", n).Msg("summary.json unreadable: left out of the global summary")
+				continue
+			}
+			summaries[n] = sum
+		}
+	}
+	return g.writeTop(ctx, site, w, summaries)
 }
 
 // writeDataFiles writes sources.txt, sources.yaml and summary.json (or
