@@ -67,15 +67,22 @@ func (h *hbuf) text(s string) {
 	h.b = append(h.b, s[last:]...)
 }
 
+// urlPlain are the bytes an href keeps as they are.
+var urlPlain = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~!#$*,/:;=?@[]", byte(c)) >= 0
+	}
+	return t
+}()
+
 // url writes s as the value of an href: bytes that may not appear in a
 // URL percent-encoded, then escaped as text, as html/template does.
 func (h *hbuf) url(s string) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			h.b = append(h.b, c)
-		case strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0:
+		case urlPlain[c]:
 			h.b = append(h.b, c)
 		case c == '&':
 			h.b = append(h.b, "&amp;"...)
