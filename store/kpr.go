@@ -172,7 +172,9 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 		if err != nil {
 			return nil, nil, fmt.Errorf("list logs: %w", err)
 		}
-		entries, err := os.ReadDir(dir)
+		// One listing with each entry's lstat relative to the directory:
+		// tens of thousands of logs and .kpr files.
+		entries, err := fsutil.ReadDirStat(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -180,7 +182,7 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 			return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 		}
 		for _, e := range entries {
-			name, list := e.Name(), &logs
+			name, list := e.Name, &logs
 			if stem, ok := strings.CutSuffix(name, kprExt); ok {
 				name, list = stem+".log", &kprs
 			}
@@ -188,18 +190,8 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 			if !ok {
 				continue
 			}
-			info, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed since the listing
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
-			}
-			te := TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime(), Size: info.Size()}
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				te.Dev, te.Ino = uint64(st.Dev), st.Ino
-			}
-			*list = append(*list, te)
+			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: e.ModTime, Size: e.Size,
+				Dev: e.Dev, Ino: e.Ino})
 		}
 	}
 	return logs, kprs, nil

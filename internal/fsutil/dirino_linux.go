@@ -1,10 +1,15 @@
 package fsutil
 
 import (
+	"golang.org/x/sys/unix"
+
 	"encoding/binary"
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // ReadDirInodes returns the names in a directory with their inode
@@ -57,4 +62,64 @@ func ReadDirInodes(dir string) (map[string]uint64, uint64, error) {
 			b = b[reclen:]
 		}
 	}
+}
+
+// ReadDirStat returns the entries of a directory sorted by name, as
+// os.ReadDir does, each with what lstat says of it, taken relative to the
+// directory (one path component per name, no FileInfo). A name removed
+// between the listing and its stat is left out.
+func ReadDirStat(dir string) ([]StatEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	var out []StatEntry
+	buf := make([]byte, 64<<10)
+	var st unix.Stat_t
+	for {
+		n, err := syscall.ReadDirent(fd, buf)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "getdents", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return nil, &os.PathError{Op: "getdents", Path: dir, Err: syscall.EIO}
+			}
+			name := b[19:reclen]
+			for i, c := range name {
+				if c == 0 {
+					name = name[:i]
+					break
+				}
+			}
+			b = b[reclen:]
+			if s := string(name); s != "." && s != ".." {
+				for {
+					err = unix.Fstatat(fd, s, &st, unix.AT_SYMLINK_NOFOLLOW)
+					if !errors.Is(err, syscall.EINTR) {
+						break
+					}
+				}
+				if errors.Is(err, syscall.ENOENT) {
+					continue
+				}
+				if err != nil {
+					return nil, &os.PathError{Op: "fstatat", Path: dir + "/" + s, Err: err}
+				}
+				out = append(out, StatEntry{Name: s, ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+					Size: st.Size, Dev: uint64(st.Dev), Ino: st.Ino, Mode: st.Mode})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b StatEntry) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
