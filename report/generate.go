@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -256,6 +257,7 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	if err := kc.write(g.Out, func(s string) bool { return inRun[s] }); err != nil {
 		return st, fmt.Errorf("write known-problem cache: %w", err)
 	}
+	g.step(&t, "known-problem cache written")
 	st.Written, st.Unchanged = w.Stats()
 	// A run that changed the master directory itself (archived logs, new
 	// .kpr files, a counts.txt line) changed its own inputs. The key of
@@ -268,6 +270,7 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		if err != nil {
 			return st, err
 		}
+		g.step(&t, "inputs looked at again")
 	}
 	if key != "" {
 		if err := writeKey(g.Out, key); err != nil {
@@ -289,24 +292,32 @@ func (g *Generator) keyAfter(ctx context.Context, other string, confs []*config.
 	if err != nil {
 		return "", err
 	}
+	// Names only: a log whose name is there is the one shown (a new
+	// log of a package version replaces its file by a rename, which
+	// changes the states' key).
 	for _, s := range site.Sections {
-		listed, _, err := g.DB.Tree().ListLogsAndKPRs(s.Name, shownKinds...)
-		if err != nil {
-			return "", err
-		}
-		n := 0
-		shown := make(map[logKey]bool)
 		for _, k := range shownKinds {
-			n += len(s.Logs[k])
-			for _, l := range s.Logs[k] {
-				shown[logKey{k, l.Package, l.Version}] = true
+			names, err := g.DB.Tree().List(s.Name, k)
+			if errors.Is(err, fs.ErrNotExist) {
+				names = nil
+			} else if err != nil {
+				return "", err
 			}
-		}
-		if len(listed) != n {
-			return "", nil
-		}
-		for _, e := range listed {
-			if !shown[logKey{e.Kind, e.Package, e.Version}] {
+			shown := make(map[string]bool, len(s.Logs[k]))
+			for _, l := range s.Logs[k] {
+				shown[piuparts.LogName(l.Package, l.Version)] = true
+			}
+			n := 0
+			for _, name := range names {
+				if _, _, ok := piuparts.ParseLogName(name); !ok {
+					continue
+				}
+				if !shown[name] {
+					return "", nil
+				}
+				n++
+			}
+			if n != len(s.Logs[k]) {
 				return "", nil
 			}
 		}
