@@ -538,6 +538,10 @@ func (v *sectionView) sourcePages(emit Emit) error {
 		v.writeSourceBlock(&bh, v.sourceBlock(src))
 		bk := sumKey(bh.b)
 		v.blockKeys[src.Name] = bk
+		// Every block is kept, also of a page that is current: a
+		// maintainer page that changed shows all its sources' blocks,
+		// most of them unchanged (a team's page has thousands).
+		v.keepBlock(src.Name, bh.b)
 		title := "Status of source package " + src.Name + " in " + v.s.Name
 		path := v.s.Name + "/source/" + SourceDir(src.Name) + "/" + src.Name + ".html"
 		if v.r.current != nil {
@@ -547,7 +551,6 @@ func (v *sectionView) sourcePages(emit Emit) error {
 				continue
 			}
 		}
-		v.keepBlock(src.Name, bh.b)
 		h.b = h.b[:0]
 		lay.start(&h, title)
 		v.sourceBody(&h, &p, src, bh.b)
@@ -571,8 +574,8 @@ func (v *sectionView) keepBlock(name string, block []byte) {
 	v.blocks[name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
 }
 
-// block returns a source's rendered block: the one its page kept, or,
-// when its page was current and not rendered, the block rendered now.
+// block returns a source's rendered block: the one sourcePages kept, or
+// one rendered now.
 func (v *sectionView) block(name string) []byte {
 	if b, ok := v.blocks[name]; ok {
 		return b
