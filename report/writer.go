@@ -166,6 +166,9 @@ func OpenWriter(dir string) (*Writer, error) {
 		}
 		w.old[name] = h
 	}
+	// This run's maps will hold about as many files as the last one's.
+	w.new = make(map[string][sha256.Size]byte, len(w.old))
+	w.newIn = make(map[string]InputKey, len(w.oldIn))
 	w.start()
 	return w, nil
 }
