@@ -413,16 +413,14 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	})
 	ls := &Section{Name: conf.Name, Conf: conf, Result: res}
 	listed, kprs := lst.logs, lst.kprs
-	byKind := make(map[piuparts.Kind][]store.TreeEntry)
-	for _, e := range listed {
-		byKind[e.Kind] = append(byKind[e.Kind], e)
-	}
+	byKind := groupByKind(listed)
 	archived := make(map[logKey]bool)
 	ls.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
 		// The reference lists a directory by modification time.
 		infos := slices.Clone(byKind[k])
 		slices.SortStableFunc(infos, func(a, b store.TreeEntry) int { return a.ModTime.Compare(b.ModTime) })
+		ls.Logs[k] = make([]*Log, 0, len(infos))
 		for _, li := range infos {
 			if k != piuparts.KindReserved && obsolete(res, tested, li) {
 				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
@@ -441,11 +439,8 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	}
 	// The known-problem reports' listing: their directories in their
 	// order, each as read, without the logs just archived.
-	var kprLogs, kprFiles []store.TreeEntry
-	kprBy := make(map[piuparts.Kind][]store.TreeEntry)
-	for _, e := range kprs {
-		kprBy[e.Kind] = append(kprBy[e.Kind], e)
-	}
+	kprBy := groupByKind(kprs)
+	kprLogs, kprFiles := make([]store.TreeEntry, 0, len(listed)), make([]store.TreeEntry, 0, len(kprs))
 	for _, k := range store.KPRKinds() {
 		for _, e := range byKind[k] {
 			if !archived[logKey{k, e.Package, e.Version}] {
@@ -505,6 +500,22 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 // obsolete reports whether a log is of a package gone from the archive,
 // of another version than the one tested, or of an outdated package:
 // piuparts-report's cleanup_removed_packages archives those.
+// groupByKind returns the entries of each kind, in their order.
+func groupByKind(entries []store.TreeEntry) map[piuparts.Kind][]store.TreeEntry {
+	n := make(map[piuparts.Kind]int)
+	for _, e := range entries {
+		n[e.Kind]++
+	}
+	out := make(map[piuparts.Kind][]store.TreeEntry, len(n))
+	for k, c := range n {
+		out[k] = make([]store.TreeEntry, 0, c)
+	}
+	for _, e := range entries {
+		out[e.Kind] = append(out[e.Kind], e)
+	}
+	return out
+}
+
 // tested maps each package of the section to its tested version.
 func obsolete(res *state.Result, tested map[string]string, li store.TreeEntry) bool {
 	v, ok := tested[li.Package]

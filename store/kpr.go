@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -181,6 +182,13 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 		if err != nil {
 			return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 		}
+		nk := 0
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name, kprExt) {
+				nk++
+			}
+		}
+		logs, kprs = slices.Grow(logs, len(entries)-nk), slices.Grow(kprs, nk)
 		for _, e := range entries {
 			name, list := e.Name, &logs
 			if stem, ok := strings.CutSuffix(name, kprExt); ok {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -75,9 +74,9 @@ func ReadDirStat(dir string) ([]StatEntry, error) {
 	}
 	defer f.Close()
 	fd := int(f.Fd())
-	var out []StatEntry
+	// The names first, so that the entries are allocated once.
+	var names []string
 	buf := make([]byte, 64<<10)
-	var st unix.Stat_t
 	for {
 		n, err := syscall.ReadDirent(fd, buf)
 		if errors.Is(err, syscall.EINTR) {
@@ -103,23 +102,28 @@ func ReadDirStat(dir string) ([]StatEntry, error) {
 			}
 			b = b[reclen:]
 			if s := string(name); s != "." && s != ".." {
-				for {
-					err = unix.Fstatat(fd, s, &st, unix.AT_SYMLINK_NOFOLLOW)
-					if !errors.Is(err, syscall.EINTR) {
-						break
-					}
-				}
-				if errors.Is(err, syscall.ENOENT) {
-					continue
-				}
-				if err != nil {
-					return nil, &os.PathError{Op: "fstatat", Path: dir + "/" + s, Err: err}
-				}
-				out = append(out, StatEntry{Name: s, ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
-					Size: st.Size, Dev: uint64(st.Dev), Ino: st.Ino, Mode: st.Mode})
+				names = append(names, s)
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b StatEntry) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(names)
+	out := make([]StatEntry, 0, len(names))
+	var st unix.Stat_t
+	for _, s := range names {
+		for {
+			err = unix.Fstatat(fd, s, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if !errors.Is(err, syscall.EINTR) {
+				break
+			}
+		}
+		if errors.Is(err, syscall.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "fstatat", Path: dir + "/" + s, Err: err}
+		}
+		out = append(out, StatEntry{Name: s, ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+			Size: st.Size, Dev: uint64(st.Dev), Ino: st.Ino, Mode: st.Mode})
+	}
 	return out, nil
 }
