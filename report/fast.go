@@ -67,15 +67,22 @@ func (h *hbuf) text(s string) {
 	h.b = append(h.b, s[last:]...)
 }
 
+// urlPlain are the bytes an href keeps as they are.
+var urlPlain = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~!#$*,/:;=?@[]", byte(c)) >= 0
+	}
+	return t
+}()
+
 // url writes s as the value of an href: bytes that may not appear in a
 // URL percent-encoded, then escaped as text, as html/template does.
 func (h *hbuf) url(s string) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			h.b = append(h.b, c)
-		case strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0:
+		case urlPlain[c]:
 			h.b = append(h.b, c)
 		case c == '&':
 			h.b = append(h.b, "&amp;"...)
@@ -332,26 +339,15 @@ func (v *sectionView) writeSourceBlock(h *hbuf, b sourceBlock) {
 	h.raw("</tbody>\n</table>\n</div>\n</section>\n")
 }
 
-// sourceBody writes the main part of a source page.
-// The source block is kept for the maintainer pages: a slice of the
-// page, which nothing writes to once emitted.
-func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source) {
+// sourceBody writes the main part of a source page around block, the
+// source's block (or, for the page's input key, the block's key).
+func (v *sectionView) sourceBody(h *hbuf, p *sourcePage, src *Source, block []byte) {
 	h.raw("\n<h1>Source package ")
 	h.text(p.Name)
 	h.raw(" in ")
 	h.text(v.s.Name)
 	h.raw("</h1>\n")
-	start := len(h.b)
-	v.writeSourceBlock(h, v.sourceBlock(src))
-	// The maintainer pages repeat the block: it is kept in the section's
-	// slab, not as a slice of the page, so that the page's buffer goes once
-	// it is written.
-	n := len(h.b) - start
-	if cap(v.slab)-len(v.slab) < n {
-		v.slab = make([]byte, 0, max(1<<20, n)) // a new chunk; the old ones stay as they are
-	}
-	v.slab = append(v.slab, h.b[start:]...)
-	v.blocks[src.Name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
+	h.b = append(h.b, block...)
 	v.otherSections(h, src)
 	h.raw("<section class=\"history\">\n<h2>Test history</h2>\n")
 	if len(p.History) == 0 {
@@ -430,8 +426,10 @@ func (v *sectionView) otherSections(h *hbuf, src *Source) {
 	}
 }
 
-// maintainerBody writes the main part of a maintainer page.
-func (v *sectionView) maintainerBody(h *hbuf, p *maintainerPage) {
+// maintainerBody writes the main part of a maintainer page; block
+// writes the block of each of its sources (or, for the page's input key,
+// the block's key).
+func (v *sectionView) maintainerBody(h *hbuf, p *maintainerPage, block func(h *hbuf, src string)) {
 	h.raw("\n<h1>")
 	h.text(p.Email)
 	h.raw(" in ")
@@ -467,7 +465,9 @@ func (v *sectionView) maintainerBody(h *hbuf, p *maintainerPage) {
 		h.raw("</td></tr>\n")
 	}
 	h.raw("</tbody>\n</table>\n")
-	for _, b := range p.Blocks {
-		h.b = append(h.b, b...)
+	for _, c := range p.Counts {
+		for _, s := range c.Sources {
+			block(h, s.Name)
+		}
 	}
 }

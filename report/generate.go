@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 
 	"piuparts-server/internal/config"
 	"piuparts-server/internal/debian"
+	"piuparts-server/internal/fsutil"
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/master/state"
 	"piuparts-server/report/known"
@@ -209,36 +211,26 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	summaries := make(map[string]*Summary)
 	for _, s := range site.Sections {
 		if s.countsChanged {
 			st.TreeChanged = true
 		}
-		if err := g.writeSection(ctx, site, s, w, summaries); err != nil {
-			return st, fmt.Errorf("section %s: %w", s.Name, err)
-		}
 	}
-	// The global summary merges every section's: those of this run, and
-	// the files earlier runs wrote for the others.
-	for _, n := range g.Config.Global.SectionNames {
-		if _, ok := summaries[n]; ok {
-			continue
-		}
-		if f, err := os.Open(filepath.Join(g.Out, n, "summary.json")); err == nil {
-			sum, err := ReadSummary(f)
-			f.Close()
-			if err != nil {
-				g.Log.Error().Err(err).Str("section", n).Msg("summary.json unreadable: left out of the global summary")
-				continue
-			}
-			summaries[n] = sum
-		}
-	}
+	// The sections' pages render on another goroutine while this one
+	// makes the data files, the global summary and the site's own pages:
+	// all of them only read the model.
 	t := time.Now()
-	if err := g.writeTop(ctx, site, w, summaries); err != nil {
+	pages := make(chan error, 1)
+	go func() { pages <- g.writePages(site, w, g.renderSalt()) }()
+	derr := g.writeData(ctx, site, w)
+	g.step(&t, "data files, front page, search, slaves, global summary")
+	if err := <-pages; err != nil {
 		return st, err
 	}
-	g.step(&t, "front page, search, slaves, global summary")
+	if derr != nil {
+		return st, derr
+	}
+	g.step(&t, "pages")
 	// A run over every section prunes what no run makes any more; a run
 	// over some keeps the other sections' files.
 	var prune func(string) bool
@@ -265,6 +257,7 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 	if err := kc.write(g.Out, func(s string) bool { return inRun[s] }); err != nil {
 		return st, fmt.Errorf("write known-problem cache: %w", err)
 	}
+	g.step(&t, "known-problem cache written")
 	st.Written, st.Unchanged = w.Stats()
 	// A run that changed the master directory itself (archived logs, new
 	// .kpr files, a counts.txt line) changed its own inputs. The key of
@@ -277,6 +270,7 @@ func (g *Generator) Run(ctx context.Context, only []string) (Stats, error) {
 		if err != nil {
 			return st, err
 		}
+		g.step(&t, "inputs looked at again")
 	}
 	if key != "" {
 		if err := writeKey(g.Out, key); err != nil {
@@ -298,24 +292,32 @@ func (g *Generator) keyAfter(ctx context.Context, other string, confs []*config.
 	if err != nil {
 		return "", err
 	}
+	// Names only: a log whose name is there is the one shown (a new
+	// log of a package version replaces its file by a rename, which
+	// changes the states' key).
 	for _, s := range site.Sections {
-		listed, _, err := g.DB.Tree().ListLogsAndKPRs(s.Name, shownKinds...)
-		if err != nil {
-			return "", err
-		}
-		n := 0
-		shown := make(map[logKey]bool)
 		for _, k := range shownKinds {
-			n += len(s.Logs[k])
-			for _, l := range s.Logs[k] {
-				shown[logKey{k, l.Package, l.Version}] = true
+			names, err := g.DB.Tree().List(s.Name, k)
+			if errors.Is(err, fs.ErrNotExist) {
+				names = nil
+			} else if err != nil {
+				return "", err
 			}
-		}
-		if len(listed) != n {
-			return "", nil
-		}
-		for _, e := range listed {
-			if !shown[logKey{e.Kind, e.Package, e.Version}] {
+			shown := make(map[string]bool, len(s.Logs[k]))
+			for _, l := range s.Logs[k] {
+				shown[piuparts.LogName(l.Package, l.Version)] = true
+			}
+			n := 0
+			for _, name := range names {
+				if _, _, ok := piuparts.ParseLogName(name); !ok {
+					continue
+				}
+				if !shown[name] {
+					return "", nil
+				}
+				n++
+			}
+			if n != len(s.Logs[k]) {
 				return "", nil
 			}
 		}
@@ -393,22 +395,36 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 		return nil, sl.err
 	}
 	srcs, testVersions := sl.srcs, sl.tv
-	s := NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
-	g.step(&t, conf.Name+": model")
+	// The model is built while the logs are archived, linked and read for
+	// their known problems, which need only the states: each keeps a core
+	// busy for about half a second on a whole release.
+	modelc := make(chan *Section, 1)
+	go func() {
+		modelc <- NewSection(SectionInput{Conf: conf, Result: res, Packages: pkgs, Sources: srcs, SourceTestVersions: testVersions})
+	}()
+	// The version of each package whose logs count, as the model has it.
+	tested := make(map[string]string, len(pkgs))
+	res.Each(func(e state.Entry) {
+		v := e.TestVersion
+		if v == "" {
+			v = pkgs[e.Ref].Version
+		}
+		tested[e.Name] = v
+	})
+	ls := &Section{Name: conf.Name, Conf: conf, Result: res}
 	listed, kprs := lst.logs, lst.kprs
-	byKind := make(map[piuparts.Kind][]store.TreeEntry)
-	for _, e := range listed {
-		byKind[e.Kind] = append(byKind[e.Kind], e)
-	}
+	byKind := groupByKind(listed)
 	archived := make(map[logKey]bool)
-	s.Logs = make(map[piuparts.Kind][]*Log)
+	ls.Logs = make(map[piuparts.Kind][]*Log)
 	for _, k := range shownKinds {
 		// The reference lists a directory by modification time.
 		infos := slices.Clone(byKind[k])
 		slices.SortStableFunc(infos, func(a, b store.TreeEntry) int { return a.ModTime.Compare(b.ModTime) })
+		ls.Logs[k] = make([]*Log, 0, len(infos))
 		for _, li := range infos {
-			if k != piuparts.KindReserved && g.obsolete(s, li) {
+			if k != piuparts.KindReserved && obsolete(res, tested, li) {
 				if err := g.DB.ArchiveLog(ctx, conf.Name, k, li.Package, li.Version); err != nil {
+					<-modelc
 					return nil, err
 				}
 				g.Log.Debug().Str("section", conf.Name).Str("log", string(k)+"/"+piuparts.LogName(li.Package, li.Version)).Msg("archived")
@@ -417,20 +433,14 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 				st.TreeChanged = true
 				continue
 			}
-			l := &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime}
-			s.Logs[k] = append(s.Logs[k], l)
-			if p, ok := s.byName[li.Package]; ok {
-				p.Logs = append(p.Logs, l)
-			}
+			ls.Logs[k] = append(ls.Logs[k], &Log{Kind: k, Package: li.Package, Version: li.Version, ModTime: li.ModTime,
+				dev: li.Dev, ino: li.Ino})
 		}
 	}
 	// The known-problem reports' listing: their directories in their
 	// order, each as read, without the logs just archived.
-	var kprLogs, kprFiles []store.TreeEntry
-	kprBy := make(map[piuparts.Kind][]store.TreeEntry)
-	for _, e := range kprs {
-		kprBy[e.Kind] = append(kprBy[e.Kind], e)
-	}
+	kprBy := groupByKind(kprs)
+	kprLogs, kprFiles := make([]store.TreeEntry, 0, len(listed)), make([]store.TreeEntry, 0, len(kprs))
 	for _, k := range store.KPRKinds() {
 		for _, e := range byKind[k] {
 			if !archived[logKey{k, e.Package, e.Version}] {
@@ -443,15 +453,26 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	// Linking the logs into the output and reading their known problems
 	// touch different files: they run side by side.
 	linked := make(chan error, 1)
-	go func() { linked <- g.linkLogs(s, st) }()
-	kerr := g.knownProblems(ctx, s, problems, kprLogs, kprFiles, kc, st)
-	if err := <-linked; err != nil {
-		return nil, err
+	go func() { linked <- g.linkLogs(ls, st) }()
+	ps, kerr := g.knownProblems(ctx, ls, problems, kprLogs, kprFiles, kc, st)
+	lerr := <-linked
+	s := <-modelc
+	if lerr != nil {
+		return nil, lerr
 	}
 	if kerr != nil {
 		return nil, kerr
 	}
-	g.step(&t, conf.Name+": logs linked, known problems")
+	g.step(&t, conf.Name+": model; logs linked, known problems")
+	s.Logs = ls.Logs
+	for _, k := range shownKinds {
+		for _, l := range s.Logs[k] {
+			if p, ok := s.byName[l.Package]; ok {
+				p.Logs = append(p.Logs, l)
+			}
+		}
+	}
+	s.Problems = buildProblems(s, ps)
 	for _, k := range shownKinds {
 		sort.Slice(s.Logs[k], func(i, j int) bool {
 			a, b := s.Logs[k][i], s.Logs[k][j]
@@ -479,15 +500,29 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 // obsolete reports whether a log is of a package gone from the archive,
 // of another version than the one tested, or of an outdated package:
 // piuparts-report's cleanup_removed_packages archives those.
-func (g *Generator) obsolete(s *Section, li store.TreeEntry) bool {
-	p, ok := s.byName[li.Package]
-	if !ok {
+// groupByKind returns the entries of each kind, in their order.
+func groupByKind(entries []store.TreeEntry) map[piuparts.Kind][]store.TreeEntry {
+	n := make(map[piuparts.Kind]int)
+	for _, e := range entries {
+		n[e.Kind]++
+	}
+	out := make(map[piuparts.Kind][]store.TreeEntry, len(n))
+	for k, c := range n {
+		out[k] = make([]store.TreeEntry, 0, c)
+	}
+	for _, e := range entries {
+		out[e.Kind] = append(out[e.Kind], e)
+	}
+	return out
+}
+
+// tested maps each package of the section to its tested version.
+func obsolete(res *state.Result, tested map[string]string, li store.TreeEntry) bool {
+	v, ok := tested[li.Package]
+	if !ok || li.Version != v {
 		return true
 	}
-	if li.Version != p.TestVersion {
-		return true
-	}
-	return s.Result.StateOf(li.Package, false, false) == state.Outdated
+	return res.StateOf(li.Package, false, false) == state.Outdated
 }
 
 // linkLogs makes OUT/SECTION/KIND/NAME_VER.log the same file as each log
@@ -504,9 +539,20 @@ func (g *Generator) linkLogs(s *Section, st *Stats) error {
 		for _, l := range s.Logs[k] {
 			keep[piuparts.LogName(l.Package, l.Version)] = true
 		}
+		// One listing of the copies with their inode numbers tells which
+		// logs are linked already, without a stat of each log and copy.
+		copies, dev, err := fsutil.ReadDirInodes(dir)
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("copy logs: %w", err)
+		}
+		var logs []*Log
+		for _, l := range s.Logs[k] {
+			if ino, ok := copies[piuparts.LogName(l.Package, l.Version)]; !ok || l.ino == 0 || ino != l.ino || dev != l.dev {
+				logs = append(logs, l)
+			}
+		}
 		// Linking is file-system work that overlaps well: a few
 		// goroutines share the logs.
-		logs := s.Logs[k]
 		var (
 			mu       sync.Mutex
 			firstErr error
@@ -542,13 +588,19 @@ func (g *Generator) linkLogs(s *Section, st *Stats) error {
 		if firstErr != nil {
 			return firstErr
 		}
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("copy logs: %w", err)
+		if copies == nil {
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				return fmt.Errorf("copy logs: %w", err)
+			}
+			copies = make(map[string]uint64, len(entries))
+			for _, e := range entries {
+				copies[e.Name()] = 0
+			}
 		}
-		for _, e := range entries {
-			if !keep[e.Name()] {
-				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+		for name := range copies {
+			if !keep[name] {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return fmt.Errorf("remove old log copy: %w", err)
 				}
 				st.Removed++

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"piuparts-server/internal/config"
 )
@@ -119,4 +121,26 @@ func readKey(out string) string {
 // writeKey records the key of a complete run.
 func writeKey(out, key string) error {
 	return writeAtomic(filepath.Join(out, keyFile), []byte(key+"\n"))
+}
+
+// renderSalt returns what every page's input key holds of the program
+// that renders it: its version and the SHA-256 of its executable, so
+// that another build (even one of the same version, as a developer's
+// are) renders every page again. A build whose executable cannot be read
+// salts its keys with a time: it then renders every page.
+func (g *Generator) renderSalt() []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "piuparts-report pages %s\n", g.Version)
+	exe, err := os.Executable()
+	if err == nil {
+		var f *os.File
+		if f, err = os.Open(exe); err == nil {
+			_, err = io.Copy(h, f)
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(h, "unsalted %d\n", time.Now().UnixNano())
+	}
+	return h.Sum(nil)
 }

@@ -69,8 +69,12 @@ func NewSection(in SectionInput) *Section {
 		p := &Package{Name: e.Name, Version: str.get(dp.Version), TestVersion: e.TestVersion,
 			Architecture: str.get(dp.Architecture), Source: str.get(dp.Source),
 			SourceVersion: str.get(dp.SourceVersion), Maintainer: str.get(dp.Maintainer),
-			State:          in.Result.StateOf(e.Name, true, false),
-			StateRecursive: in.Result.StateOf(e.Name, true, true)}
+			// The entry's state is its own; only an outdated package's
+			// recursive state is another (that of a depends-section).
+			State: e.State, StateRecursive: e.State}
+		if e.State == state.Outdated {
+			p.StateRecursive = in.Result.StateOf(e.Name, true, true)
+		}
 		if p.Source == "" {
 			p.Source = p.Name
 		}

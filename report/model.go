@@ -135,6 +135,8 @@ type Log struct {
 	Problems []string
 	// Bug is the .bug file's content (HTML links to the BTS), if any.
 	Bug string
+	// dev and ino identify the file as listed, 0 when unknown.
+	dev, ino uint64
 }
 
 // Path returns the log's path relative to its section directory, as the

@@ -52,14 +52,17 @@ type sectionView struct {
 	emails  []string
 	subs    map[string][]Submission // by package, newest first
 	// blocks are the rendered source blocks, which the source page and
-	// the maintainer pages show.
-	blocks map[string][]byte
-	slab   []byte // holds the blocks, in chunks
+	// the maintainer pages show; blockKeys the keys of every source's
+	// block (see sumKey), of which the pages' input keys are made.
+	blocks    map[string][]byte
+	blockKeys map[string]InputKey
+	slab      []byte // holds the blocks, in chunks
 }
 
 func (r *renderer) view(s *Section) *sectionView {
 	v := &sectionView{r: r, s: s, pkg: s.byName, byState: make(map[string][]*Package),
-		subs: make(map[string][]Submission), blocks: make(map[string][]byte, len(s.Sources))}
+		subs: make(map[string][]Submission), blocks: make(map[string][]byte, len(s.Sources)),
+		blockKeys: make(map[string]InputKey, len(s.Sources))}
 	if len(v.pkg) != len(s.Packages) {
 		// A section built without NewSection.
 		v.pkg = make(map[string]*Package, len(s.Packages))
@@ -514,8 +517,11 @@ func (v *sectionView) sourcePages(emit Emit) error {
 	if err != nil {
 		return err
 	}
-	// One buffer for every page: emit copies what it keeps.
+	lk := v.r.layoutKey(lay)
+	// One buffer for every page: emit copies what it keeps; bh holds the
+	// source block, kh what the page's key is taken of.
 	h := hbuf{b: make([]byte, 0, 64<<10)}
+	var bh, kh hbuf
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
 			continue
@@ -528,16 +534,60 @@ func (v *sectionView) sourcePages(emit Emit) error {
 			}
 		}
 		slices.SortStableFunc(p.History, func(a, b historyRow) int { return -strings.Compare(a.At, b.At) })
-		h.b = h.b[:0]
-		lay.start(&h, "Status of source package "+src.Name+" in "+v.s.Name)
-		v.sourceBody(&h, &p, src)
-		h.b = append(h.b, lay.foot...)
+		bh.b = bh.b[:0]
+		v.writeSourceBlock(&bh, v.sourceBlock(src))
+		bk := sumKey(bh.b)
+		v.blockKeys[src.Name] = bk
+		// Every block is kept, also of a page that is current: a
+		// maintainer page that changed shows all its sources' blocks,
+		// most of them unchanged (a team's page has thousands).
+		v.keepBlock(src.Name, bh.b)
+		title := "Status of source package " + src.Name + " in " + v.s.Name
 		path := v.s.Name + "/source/" + SourceDir(src.Name) + "/" + src.Name + ".html"
+		if v.r.current != nil {
+			kh.b = kh.b[:0]
+			v.sourceBody(&kh, &p, src, bk[:])
+			if v.r.current(path, v.r.pageKey(&kh, lk, title)) {
+				continue
+			}
+		}
+		h.b = h.b[:0]
+		lay.start(&h, title)
+		v.sourceBody(&h, &p, src, bh.b)
+		h.b = append(h.b, lay.foot...)
 		if err := emit(path, h.b); err != nil {
 			return fmt.Errorf("emit %s: %w", path, err)
 		}
 	}
 	return nil
+}
+
+// keepBlock keeps a source's rendered block for the maintainer pages, in
+// the view's slab rather than as a slice of a page, so that the page's
+// buffer can be reused.
+func (v *sectionView) keepBlock(name string, block []byte) {
+	n := len(block)
+	if cap(v.slab)-len(v.slab) < n {
+		v.slab = make([]byte, 0, max(1<<20, n)) // a new chunk; the old ones stay as they are
+	}
+	v.slab = append(v.slab, block...)
+	v.blocks[name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
+}
+
+// block returns a source's rendered block: the one sourcePages kept, or
+// one rendered now.
+func (v *sectionView) block(name string) []byte {
+	if b, ok := v.blocks[name]; ok {
+		return b
+	}
+	i, ok := slices.BinarySearchFunc(v.s.Sources, name, func(s *Source, n string) int { return strings.Compare(s.Name, n) })
+	if !ok {
+		return nil
+	}
+	var bh hbuf
+	v.writeSourceBlock(&bh, v.sourceBlock(v.s.Sources[i]))
+	v.keepBlock(name, bh.b)
+	return v.blocks[name]
 }
 
 // --- maintainer pages ---
@@ -547,7 +597,6 @@ type maintainerPage struct {
 	Email  string
 	Others []otherLink
 	Counts []maintCount
-	Blocks [][]byte
 }
 
 type otherLink struct{ Section, URL string }
@@ -594,11 +643,12 @@ func (v *sectionView) maintainers() (map[string][]*Source, []string) {
 }
 
 func (v *sectionView) maintainerPages(emit Emit) error {
-	var h hbuf // one buffer for every page: emit copies what it keeps
+	var h, kh hbuf // one buffer for every page: emit copies what it keeps
 	lay, err := v.r.layout(v.s.Name)
 	if err != nil {
 		return err
 	}
+	lk := v.r.layoutKey(lay)
 	by, emails := v.byEmail, v.emails
 	for _, email := range emails {
 		p := maintainerPage{Email: email}
@@ -616,19 +666,27 @@ func (v *sectionView) maintainerPages(emit Emit) error {
 			}
 			p.Counts = append(p.Counts, c)
 		}
-		for _, c := range p.Counts {
-			for _, s := range c.Sources {
-				p.Blocks = append(p.Blocks, v.blocks[s.Name])
+		path := v.s.Name + "/maintainer/" + MaintainerDir(email) + "/" + email + ".html"
+		title := "Status of " + email + " packages in " + v.s.Name
+		if v.r.current != nil {
+			kh.b = kh.b[:0]
+			v.maintainerBody(&kh, &p, func(h *hbuf, src string) {
+				k := v.blockKeys[src]
+				h.b = append(h.b, k[:]...)
+			})
+			if v.r.current(path, v.r.pageKey(&kh, lk, title)) {
+				continue
 			}
 		}
-		path := v.s.Name + "/maintainer/" + MaintainerDir(email) + "/" + email + ".html"
 		size := 4096
-		for _, b := range p.Blocks {
-			size += len(b)
+		for _, c := range p.Counts {
+			for _, s := range c.Sources {
+				size += len(v.block(s.Name))
+			}
 		}
 		h.b = slices.Grow(h.b[:0], size)
-		lay.start(&h, "Status of "+email+" packages in "+v.s.Name)
-		v.maintainerBody(&h, &p)
+		lay.start(&h, title)
+		v.maintainerBody(&h, &p, func(h *hbuf, src string) { h.b = append(h.b, v.block(src)...) })
 		h.b = append(h.b, lay.foot...)
 		if err := emit(path, h.b); err != nil {
 			return fmt.Errorf("emit %s: %w", path, err)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"piuparts-server/internal/piuparts"
 	"piuparts-server/report/known"
@@ -42,35 +41,48 @@ func (g *Generator) history(ctx context.Context, site *Site, s *Section) (*Histo
 	return h, nil
 }
 
-// writeSection writes a section's data files and pages: the pages render
-// while the data files are made (both only read the model).
-func (g *Generator) writeSection(ctx context.Context, site *Site, s *Section, w *Writer, summaries map[string]*Summary) error {
-	if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
-		return err
-	}
-	t := time.Now()
-	type dataFiles struct {
-		sum *Summary
-		err error
-	}
-	done := make(chan dataFiles, 1)
-	go func() {
-		sum, err := g.writeDataFiles(site, s, w)
-		done <- dataFiles{sum, err}
-	}()
-	err := RenderSection(site, s, w.Emit)
-	d := <-done
-	g.step(&t, s.Name+": pages and data files")
-	if err != nil {
-		return err
-	}
-	if d.err != nil {
-		return d.err
-	}
-	if d.sum != nil {
-		summaries[s.Name] = d.sum
+// writePages writes each section's counts.txt and pages.
+func (g *Generator) writePages(site *Site, w *Writer, salt []byte) error {
+	for _, s := range site.Sections {
+		if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if err := renderSectionKeyed(site, s, w.Emit, w.Current, salt); err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
 	}
 	return nil
+}
+
+// writeData writes each section's data files, then the top-level files:
+// the global summary merges every section's, those of this run and the
+// files earlier runs wrote for the others.
+func (g *Generator) writeData(ctx context.Context, site *Site, w *Writer) error {
+	summaries := make(map[string]*Summary)
+	for _, s := range site.Sections {
+		sum, err := g.writeDataFiles(site, s, w)
+		if err != nil {
+			return fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if sum != nil {
+			summaries[s.Name] = sum
+		}
+	}
+	for _, n := range g.Config.Global.SectionNames {
+		if _, ok := summaries[n]; ok {
+			continue
+		}
+		if f, err := os.Open(filepath.Join(g.Out, n, "summary.json")); err == nil {
+			sum, err := ReadSummary(f)
+			f.Close()
+			if err != nil {
+				g.Log.Error().Err(err).Str("section", n).Msg("summary.json unreadable: left out of the global summary")
+				continue
+			}
+			summaries[n] = sum
+		}
+	}
+	return g.writeTop(ctx, site, w, summaries)
 }
 
 // writeDataFiles writes sources.txt, sources.yaml and summary.json (or
@@ -158,13 +170,14 @@ func loadProblems(dir string) ([]*known.Problem, []error) {
 // knownProblems brings the section's .kpr files up to date (in the
 // master directory, as the reference does), takes each log's hits (from
 // the refresh, the cache of earlier runs, or the file) and .bug text,
-// and builds the problem pages' lists.
-func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, logs, kprs []store.TreeEntry, cache *kprCache, st *Stats) error {
+// and returns the problems the section checks (for buildProblems). s
+// needs only its name, config and logs.
+func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*known.Problem, logs, kprs []store.TreeEntry, cache *kprCache, st *Stats) ([]*known.Problem, error) {
 	ps := known.Exclude(problems, s.Conf.ExcludeKnownProblems)
 	tree := g.DB.Tree()
 	ks, err := known.RefreshListed(tree, s.Name, logs, kprs, ps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ks.Removed+ks.Added > 0 {
 		st.TreeChanged = true
@@ -216,6 +229,5 @@ func (g *Generator) knownProblems(ctx context.Context, s *Section, problems []*k
 			}
 		}
 	}
-	s.Problems = buildProblems(s, ps)
-	return nil
+	return ps, nil
 }

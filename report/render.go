@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/binary"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -40,6 +42,11 @@ type renderer struct {
 	pageSize int
 	updated  string   // Site.Now as pages show it
 	sections []string // the names of Site.Sections
+	// current, when set, tells whether a page with an input key needs
+	// no rendering (Writer.Current); salt goes into every input key (the
+	// program that renders: see Generator.renderSalt).
+	current func(rel string, key InputKey) bool
+	salt    []byte
 }
 
 func newRenderer(site *Site, pageSize int) *renderer {
@@ -58,6 +65,42 @@ func newRenderer(site *Site, pageSize int) *renderer {
 // emit or of a template, wrapped with the page's path.
 func RenderSection(site *Site, s *Section, emit Emit) error {
 	return newRenderer(site, DefaultPageSize).section(s, emit)
+}
+
+// renderSectionKeyed is RenderSection for a writer that keeps the pages'
+// input keys: a source or maintainer page whose key current reports as
+// current is neither rendered nor emitted.
+func renderSectionKeyed(site *Site, s *Section, emit Emit, current func(string, InputKey) bool, salt []byte) error {
+	r := newRenderer(site, DefaultPageSize)
+	r.current, r.salt = current, salt
+	return r.section(s, emit)
+}
+
+// sumKey returns the input key of data: the first half of its SHA-256.
+func sumKey(data []byte) InputKey {
+	sum := sha256.Sum256(data)
+	return InputKey(sum[:len(InputKey{})])
+}
+
+// layoutKey returns the key of a layout and of the program that renders
+// with it.
+func (r *renderer) layoutKey(l *layout) InputKey {
+	b := make([]byte, 0, len(r.salt)+len(l.pre)+len(l.post)+len(l.foot)+32)
+	for _, part := range [][]byte{r.salt, l.pre, l.post, l.foot} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
+	}
+	return sumKey(b)
+}
+
+// pageKey returns the input key of a page of layout lk with title whose
+// body, each source block replaced by its key, is in kh (which it
+// extends).
+func (r *renderer) pageKey(kh *hbuf, lk InputKey, title string) InputKey {
+	kh.b = append(kh.b, lk[:]...)
+	kh.b = append(kh.b, title...)
+	kh.b = binary.BigEndian.AppendUint64(kh.b, uint64(len(title)))
+	return sumKey(kh.b)
 }
 
 // RenderSite renders what sits above the sections: the front page

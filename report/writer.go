@@ -31,6 +31,18 @@ const manifestFile = ".piuparts-report.manifest"
 // reader still never sees half a file.
 const stagingDir = ".piuparts-report.staging"
 
+// inputsFile, in the output directory, holds the input key of each page
+// the last run wrote or kept that has one (see [Writer.Current]): a page
+// whose inputs did not change is neither rendered nor hashed again. A run
+// removes it when it opens the output and writes it anew when it closes,
+// so that after an unfinished run (whose pages may be newer than their
+// keys) every page is rendered again.
+const inputsFile = ".piuparts-report.inputs"
+
+// InputKey is the key of what a page shows: pages with the same key
+// have the same bytes.
+type InputKey [16]byte
+
 // Writer writes the report's files under an output directory: each
 // atomically (a temporary file renamed over it), and only when its
 // content changed since the last run. It is safe for concurrent use.
@@ -40,6 +52,8 @@ type Writer struct {
 	mu      sync.Mutex
 	old     map[string][sha256.Size]byte // from the manifest
 	new     map[string][sha256.Size]byte
+	oldIn   map[string]InputKey // from the inputs file
+	newIn   map[string]InputKey
 	dirs    map[string]outDir          // directories known to exist or staged
 	listed  map[string]map[string]bool // by existing directory: its files, as first listed
 	stages  []stage
@@ -125,7 +139,11 @@ func OpenWriter(dir string) (*Writer, error) {
 		return nil, fmt.Errorf("remove staged files of an unfinished run: %w", err)
 	}
 	w := &Writer{dir: dir, old: make(map[string][sha256.Size]byte), new: make(map[string][sha256.Size]byte),
+		oldIn: make(map[string]InputKey), newIn: make(map[string]InputKey),
 		dirs: map[string]outDir{".": {full: dir}}, listed: make(map[string]map[string]bool)}
+	if err := w.readInputs(); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(filepath.Join(dir, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		w.start()
@@ -148,8 +166,67 @@ func OpenWriter(dir string) (*Writer, error) {
 		}
 		w.old[name] = h
 	}
+	// This run's maps will hold about as many files as the last one's.
+	w.new = make(map[string][sha256.Size]byte, len(w.old))
+	w.newIn = make(map[string]InputKey, len(w.oldIn))
 	w.start()
 	return w, nil
+}
+
+// readInputs reads the inputs file and removes it (see inputsFile).
+func (w *Writer) readInputs() error {
+	p := filepath.Join(w.dir, inputsFile)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read page inputs: %w", err)
+	}
+	if err := os.Remove(p); err != nil {
+		return fmt.Errorf("remove page inputs: %w", err)
+	}
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte("\n"))
+		data = rest
+		sum, name, ok := bytes.Cut(line, []byte(" "))
+		var k InputKey
+		if !ok || len(sum) != 2*len(k) || !validRel(string(name)) {
+			continue // a damaged line: the page is rendered again
+		}
+		if _, err := hex.Decode(k[:], sum); err != nil {
+			continue
+		}
+		w.oldIn[string(name)] = k
+	}
+	return nil
+}
+
+// Current reports whether the page rel needs no rendering: the last run
+// wrote or kept it with the same input key, and it is still there. Then
+// the page counts as unchanged and the caller emits nothing; otherwise
+// the caller renders the page and emits it, and the key is recorded
+// with it.
+func (w *Writer) Current(rel string, key InputKey) bool {
+	if !validRel(rel) {
+		return false
+	}
+	dir, base := path.Split(rel)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.newIn[rel] = key
+	old, had := w.oldIn[rel]
+	sum, written := w.old[rel]
+	if !had || old != key || !written {
+		return false
+	}
+	od, err := w.outDir(path.Clean(dir))
+	if err != nil || od.staged || !w.present(od, base) {
+		return false
+	}
+	w.new[rel] = sum
+	w.same++
+	return true
 }
 
 // validRel reports whether p is a clean relative slash path inside the
@@ -314,6 +391,7 @@ func (w *Writer) Close(prune func(rel string) bool) error {
 	if err := w.publishStages(); err != nil {
 		return err
 	}
+	carried := make(map[string]bool)
 	for rel, h := range w.old {
 		if _, ok := w.new[rel]; ok {
 			continue
@@ -325,19 +403,40 @@ func (w *Writer) Close(prune func(rel string) bool) error {
 			continue
 		}
 		w.new[rel] = h
+		carried[rel] = true
 	}
 	names := make([]string, 0, len(w.new))
 	for rel := range w.new {
 		names = append(names, rel)
 	}
 	sort.Strings(names)
-	var b strings.Builder
+	var b, in []byte
 	for _, rel := range names {
 		h := w.new[rel]
-		fmt.Fprintf(&b, "%x %s\n", h[:], rel)
+		b = hex.AppendEncode(b, h[:])
+		b = append(b, ' ')
+		b = append(b, rel...)
+		b = append(b, '\n')
+		// A page keeps its key when it was written or kept by this
+		// run, or left alone by a run over other sections.
+		k, ok := w.newIn[rel]
+		if !ok && carried[rel] {
+			k, ok = w.oldIn[rel]
+		}
+		if ok {
+			in = hex.AppendEncode(in, k[:])
+			in = append(in, ' ')
+			in = append(in, rel...)
+			in = append(in, '\n')
+		}
 	}
-	if err := writeAtomic(filepath.Join(w.dir, manifestFile), []byte(b.String())); err != nil {
+	if err := writeAtomic(filepath.Join(w.dir, manifestFile), b); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
+	}
+	if len(in) > 0 {
+		if err := writeAtomic(filepath.Join(w.dir, inputsFile), in); err != nil {
+			return fmt.Errorf("write page inputs: %w", err)
+		}
 	}
 	return nil
 }

@@ -137,3 +137,68 @@ func TestWriter_NewDirectories(t *testing.T) {
 		t.Errorf("output after an unfinished run and a finished one: %q, want %q", names, want)
 	}
 }
+
+// A page whose input key is the last run's, and which is still there,
+// needs no rendering; a run that did not finish leaves no key behind.
+func TestWriter_Current(t *testing.T) {
+	dir := t.TempDir()
+	k1, k2 := report.InputKey{1}, report.InputKey{2}
+	open := func() *report.Writer {
+		t.Helper()
+		w, err := report.OpenWriter(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	closeW := func(w *report.Writer) {
+		t.Helper()
+		if err := w.Close(func(string) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := "sid/source/h/hello.html"
+	// current asks the writer and emits the page when it is not current.
+	current := func(w *report.Writer, key report.InputKey) bool {
+		t.Helper()
+		if w.Current(page, key) {
+			return true
+		}
+		if err := w.Emit(page, []byte("hello "+string(rune('0'+key[0])))); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	w := open()
+	if current(w, k1) {
+		t.Error("a first run found a page current")
+	}
+	closeW(w)
+	w = open()
+	if !current(w, k1) {
+		t.Error("the same key again: the page is not current")
+	}
+	closeW(w)
+	w = open()
+	if current(w, k2) {
+		t.Error("another key: the page is current")
+	}
+	closeW(w)
+	if b, _ := os.ReadFile(filepath.Join(dir, page)); string(b) != "hello 2" {
+		t.Errorf("page = %q, want the one of the second key", b)
+	}
+	os.Remove(filepath.Join(dir, page))
+	w = open()
+	if current(w, k2) {
+		t.Error("a page gone from disk is current")
+	}
+	closeW(w)
+	// A run that opens the output and does not finish: the next run
+	// renders the page again.
+	open()
+	w = open()
+	if current(w, k2) {
+		t.Error("after an unfinished run the page is current")
+	}
+	closeW(w)
+}

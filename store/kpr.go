@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,9 @@ type TreeEntry struct {
 	Version string
 	ModTime time.Time
 	Size    int64 // as listed (a symbolic link's own size)
+	// Dev and Ino identify the file as listed (a symbolic link itself):
+	// a hard link of it elsewhere has the same.
+	Dev, Ino uint64
 }
 
 // besideLog returns SECTION/KIND/NAME_VERSION.EXT after checking the names.
@@ -169,15 +173,24 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 		if err != nil {
 			return nil, nil, fmt.Errorf("list logs: %w", err)
 		}
-		entries, err := os.ReadDir(dir)
+		// One listing with each entry's lstat relative to the directory:
+		// tens of thousands of logs and .kpr files.
+		entries, err := fsutil.ReadDirStat(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
 		}
+		nk := 0
 		for _, e := range entries {
-			name, list := e.Name(), &logs
+			if strings.HasSuffix(e.Name, kprExt) {
+				nk++
+			}
+		}
+		logs, kprs = slices.Grow(logs, len(entries)-nk), slices.Grow(kprs, nk)
+		for _, e := range entries {
+			name, list := e.Name, &logs
 			if stem, ok := strings.CutSuffix(name, kprExt); ok {
 				name, list = stem+".log", &kprs
 			}
@@ -185,14 +198,8 @@ func (t *LogTree) ListLogsAndKPRs(section string, kinds ...Kind) (logs, kprs []T
 			if !ok {
 				continue
 			}
-			info, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed since the listing
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("list logs of %s/%s: %w", section, k, err)
-			}
-			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: info.ModTime(), Size: info.Size()})
+			*list = append(*list, TreeEntry{Kind: k, Package: pkg, Version: version, ModTime: e.ModTime, Size: e.Size,
+				Dev: e.Dev, Ino: e.Ino})
 		}
 	}
 	return logs, kprs, nil

@@ -24,7 +24,31 @@ import (
 var (
 	benchWall = regexp.MustCompile(`Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)`)
 	benchRSS  = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+	benchUser = regexp.MustCompile(`User time \(seconds\): (\S+)`)
+	benchSys  = regexp.MustCompile(`System time \(seconds\): (\S+)`)
 )
+
+// benchCPU returns the user and system CPU seconds /usr/bin/time -v
+// reports: on a machine others share, they vary less than the wall time.
+func benchCPU(out string) string {
+	var u, s float64
+	if m := benchUser.FindStringSubmatch(out); m != nil {
+		u, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := benchSys.FindStringSubmatch(out); m != nil {
+		s, _ = strconv.ParseFloat(m[1], 64)
+	}
+	return fmt.Sprintf("%.2f s", u+s)
+}
+
+// loadAvg returns the 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
 
 // newerFiles counts the files under dir modified at or after since.
 func newerFiles(dir string, since time.Time) (html, all int) {
@@ -88,14 +112,15 @@ func TestReport_Bench(t *testing.T) {
 	writeTOML(t, conf, oursMaster, filepath.Join(dir, "ours", "out"), secs)
 
 	var rows []string
-	row := func(run, who, wall string, rss int64, html, all int) {
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %d MiB | %d | %d |", run, who, wall, rss/1024, html, all))
+	row := func(run, who, wall, cpu string, rss int64, html, all int, load string) {
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %d MiB | %d | %d | %s |", run, who, wall, cpu, rss/1024, html, all, load))
 	}
 	runDebian := func(name string) {
 		if !debian {
 			return
 		}
 		var st testutil.ReportStats
+		load := loadAvg()
 		begin := time.Now()
 		testutil.RunDebianReport(t, testutil.ReportOptions{MasterDir: md.Dir, OutDir: filepath.Join(dir, "debian", "out"),
 			Sections: secs, Stats: &st, Prefix: []string{"/usr/bin/time", "-v"}, Timeout: 20 * time.Minute})
@@ -108,9 +133,10 @@ func TestReport_Bench(t *testing.T) {
 			rss, _ = strconv.ParseInt(m[1], 10, 64)
 		}
 		html, all := newerFiles(filepath.Join(dir, "debian", "out"), begin.Truncate(time.Second))
-		row(name, "Debian", wall, rss, html, all)
+		row(name, "Debian", wall, benchCPU(st.Log), rss, html, all, load+" → "+loadAvg())
 	}
 	runOurs := func(name string) {
+		load := loadAvg()
 		begin := time.Now()
 		cmd := exec.Command("/usr/bin/time", "-v", bin, "-c", conf)
 		var stderr bytes.Buffer
@@ -127,7 +153,7 @@ func TestReport_Bench(t *testing.T) {
 			rss, _ = strconv.ParseInt(m[1], 10, 64)
 		}
 		html, all := newerFiles(filepath.Join(dir, "ours", "out"), begin.Truncate(time.Second))
-		row(name, "ours", wall, rss, html, all)
+		row(name, "ours", wall, benchCPU(stderr.String()), rss, html, all, load+" → "+loadAvg())
 	}
 	runDebian("cold (empty output, no .kpr)")
 	runOurs("cold (empty output, no .kpr)")
@@ -149,6 +175,6 @@ func TestReport_Bench(t *testing.T) {
 	runDebian(fmt.Sprintf("rerun after %d new logs", len(added)))
 	runOurs(fmt.Sprintf("rerun after %d new logs", len(added)))
 	t.Logf("piuparts-report on all of bookworm main (files: written or touched by the run, .html and all)\n"+
-		"| run | program | wall | peak RSS | .html files | all files |\n|---|---|---|---|---|---|\n%s",
+		"| run | program | wall | CPU (user+sys) | peak RSS | .html files | all files | load average before → after |\n|---|---|---|---|---|---|---|---|\n%s",
 		strings.Join(rows, "\n"))
 }

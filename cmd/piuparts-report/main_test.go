@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"piuparts-server/internal/testutil"
 )
@@ -173,4 +178,114 @@ func TestRun_NoSources(t *testing.T) {
 			t.Errorf("without Sources: %v", err)
 		}
 	}
+}
+
+// TestRun_RerunSameAsCold: a rerun after new logs (which renders only the
+// pages whose inputs changed) leaves exactly the files a cold run into an
+// empty directory writes, byte for byte.
+func TestRun_RerunSameAsCold(t *testing.T) {
+	conf, md, out := fixtureMaster(t)
+	runConf := func(c string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), []string{"-c", c}, &stdout, &stderr, func(string) string { return "" }, false); err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr.String())
+		}
+	}
+	runConf(conf)
+	runConf(conf)
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 3; round++ {
+		if added := md.AddPassLogs(t, 3); len(added) == 0 {
+			t.Fatal("AddPassLogs added nothing")
+		}
+		// Pages show the run's minute: the two runs are compared only
+		// when they ran in the same one.
+		for {
+			minute := time.Now().Truncate(time.Minute)
+			runConf(conf)
+			cold := filepath.Join(t.TempDir(), "cold")
+			coldConf := filepath.Join(t.TempDir(), "cold.toml")
+			data := strings.Replace(string(b), fmt.Sprintf("output-directory = %q", out), fmt.Sprintf("output-directory = %q", cold), 1)
+			if err := os.WriteFile(coldConf, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runConf(coldConf)
+			if time.Now().Truncate(time.Minute).Equal(minute) {
+				if diff := diffTrees(t, out, cold); len(diff) > 0 {
+					t.Fatalf("round %d: the rerun's output differs from a cold run's in %d files: %q; first: %s",
+						round, len(diff), diff[:min(10, len(diff))], firstDiff(filepath.Join(out, diff[0]), filepath.Join(cold, diff[0])))
+				}
+				break
+			}
+		}
+	}
+}
+
+var summaryDate = regexp.MustCompile(`"_date": "[^"]*"`)
+
+// diffTrees returns the files (the run's own state files left out) that
+// are in one tree and not the other, or differ.
+func diffTrees(t *testing.T, a, b string) []string {
+	t.Helper()
+	read := func(root string) map[string]string {
+		m := map[string]string{}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if strings.HasPrefix(rel, ".piuparts-report.") {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if filepath.Base(rel) == "summary.json" {
+				// Its _date has the run's second.
+				data = summaryDate.ReplaceAll(data, []byte(`"_date": ""`))
+			}
+			m[rel] = string(data)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ma, mb := read(a), read(b)
+	var out []string
+	for p, da := range ma {
+		if db, ok := mb[p]; !ok || db != da {
+			out = append(out, p)
+		}
+	}
+	for p := range mb {
+		if _, ok := ma[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// firstDiff returns the first line where files a and b differ.
+func firstDiff(a, b string) string {
+	da, _ := os.ReadFile(a)
+	db, _ := os.ReadFile(b)
+	la, lb := strings.Split(string(da), "\n"), strings.Split(string(db), "\n")
+	for i := range max(len(la), len(lb)) {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d: %q != %q", i+1, x, y)
+		}
+	}
+	return "no line differs"
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // SyncDir fsyncs a directory so that names created, renamed or removed in it
@@ -78,4 +79,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, pattern string)
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// StatEntry is a directory entry with what lstat says of it
+// ([ReadDirStat]).
+type StatEntry struct {
+	Name     string
+	ModTime  time.Time
+	Size     int64
+	Dev, Ino uint64
+	Mode     uint32 // st_mode
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -70,5 +71,62 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("after the failed write the directory holds %d entries, want 2", len(entries))
+	}
+}
+
+func TestReadDirInodes(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "b_1.0.log", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, dev, err := fsutil.ReadDirInodes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Errorf("ReadDirInodes listed %v, want 3 names", got)
+	}
+	for _, n := range []string{"a.log", "b_1.0.log", "c"} {
+		fi, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if got[n] != st.Ino || dev != uint64(st.Dev) {
+			t.Errorf("%s: inode %d, device %d; want %d, %d", n, got[n], dev, st.Ino, st.Dev)
+		}
+	}
+}
+
+func TestReadDirStat(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"b_1.0.log", "a.log", "c.kpr"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("a.log", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fsutil.ReadDirStat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range got {
+		names = append(names, e.Name)
+		fi, err := os.Lstat(filepath.Join(dir, e.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if !e.ModTime.Equal(fi.ModTime()) || e.Size != fi.Size() || e.Ino != st.Ino || e.Dev != uint64(st.Dev) {
+			t.Errorf("%s: %+v, want lstat's mtime %v, size %d, inode %d", e.Name, e, fi.ModTime(), fi.Size(), st.Ino)
+		}
+	}
+	if want := []string{"a.log", "b_1.0.log", "c.kpr", "link"}; !slices.Equal(names, want) {
+		t.Errorf("ReadDirStat names = %q, want %q (sorted)", names, want)
 	}
 }
