@@ -287,7 +287,6 @@ func pct(ds []time.Duration, p float64) time.Duration {
 // does the slave sleep. The section starts without logs, and each slave
 // reserves 3 at once (max-reserved = 3).
 //
-//
 //   - pipes: each session runs the master binary over pipes, as the local
 //     transport does and as sshd runs a forced command;
 //   - ssh: each session is a new SSH connection (golang.org/x/crypto/ssh,
