@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -598,22 +599,13 @@ func newRanking(cands []state.Candidate, at time.Time) *ranking {
 // place finds a free rank for a new candidate of weight w: among the
 // candidates that weigh as much, at a random place (piupartslib breaks
 // ties at random), else after those that weigh more and before the first
-// that weighs less. It returns false when no rank is free there.
+// that weighs less. It returns false when no rank is free there. The
+// order's weights never grow (the candidates are ranked best first and
+// each new one goes where its weight belongs), so both ends are found by
+// binary search.
 func (r *ranking) place(w state.Weight, rng *rand.Rand) (rank, at int, ok bool) {
-	first, end := len(r.order), len(r.order)
-	for i, e := range r.order {
-		c := e.w.Compare(w)
-		if c == 0 && first == len(r.order) {
-			first = i
-		}
-		if c < 0 {
-			end = i
-			break
-		}
-	}
-	if first > end {
-		first = end
-	}
+	first := sort.Search(len(r.order), func(i int) bool { return r.order[i].w.Compare(w) <= 0 })
+	end := first + sort.Search(len(r.order)-first, func(i int) bool { return r.order[first+i].w.Compare(w) < 0 })
 	// Slots first..end: before order[first], ..., before order[end].
 	n := end - first + 1
 	start := rng.IntN(n)
