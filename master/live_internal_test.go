@@ -1,6 +1,7 @@
 package master
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -9,37 +10,53 @@ import (
 	"piuparts-server/master/state"
 )
 
-// TestRanking_Place ranks new candidates into a ranking one after the
-// other, as updateLive does: each goes after every heavier one and before
-// every lighter one, among its equals, with a rank between its neighbours',
-// so that the order stays by rank and by weight, best first.
-func TestRanking_Place(t *testing.T) {
+// TestRanking_Insert ranks batches of new candidates into a ranking, as
+// updateLive does: each goes after every heavier one and before every
+// lighter one, with a rank between its neighbours', so that the order
+// stays by rank and by weight, best first, and every rank is recorded.
+func TestRanking_Insert(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	weight := func() state.Weight {
 		return state.Weight{Chain: rng.IntN(4), Waiting: rng.IntN(3)}
 	}
 	var cands []state.Candidate
-	for range 50 {
-		cands = append(cands, state.Candidate{Name: "p", Weight: weight()})
+	for i := range 50 {
+		cands = append(cands, state.Candidate{Name: fmt.Sprintf("old%d", i), Weight: weight()})
 	}
 	slices.SortStableFunc(cands, func(a, b state.Candidate) int { return b.Weight.Compare(a.Weight) })
 	r := newRanking(cands, time.Time{})
-	for i := range 2000 {
-		w := weight()
-		rank, at, ok := r.place(w, rng)
+	n := 0
+	for batch := range 40 {
+		var adds []rankedCandidate
+		for range 1 + rng.IntN(30) {
+			adds = append(adds, rankedCandidate{w: weight(), name: fmt.Sprintf("new%d", n)})
+			n++
+		}
+		before := slices.Clone(r.order)
+		ranks, ok := r.insert(adds, rng)
 		if !ok {
-			// The gaps are used up: updateLive ranks everything anew.
-			if i < 100 {
-				t.Fatalf("no free rank after %d placements", i)
+			// The ranks are used up: updateLive ranks everything anew.
+			if batch < 5 {
+				t.Fatalf("no free ranks at batch %d", batch)
+			}
+			if !slices.Equal(r.order, before) {
+				t.Fatalf("batch %d failed but changed the order", batch)
 			}
 			break
 		}
-		if at > 0 && (r.order[at-1].w.Compare(w) < 0 || r.order[at-1].rank >= rank) {
-			t.Fatalf("placement %d (%v) at %d: after %v rank %d, own rank %d", i, w, at, r.order[at-1].w, r.order[at-1].rank, rank)
+		if len(r.order) != len(before)+len(adds) {
+			t.Fatalf("batch %d: %d candidates, want %d", batch, len(r.order), len(before)+len(adds))
 		}
-		if at < len(r.order) && (r.order[at].w.Compare(w) > 0 || r.order[at].rank <= rank) {
-			t.Fatalf("placement %d (%v) at %d: before %v rank %d, own rank %d", i, w, at, r.order[at].w, r.order[at].rank, rank)
+		for i, a := range adds {
+			if r.rank[a.name] != ranks[i] {
+				t.Fatalf("batch %d: rank of %s %d, recorded %d", batch, a.name, ranks[i], r.rank[a.name])
+			}
 		}
-		r.order = slices.Insert(r.order, at, rankedCandidate{rank: rank, w: w, name: "new"})
+		for i := 1; i < len(r.order); i++ {
+			p, e := r.order[i-1], r.order[i]
+			if p.rank >= e.rank || p.w.Compare(e.w) < 0 {
+				t.Fatalf("batch %d: %s (rank %d, %v) before %s (rank %d, %v)", batch, p.name, p.rank, p.w, e.name, e.rank, e.w)
+			}
+		}
 	}
 }
