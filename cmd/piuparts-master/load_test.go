@@ -238,7 +238,7 @@ func loadSession(ctx context.Context, dial loadDial, section, slave string, roun
 			f := strings.Fields(ans)
 			if len(f) != 3 || f[0] != "ok" {
 				idle = true
-				break // nothing to reserve (or the cap): submit what we hold
+				break // nothing to reserve (max-reserved is 3): submit what we hold
 			}
 			got = append(got, [2]string{f[1], f[2]})
 			st.mu.Lock()
@@ -446,6 +446,8 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 					case <-ctx.Done():
 					case <-time.After(idleSleep):
 					}
+				default:
+					recycle = false
 				}
 			}
 		}()
