@@ -1,12 +1,14 @@
 package master
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -595,43 +597,74 @@ func newRanking(cands []state.Candidate, at time.Time) *ranking {
 	return r
 }
 
-// place finds a free rank for a new candidate of weight w: among the
-// candidates that weigh as much, at a random place (piupartslib breaks
+// insert ranks new candidates (name and weight; rank ignored) among the
+// ranking's and returns their ranks, in the order given. Each goes among
+// the candidates that weigh as much, at a random place (piupartslib breaks
 // ties at random), else after those that weigh more and before the first
-// that weighs less. It returns false when no rank is free there.
-func (r *ranking) place(w state.Weight, rng *rand.Rand) (rank, at int, ok bool) {
-	first, end := len(r.order), len(r.order)
-	for i, e := range r.order {
-		c := e.w.Compare(w)
-		if c == 0 && first == len(r.order) {
-			first = i
-		}
-		if c < 0 {
-			end = i
-			break
-		}
+// that weighs less. The order's weights never grow (the candidates are
+// ranked best first and each new one goes where its weight belongs), so
+// each place is found by binary search, and the order is rebuilt once. It
+// returns false, changing nothing, when the ranks between two neighbours
+// are too few for the new ones that go there.
+func (r *ranking) insert(adds []rankedCandidate, rng *rand.Rand) ([]int, bool) {
+	type slot struct {
+		at, i int     // before r.order[at]; adds[i]
+		x     float64 // the tie-break
 	}
-	if first > end {
-		first = end
+	slots := make([]slot, len(adds))
+	for i, a := range adds {
+		first := sort.Search(len(r.order), func(k int) bool { return r.order[k].w.Compare(a.w) <= 0 })
+		end := first + sort.Search(len(r.order)-first, func(k int) bool { return r.order[first+k].w.Compare(a.w) < 0 })
+		slots[i] = slot{at: first + rng.IntN(end-first+1), i: i, x: rng.Float64()}
 	}
-	// Slots first..end: before order[first], ..., before order[end].
-	n := end - first + 1
-	start := rng.IntN(n)
-	for k := range n {
-		at = first + (start+k)%n
+	slices.SortFunc(slots, func(a, b slot) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		if c := adds[b.i].w.Compare(adds[a.i].w); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.x, b.x)
+	})
+	ranks := make([]int, len(adds))
+	for g := 0; g < len(slots); {
+		at, m := slots[g].at, 1
+		for g+m < len(slots) && slots[g+m].at == at {
+			m++
+		}
 		lo := 0
 		if at > 0 {
 			lo = r.order[at-1].rank
 		}
-		hi := lo + 2*rankGap
+		hi := lo + (m+1)*rankGap
 		if at < len(r.order) {
 			hi = r.order[at].rank
 		}
-		if hi-lo >= 2 {
-			return lo + (hi-lo)/2, at, true
+		if hi-lo < m+1 {
+			return nil, false
+		}
+		for k := range m {
+			ranks[slots[g+k].i] = lo + (hi-lo)*(k+1)/(m+1)
+		}
+		g += m
+	}
+	order := make([]rankedCandidate, 0, len(r.order)+len(adds))
+	g := 0
+	for at := 0; at <= len(r.order); at++ {
+		for ; g < len(slots) && slots[g].at == at; g++ {
+			a := adds[slots[g].i]
+			a.rank = ranks[slots[g].i]
+			order = append(order, a)
+		}
+		if at < len(r.order) {
+			order = append(order, r.order[at])
 		}
 	}
-	return 0, 0, false
+	r.order = order
+	for i, a := range adds {
+		r.rank[a.name] = ranks[i]
+	}
+	return ranks, true
 }
 
 // updateLive stores the states res of a live section as an update of the
@@ -670,21 +703,29 @@ func (c *Cache) updateLive(ctx context.Context, l *liveSection, key string, res 
 	if len(leaving) > 0 {
 		next.order = slices.DeleteFunc(next.order, func(e rankedCandidate) bool { return leaving[e.name] })
 	}
+	var (
+		adds  []rankedCandidate
+		added []state.Change
+		seen  = make(map[string]bool)
+	)
 	for _, ch := range changes {
 		if ch.State != state.WaitingToBeTested {
 			continue
 		}
-		if _, ok := next.rank[ch.Name]; ok {
+		if _, ok := next.rank[ch.Name]; ok || seen[ch.Name] {
 			continue
 		}
+		seen[ch.Name] = true
 		w, _ := res.Weight(ch.Name)
-		rank, at, ok := next.place(w, rng)
-		if !ok {
-			return false, nil
-		}
-		next.rank[ch.Name] = rank
-		next.order = slices.Insert(next.order, at, rankedCandidate{rank: rank, w: w, name: ch.Name})
-		u.Ranked = append(u.Ranked, store.PackageState{Package: ch.Name, Version: ch.TestVersion, State: ch.State, Rank: rank})
+		adds = append(adds, rankedCandidate{w: w, name: ch.Name})
+		added = append(added, ch)
+	}
+	ranks, ok := next.insert(adds, rng)
+	if !ok {
+		return false, nil
+	}
+	for i, ch := range added {
+		u.Ranked = append(u.Ranked, store.PackageState{Package: ch.Name, Version: ch.TestVersion, State: ch.State, Rank: ranks[i]})
 	}
 	applied, err := c.DB.UpdateStates(ctx, l.name, u, now)
 	if err != nil || !applied {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type DB struct {
 	// time out ("database is locked") while others win again and again.
 	// Serialising them here leaves one waiter per process.
 	wsem chan struct{}
+	// txmu guards txq, the transactions waiting for wsem: whoever gets
+	// wsem runs all of them in one transaction (see inTx).
+	txmu sync.Mutex
+	txq  []*txReq
 	// tree is the log tree under the master directory, when the DB was
 	// opened with [OpenMaster].
 	tree *LogTree
@@ -148,24 +153,130 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return v, nil
 }
 
-// inTx runs fn in one IMMEDIATE transaction and commits it when fn returns
-// nil; otherwise it rolls back and returns fn's error.
+// inTx runs fn in an IMMEDIATE transaction and commits it when fn returns
+// nil; otherwise it rolls fn's changes back and returns fn's error. It
+// returns once the commit is durable (or failed).
+//
+// Transactions of this process that wait while another commits are
+// committed together, one sync for all: the one that gets the write
+// semaphore next runs every waiting fn in turn in one transaction, each
+// inside a savepoint that its error rolls back, so each fn sees the
+// changes of those before it as if they had committed one after the
+// other. A failed commit fails them all.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	r := &txReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.txmu.Lock()
+	db.txq = append(db.txq, r)
+	db.txmu.Unlock()
 	select {
 	case db.wsem <- struct{}{}:
+	case err := <-r.done:
+		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		if db.dequeue(r) {
+			return ctx.Err()
+		}
+		// A group took it: its outcome is the answer.
+		return <-r.done
 	}
 	defer func() { <-db.wsem }()
-	tx, err := db.db.BeginTx(ctx, nil)
+	// A group that took this one answers before it lets go of wsem.
+	select {
+	case err := <-r.done:
+		return err
+	default:
+	}
+	db.txmu.Lock()
+	group := db.txq
+	db.txq = nil
+	db.txmu.Unlock()
+	db.runGroup(ctx, group)
+	return <-r.done
+}
+
+// txReq is a transaction waiting in inTx.
+type txReq struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// dequeue takes r out of the waiting transactions and reports whether it
+// was still there.
+func (db *DB) dequeue(r *txReq) bool {
+	db.txmu.Lock()
+	defer db.txmu.Unlock()
+	for i, q := range db.txq {
+		if q == r {
+			db.txq = slices.Delete(db.txq, i, i+1)
+			return true
+		}
+	}
+	return false
+}
+
+// runGroup runs the fns of group in one transaction, holding wsem, and
+// answers each on its done channel.
+func (db *DB) runGroup(ctx context.Context, group []*txReq) {
+	errs := make([]error, len(group))
+	answer := func() {
+		for i, r := range group {
+			r.done <- errs[i]
+		}
+	}
+	failAll := func(err error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	// The transaction outlives a caller that goes away: the others'
+	// changes are in it.
+	tx, err := db.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
-		return err
+		failAll(err)
+		answer()
+		return
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	if len(group) == 1 {
+		if errs[0] = group[0].fn(tx); errs[0] != nil {
+			tx.Rollback()
+		} else {
+			errs[0] = tx.Commit()
+		}
+		answer()
+		return
 	}
-	return tx.Commit()
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(ctx), "SAVEPOINT grouped"); err != nil {
+			failAll(err)
+			tx.Rollback()
+			answer()
+			return
+		}
+		errs[i] = r.fn(tx)
+		undo := "RELEASE grouped"
+		if errs[i] != nil {
+			undo = "ROLLBACK TO grouped; RELEASE grouped"
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(ctx), undo); err != nil {
+			// SQLite ended the transaction (an interrupted or failed
+			// statement): nothing of the group is committed.
+			failAll(fmt.Errorf("grouped transaction: %w", err))
+			tx.Rollback()
+			answer()
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(err)
+	}
+	answer()
 }
 
 // unix converts t to the Unix seconds the schema stores.

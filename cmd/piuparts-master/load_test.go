@@ -40,6 +40,7 @@ type loadStats struct {
 	firstReserve, laterReserve []time.Duration
 	pass                       []time.Duration
 	acked, sessions, errors    int
+	idle                       int            // sessions that found nothing to reserve
 	reserved                   map[string]int // package version → times handed out
 	firstErr                   error
 }
@@ -180,11 +181,15 @@ func sshDial(t *testing.T, s *testutil.SSHD, keys map[string]string) loadDial {
 }
 
 // loadSession is one slave connection: rounds of 3 reserve and 3 pass.
-func loadSession(ctx context.Context, dial loadDial, section, slave string, rounds int, st *loadStats) error {
+// It reports whether the master had nothing to reserve, after which a
+// slave idles before it connects again.
+// With recycle it asks for recycle mode first; a master with nothing to
+// recycle counts as idle.
+func loadSession(ctx context.Context, dial loadDial, section, slave string, rounds int, recycle bool, st *loadStats) (idle bool, err error) {
 	t0 := time.Now()
 	c, err := dial(ctx, slave)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer c.wait() //nolint:errcheck // the session's error is what matters
 	defer c.in.Close()
@@ -205,11 +210,20 @@ func loadSession(ctx context.Context, dial loadDial, section, slave string, roun
 		return strings.TrimSpace(ans), time.Since(t0), nil
 	}
 	if hello, err := r.ReadString('\n'); err != nil || hello != "hello\n" {
-		return fmt.Errorf("no hello: %q %v (stderr: %s)", hello, err, c.stderr())
+		return false, fmt.Errorf("no hello: %q %v (stderr: %s)", hello, err, c.stderr())
 	}
 	st.connected(time.Since(t0))
 	if ans, _, err := ask("section " + section + "\n"); err != nil || ans != "ok" {
-		return fmt.Errorf("section: %q %v", ans, err)
+		return false, fmt.Errorf("section: %q %v", ans, err)
+	}
+	if recycle {
+		ans, _, err := ask("recycle\n")
+		if err != nil {
+			return false, err
+		}
+		if ans != "ok" {
+			return true, nil
+		}
 	}
 	first := true
 	for range rounds {
@@ -217,13 +231,14 @@ func loadSession(ctx context.Context, dial loadDial, section, slave string, roun
 		for range 3 {
 			ans, d, err := ask("reserve\n")
 			if err != nil {
-				return err
+				return false, err
 			}
 			st.add(first, d, 0)
 			first = false
 			f := strings.Fields(ans)
 			if len(f) != 3 || f[0] != "ok" {
-				break // nothing to reserve (or the cap): submit what we hold
+				idle = true
+				break // nothing to reserve (max-reserved is 3): submit what we hold
 			}
 			got = append(got, [2]string{f[1], f[2]})
 			st.mu.Lock()
@@ -233,18 +248,18 @@ func loadSession(ctx context.Context, dial loadDial, section, slave string, roun
 		for _, pv := range got {
 			ans, d, err := ask("pass " + pv[0] + " " + pv[1] + "\n" + loadLog + ".\n")
 			if err != nil {
-				return err
+				return idle, err
 			}
 			if ans != "ok" {
-				return fmt.Errorf("pass %s %s: %q", pv[0], pv[1], ans)
+				return idle, fmt.Errorf("pass %s %s: %q", pv[0], pv[1], ans)
 			}
 			st.add(false, 0, d)
 		}
-		if len(got) == 0 {
+		if idle {
 			break
 		}
 	}
-	return nil
+	return idle, nil
 }
 
 // pct returns the p-th percentile of ds.
@@ -261,7 +276,16 @@ func pct(ds []time.Duration, p float64) time.Duration {
 // PIUPARTS_LOAD_SECONDS (60), each 1-6 rounds of 3 reserve and 3 pass
 // (4 KiB logs), against all of bookworm main, and prints acknowledged logs
 // per second and the latencies of connecting (to the master's hello),
-// reserve (first of a session and later) and pass, one row per variant:
+// reserve (first of a session and later) and pass, one row per variant.
+// A session that the master answers it has nothing to reserve submits what
+// it holds and ends, and its slave waits PIUPARTS_LOAD_IDLE_MS (1000)
+// before it connects again, as a slave sleeps idle-sleep (300 s in Debian's
+// farm): the runs' "idle" sessions. Without it the sessions that found
+// nothing would reconnect at once and the load would measure connections
+// that do no work. As a slave does, a session that found nothing is
+// followed by one in recycle mode, and only when that finds nothing too
+// does the slave sleep. The section starts without logs, and each slave
+// reserves 3 at once (max-reserved = 3).
 //
 //   - pipes: each session runs the master binary over pipes, as the local
 //     transport does and as sshd runs a forced command;
@@ -281,12 +305,18 @@ func TestLoad_Bench(t *testing.T) {
 	}
 	sessions := benchRuns("PIUPARTS_LOAD_SESSIONS", 32)
 	seconds := benchRuns("PIUPARTS_LOAD_SECONDS", 60)
+	idleSleep := time.Duration(benchRuns("PIUPARTS_LOAD_IDLE_MS", 1000)) * time.Millisecond
 	transports := []string{"pipes", "ssh"}
 	if os.Getenv("PIUPARTS_LOAD_SSH") == "0" {
 		transports = transports[:1]
 	}
 	bin := buildMaster(t)
-	f := refArchiveFarm(t, bin, refArchiveMix, false)
+	// A section tested from the start (no logs): at the goal's rate the
+	// sessions test most of the archive in a minute, and the untested
+	// packages of refArchiveMix (about 14,000 with those waiting for
+	// their dependencies) would be gone in seconds; random failed logs
+	// (3% of refArchiveMix) block half the archive behind them.
+	f := refArchiveFarm(t, bin, refLogMix{}, false)
 	type prog struct{ name, bin string }
 	progs := []prog{{"ours", bin}}
 	if base := os.Getenv("PIUPARTS_LOAD_BASELINE"); base != "" {
@@ -301,14 +331,15 @@ func TestLoad_Bench(t *testing.T) {
 	for _, p := range progs {
 		for _, tr := range transports {
 			t.Run(p.name+"-"+tr, func(t *testing.T) {
-				rows = append(rows, loadRun(t, f, p.name+", "+tr, p.bin, bin, trash, tr == "ssh", sessions, seconds))
+				rows = append(rows, loadRun(t, f, p.name+", "+tr, p.bin, bin, trash, tr == "ssh", sessions, seconds, idleSleep))
 			})
 		}
 	}
-	table := fmt.Sprintf("\n%d concurrent sessions for %d s, each 1-6 rounds of 3 reserve + 3 pass (4 KiB logs), a new connection each; "+
+	table := fmt.Sprintf("\n%d concurrent sessions for %d s, each 1-6 rounds of 3 reserve + 3 pass (4 KiB logs), a new connection each, "+
+		"a session that found nothing to reserve (idle) followed by one recycling, waiting %v when that found nothing too; "+
 		"ssh: OpenSSH's sshd on 127.0.0.1 and golang.org/x/crypto/ssh clients in the test process, on the same %d cores as the master; load average %s\n"+
 		"| master | sessions / packages | acknowledged logs/s | sessions run | connect p50 / p99 / max | first reserve p50 / p99 / max | later reserve p50 / p99 / max | pass p50 / p99 / max | duplicate reservations |\n"+
-		"|---|---|---|---|---|---|---|---|---|\n%s\n", sessions, seconds, runtime.NumCPU(), benchLoad(), strings.Join(rows, "\n"))
+		"|---|---|---|---|---|---|---|---|---|\n%s\n", sessions, seconds, idleSleep, runtime.NumCPU(), benchLoad(), strings.Join(rows, "\n"))
 	fmt.Fprint(os.Stdout, table)
 	t.Log(table)
 }
@@ -321,7 +352,7 @@ func TestLoad_Bench(t *testing.T) {
 // The states at the end are checked with ours, the binary under test,
 // serving alone. The run's copy goes to trash when it ends, and its master
 // server with it.
-func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH bool, sessions, seconds int) string {
+func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH bool, sessions, seconds int, idleSleep time.Duration) string {
 	t.Helper()
 	section := f.sections[0].name
 	dir := f.refCopy(t)
@@ -338,7 +369,14 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 		t.Fatalf("%s lacks %s", f.toml, rel)
 	}
 	conf := filepath.Join(dir, "piuparts.toml")
-	refWrite(t, conf, []byte(strings.Replace(toml, rel, fmt.Sprintf("master-directory = %q", filepath.Join(dir, "master")), 1)))
+	toml = strings.Replace(toml, rel, fmt.Sprintf("master-directory = %q", filepath.Join(dir, "master")), 1)
+	// Each slave reserves 3 at once (max-reserved, 1 by default, is
+	// also the most the master lets one slave hold).
+	if !strings.Contains(toml, "[global]\n") {
+		t.Fatalf("%s has no [global] table", f.toml)
+	}
+	toml = strings.Replace(toml, "[global]\n", "[global]\nmax-reserved = 3\n", 1)
+	refWrite(t, conf, []byte(toml))
 	prog := refProgram{name: label, argv: []string{bin, "-c", conf}}
 
 	dial := pipeDial(bin, conf, dir)
@@ -366,9 +404,14 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 	}
 
 	// A warm start: the states computed once before the load.
-	if _, err := prog.run(t.Context(), dir, []string{"section " + section, "status"}); err != nil {
+	start0, err := prog.run(t.Context(), dir, []string{"section " + section, "status"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if rec, err := prog.run(t.Context(), dir, []string{"section " + section, "recycle", "status"}); err == nil {
+		t.Logf("%s: at the start, recycling: %s", label, strings.Join(rec.lines[2:], " "))
+	}
+	t.Logf("%s: at the start: %s", label, strings.Join(start0.lines[2:], " "))
 	st := &loadStats{reserved: make(map[string]int)}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(seconds)*time.Second)
 	start := time.Now()
@@ -378,14 +421,34 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 13))
+			recycle := false
 			for ctx.Err() == nil {
-				err := loadSession(context.WithoutCancel(ctx), dial, section, fmt.Sprintf("slave%d", i), 1+rng.IntN(6), st)
+				idle, err := loadSession(context.WithoutCancel(ctx), dial, section, fmt.Sprintf("slave%d", i), 1+rng.IntN(6), recycle, st)
 				if err != nil && ctx.Err() == nil {
 					st.fail(err)
 				}
 				st.mu.Lock()
 				st.sessions++
+				if idle {
+					st.idle++
+				}
 				st.mu.Unlock()
+				// As a slave does: a section with nothing to test is
+				// recycled (its oldest logs tested again), and when
+				// that finds nothing either it sleeps (idle-sleep,
+				// scaled down) before asking again.
+				switch {
+				case idle && !recycle:
+					recycle = true
+				case idle:
+					recycle = false
+					select {
+					case <-ctx.Done():
+					case <-time.After(idleSleep):
+					}
+				default:
+					recycle = false
+				}
 			}
 		}()
 	}
@@ -415,6 +478,7 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: at the end: %s", label, before.lines[2])
 	alone := filepath.Join(dir, "alone.toml")
 	if !strings.Contains(refReadString(conf), "[global]\n") {
 		t.Fatalf("%s has no [global] table", conf)
@@ -434,8 +498,8 @@ func loadRun(t *testing.T, f *refFarm, label, bin, ours, trash string, overSSH b
 	ms := func(ds []time.Duration, round time.Duration) string {
 		return fmt.Sprintf("%v / %v / %v", pct(ds, .5).Round(round), pct(ds, .99).Round(round), pct(ds, 1).Round(time.Millisecond))
 	}
-	return fmt.Sprintf("| %s | %d / %d | %.0f | %d | %s | %s | %s | %s | %d |",
-		label, sessions, len(f.sections[0].pkgs), float64(st.acked)/wall.Seconds(), st.sessions,
+	return fmt.Sprintf("| %s | %d / %d | %.0f | %d (%d idle) | %s | %s | %s | %s | %d |",
+		label, sessions, len(f.sections[0].pkgs), float64(st.acked)/wall.Seconds(), st.sessions, st.idle,
 		ms(st.connect, time.Millisecond), ms(st.firstReserve, time.Millisecond),
 		ms(st.laterReserve, 100*time.Microsecond), ms(st.pass, 100*time.Microsecond), dups)
 }
