@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"html/template"
 	"slices"
@@ -415,6 +416,61 @@ type sourceBlock struct {
 	Binaries          []binaryRow
 }
 
+// appendKey appends to k what the block shows, each string with its
+// length: the block's HTML is a function of it (writeSourceBlock reads
+// nothing else), so its hash keys the block without rendering it.
+func (b *sourceBlock) appendKey(k []byte) []byte {
+	str := func(s string) {
+		k = binary.AppendUvarint(k, uint64(len(s)))
+		k = append(k, s...)
+	}
+	flag := func(f bool) {
+		if f {
+			k = append(k, 1)
+		} else {
+			k = append(k, 0)
+		}
+	}
+	str(b.ID)
+	str(b.Name)
+	str(b.Section)
+	str(b.Version)
+	str(b.State)
+	person := func(p personLink) {
+		str(p.Name)
+		str(p.URL)
+	}
+	person(b.Maintainer)
+	k = binary.AppendUvarint(k, uint64(len(b.Uploaders)))
+	for _, u := range b.Uploaders {
+		person(u)
+	}
+	k = binary.AppendUvarint(k, uint64(len(b.Binaries)))
+	for i := range b.Binaries {
+		r := &b.Binaries[i]
+		str(r.Name)
+		flag(r.Known)
+		flag(r.All)
+		str(r.State)
+		flag(r.Bad)
+		str(r.StateURL)
+		k = binary.AppendUvarint(k, uint64(len(r.Logs)))
+		for _, l := range r.Logs {
+			str(l.URL)
+			str(l.Version)
+			flag(l.Cruft)
+		}
+		flag(r.BugFiled)
+		str(r.Version)
+		flag(r.Cruft)
+		str(r.LastTest)
+		str(r.LastBy)
+		str(r.LastKind)
+		flag(r.WithLinks)
+	}
+	return k
+}
+
 type personLink struct {
 	Name, URL string // URL is "" for an entry without a valid address
 }
@@ -522,6 +578,7 @@ func (v *sectionView) sourcePages(emit Emit) error {
 	// source block, kh what the page's key is taken of.
 	h := hbuf{b: make([]byte, 0, 64<<10)}
 	var bh, kh hbuf
+	var kb []byte
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
 			continue
@@ -534,14 +591,13 @@ func (v *sectionView) sourcePages(emit Emit) error {
 			}
 		}
 		slices.SortStableFunc(p.History, func(a, b historyRow) int { return -strings.Compare(a.At, b.At) })
-		bh.b = bh.b[:0]
-		v.writeSourceBlock(&bh, v.sourceBlock(src))
-		bk := sumKey(bh.b)
+		// A block's key is that of the data it shows: a block whose
+		// page is current is not rendered (a maintainer page that
+		// changed renders those it shows and did not get here).
+		sb := v.sourceBlock(src)
+		kb = sb.appendKey(kb[:0])
+		bk := sumKey(kb)
 		v.blockKeys[src.Name] = bk
-		// Every block is kept, also of a page that is current: a
-		// maintainer page that changed shows all its sources' blocks,
-		// most of them unchanged (a team's page has thousands).
-		v.keepBlock(src.Name, bh.b)
 		title := "Status of source package " + src.Name + " in " + v.s.Name
 		path := v.s.Name + "/source/" + SourceDir(src.Name) + "/" + src.Name + ".html"
 		if v.r.current != nil {
@@ -551,6 +607,9 @@ func (v *sectionView) sourcePages(emit Emit) error {
 				continue
 			}
 		}
+		bh.b = bh.b[:0]
+		v.writeSourceBlock(&bh, sb)
+		v.keepBlock(src.Name, bh.b)
 		h.b = h.b[:0]
 		lay.start(&h, title)
 		v.sourceBody(&h, &p, src, bh.b)
