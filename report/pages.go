@@ -58,6 +58,11 @@ type sectionView struct {
 	blocks    map[string][]byte
 	blockKeys map[string]InputKey
 	slab      []byte // holds the blocks, in chunks
+	// deps are the items of dependencies without alternatives that the
+	// state pages show (see plainDep), held in depSlab's chunks; only
+	// the state pages use them.
+	deps    map[string][]byte
+	depSlab hbuf
 }
 
 func (r *renderer) view(s *Section) *sectionView {
