@@ -539,7 +539,7 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UT
 
 func (v *sectionView) sourceBlock(src *Source) sourceBlock {
 	b := sourceBlock{ID: PackageID(src.Name), Name: src.Name, Section: v.s.Name, Version: src.Version,
-		State: src.State, Maintainer: v.person(src.Maintainer)}
+		State: src.State, Maintainer: v.person(src.Maintainer), Binaries: make([]binaryRow, 0, len(src.Binaries))}
 	if strings.TrimSpace(src.Uploaders) != "" {
 		for _, u := range strings.Split(src.Uploaders, ",") {
 			b.Uploaders = append(b.Uploaders, v.person(u))
@@ -648,10 +648,18 @@ func (v *sectionView) block(name string) []byte {
 	if !ok {
 		return nil
 	}
-	var bh hbuf
-	v.writeSourceBlock(&bh, v.sourceBlock(v.s.Sources[i]))
-	v.keepBlock(name, bh.b)
-	return v.blocks[name]
+	// Written straight into the slab: a maintainer page that changed
+	// may need thousands of blocks.
+	start := len(v.slab)
+	if cap(v.slab)-start < 16<<10 {
+		v.slab, start = make([]byte, 0, 1<<20), 0 // a new chunk; the old ones stay as they are
+	}
+	h := hbuf{b: v.slab}
+	v.writeSourceBlock(&h, v.sourceBlock(v.s.Sources[i]))
+	v.slab = h.b // a block that outgrew the chunk moved it: the blocks before keep the old one
+	b := v.slab[start:len(v.slab):len(v.slab)]
+	v.blocks[name] = b
+	return b
 }
 
 // --- maintainer pages ---
