@@ -172,6 +172,26 @@ func (v *sectionView) dep(h *hbuf, kind, name string, resolveVirtual bool, alts 
 	h.raw("</li>\n")
 }
 
+// plainDep returns the item of a dependency without alternatives, as
+// dep writes it: the same on every state page that lists it (libc6's is
+// on thousands), so it is written once per view.
+func (v *sectionView) plainDep(name string) []byte {
+	if b, ok := v.deps[name]; ok {
+		return b
+	}
+	if v.deps == nil {
+		v.deps = make(map[string][]byte)
+	}
+	start := len(v.depSlab.b)
+	if cap(v.depSlab.b)-start < 4096 {
+		v.depSlab.b, start = make([]byte, 0, 256<<10), 0 // a new chunk; the old ones stay as they are
+	}
+	v.dep(&v.depSlab, "dependency", name, false, nil)
+	b := v.depSlab.b[start:len(v.depSlab.b):len(v.depSlab.b)]
+	v.deps[name] = b
+	return b
+}
+
 // stateItem writes a package's item of its state page.
 func (v *sectionView) stateItem(h *hbuf, p *Package, counts bool) {
 	h.raw(`<li id="`)
@@ -211,6 +231,10 @@ func (v *sectionView) stateItem(h *hbuf, p *Package, counts bool) {
 		if first {
 			h.raw("\n<ul>\n")
 			first = false
+		}
+		if len(alts) == 1 {
+			h.b = append(h.b, v.plainDep(alts[0])...)
+			continue
 		}
 		v.dep(h, "dependency", alts[0], false, alts[1:])
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"html/template"
 	"slices"
@@ -57,6 +58,11 @@ type sectionView struct {
 	blocks    map[string][]byte
 	blockKeys map[string]InputKey
 	slab      []byte // holds the blocks, in chunks
+	// deps are the items of dependencies without alternatives that the
+	// state pages show (see plainDep), held in depSlab's chunks; only
+	// the state pages use them.
+	deps    map[string][]byte
+	depSlab hbuf
 }
 
 func (r *renderer) view(s *Section) *sectionView {
@@ -415,6 +421,61 @@ type sourceBlock struct {
 	Binaries          []binaryRow
 }
 
+// appendKey appends to k what the block shows, each string with its
+// length: the block's HTML is a function of it (writeSourceBlock reads
+// nothing else), so its hash keys the block without rendering it.
+func (b *sourceBlock) appendKey(k []byte) []byte {
+	str := func(s string) {
+		k = binary.AppendUvarint(k, uint64(len(s)))
+		k = append(k, s...)
+	}
+	flag := func(f bool) {
+		if f {
+			k = append(k, 1)
+		} else {
+			k = append(k, 0)
+		}
+	}
+	str(b.ID)
+	str(b.Name)
+	str(b.Section)
+	str(b.Version)
+	str(b.State)
+	person := func(p personLink) {
+		str(p.Name)
+		str(p.URL)
+	}
+	person(b.Maintainer)
+	k = binary.AppendUvarint(k, uint64(len(b.Uploaders)))
+	for _, u := range b.Uploaders {
+		person(u)
+	}
+	k = binary.AppendUvarint(k, uint64(len(b.Binaries)))
+	for i := range b.Binaries {
+		r := &b.Binaries[i]
+		str(r.Name)
+		flag(r.Known)
+		flag(r.All)
+		str(r.State)
+		flag(r.Bad)
+		str(r.StateURL)
+		k = binary.AppendUvarint(k, uint64(len(r.Logs)))
+		for _, l := range r.Logs {
+			str(l.URL)
+			str(l.Version)
+			flag(l.Cruft)
+		}
+		flag(r.BugFiled)
+		str(r.Version)
+		flag(r.Cruft)
+		str(r.LastTest)
+		str(r.LastBy)
+		str(r.LastKind)
+		flag(r.WithLinks)
+	}
+	return k
+}
+
 type personLink struct {
 	Name, URL string // URL is "" for an entry without a valid address
 }
@@ -478,7 +539,7 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UT
 
 func (v *sectionView) sourceBlock(src *Source) sourceBlock {
 	b := sourceBlock{ID: PackageID(src.Name), Name: src.Name, Section: v.s.Name, Version: src.Version,
-		State: src.State, Maintainer: v.person(src.Maintainer)}
+		State: src.State, Maintainer: v.person(src.Maintainer), Binaries: make([]binaryRow, 0, len(src.Binaries))}
 	if strings.TrimSpace(src.Uploaders) != "" {
 		for _, u := range strings.Split(src.Uploaders, ",") {
 			b.Uploaders = append(b.Uploaders, v.person(u))
@@ -522,6 +583,7 @@ func (v *sectionView) sourcePages(emit Emit) error {
 	// source block, kh what the page's key is taken of.
 	h := hbuf{b: make([]byte, 0, 64<<10)}
 	var bh, kh hbuf
+	var kb []byte
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
 			continue
@@ -534,14 +596,13 @@ func (v *sectionView) sourcePages(emit Emit) error {
 			}
 		}
 		slices.SortStableFunc(p.History, func(a, b historyRow) int { return -strings.Compare(a.At, b.At) })
-		bh.b = bh.b[:0]
-		v.writeSourceBlock(&bh, v.sourceBlock(src))
-		bk := sumKey(bh.b)
+		// A block's key is that of the data it shows: a block whose
+		// page is current is not rendered (a maintainer page that
+		// changed renders those it shows and did not get here).
+		sb := v.sourceBlock(src)
+		kb = sb.appendKey(kb[:0])
+		bk := sumKey(kb)
 		v.blockKeys[src.Name] = bk
-		// Every block is kept, also of a page that is current: a
-		// maintainer page that changed shows all its sources' blocks,
-		// most of them unchanged (a team's page has thousands).
-		v.keepBlock(src.Name, bh.b)
 		title := "Status of source package " + src.Name + " in " + v.s.Name
 		path := v.s.Name + "/source/" + SourceDir(src.Name) + "/" + src.Name + ".html"
 		if v.r.current != nil {
@@ -551,6 +612,9 @@ func (v *sectionView) sourcePages(emit Emit) error {
 				continue
 			}
 		}
+		bh.b = bh.b[:0]
+		v.writeSourceBlock(&bh, sb)
+		v.keepBlock(src.Name, bh.b)
 		h.b = h.b[:0]
 		lay.start(&h, title)
 		v.sourceBody(&h, &p, src, bh.b)
@@ -584,10 +648,18 @@ func (v *sectionView) block(name string) []byte {
 	if !ok {
 		return nil
 	}
-	var bh hbuf
-	v.writeSourceBlock(&bh, v.sourceBlock(v.s.Sources[i]))
-	v.keepBlock(name, bh.b)
-	return v.blocks[name]
+	// Written straight into the slab: a maintainer page that changed
+	// may need thousands of blocks.
+	start := len(v.slab)
+	if cap(v.slab)-start < 16<<10 {
+		v.slab, start = make([]byte, 0, 1<<20), 0 // a new chunk; the old ones stay as they are
+	}
+	h := hbuf{b: v.slab}
+	v.writeSourceBlock(&h, v.sourceBlock(v.s.Sources[i]))
+	v.slab = h.b // a block that outgrew the chunk moved it: the blocks before keep the old one
+	b := v.slab[start:len(v.slab):len(v.slab)]
+	v.blocks[name] = b
+	return b
 }
 
 // --- maintainer pages ---
