@@ -39,8 +39,8 @@ type liveSection struct {
 	wmu sync.Mutex
 	// cmu lets one computation at a time use the engine.
 	cmu sync.Mutex
-	// rmu orders this process's changes of the section's reserved/ with
-	// the reading of its modification time around them (see reserved).
+	// rmu orders this process's reservations (Own without keyed) with
+	// the listing of reserved/ (see reserved), which also holds wmu.
 	rmu sync.Mutex
 
 	mu sync.Mutex // guards what follows
@@ -183,8 +183,12 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		l.rmu.Unlock()
 		return ferr
 	}
+	// Not rmu: the reserved/ markers a keyed change removes (a
+	// submission's) are listed only under wmu, which it holds, and
+	// reserves, which take rmu, go on meanwhile (they make markers of
+	// other packages: a package being submitted is still reserved, or
+	// has its log).
 	l.wmu.Lock()
-	l.rmu.Lock()
 	var before string
 	if keyed {
 		var err error
@@ -212,7 +216,6 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	}
 	l.explainReserved(changes, clean)
 	l.mu.Unlock()
-	l.rmu.Unlock()
 	l.wmu.Unlock()
 	// The sections that depend on this one list it again.
 	for _, o := range c.livesWith(section) {
