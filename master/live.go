@@ -364,10 +364,23 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	}
 	f.TreeAt = latest
 	l := c.liveSection(section)
+	// While a change of this process is under way (a group of logs being
+	// indexed), a reserve, which checks logs and reservations itself,
+	// takes the states this process stored last rather than wait for the
+	// change to end: the computation the change scheduled brings them up
+	// to date, and it, or the next refresh that finds no change under way,
+	// finds what anyone else changed.
+	locked := !exact && l.wmu.TryLock()
+	if !locked && !exact && c.ownStatesStored(ctx, l) {
+		c.schedule(ctx, l)
+		return f, nil
+	}
 	// The key as this process's changes leave it, not in the middle of
 	// one, compared with what the live section knows before another
 	// change.
-	l.wmu.Lock()
+	if !locked {
+		l.wmu.Lock()
+	}
 	in, key, err := c.inputsKey(ctx, section, true)
 	if err != nil {
 		l.wmu.Unlock()
@@ -424,6 +437,19 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 		return f, err
 	}
 	return f, nil
+}
+
+// ownStatesStored reports whether the states stored for a live section are
+// the last this process stored, outside recycle mode, and it knows of no
+// change it did not make itself.
+func (c *Cache) ownStatesStored(ctx context.Context, l *liveSection) bool {
+	row, err := c.DB.Section(ctx, l.name)
+	if err != nil || row.StatesComputedAt.IsZero() || row.StatesRecycle {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.stale && l.res != nil && l.stored != "" && l.stored == row.StatesInputs
 }
 
 // computeLive brings a live section's engine up to date and computes and
