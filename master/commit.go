@@ -13,8 +13,11 @@ const maxGroup = 256
 // in groups ([store.DB.Commit]): while a group is being made durable, the
 // logs that arrive wait, and the next group takes them all, so that a
 // directory, the index and submissions.txt are synced once for many logs.
-// Each log is still acknowledged only once it is durable. Run must be
-// running for Commit to return.
+// A group holds its section's lock (Cache.Own) while it is indexed
+// ([store.DB.Index]), not while its lines of submissions.txt are appended
+// and synced ([store.Group.Record]), which overlaps with the next group's
+// indexing. Each log is still acknowledged only once it is durable. Run
+// must be running for Commit to return.
 type Committer struct {
 	// DB is the store the logs go to.
 	DB *store.DB
@@ -59,13 +62,29 @@ func (cm *Committer) Commit(ctx context.Context, p *store.Pending) store.Committ
 // first.
 func (cm *Committer) Run(ctx context.Context) {
 	var queue []*commitReq
+	// recorded is closed when the last group's lines are recorded and its
+	// logs answered.
+	recorded := make(chan struct{})
+	close(recorded)
+	defer func() { <-recorded }()
 	for {
 		if len(queue) == 0 {
 			select {
 			case r := <-cm.reqs:
 				queue = append(queue, r)
-			case <-ctx.Done():
-				return
+			default:
+				// Nothing waits: no group follows the last one to mark
+				// its lines written.
+				<-recorded
+				if err := cm.DB.FlushWritten(context.WithoutCancel(ctx)); err != nil {
+					cm.Cache.Log.Warn().Err(err).Msg("cannot mark submissions written")
+				}
+				select {
+				case r := <-cm.reqs:
+					queue = append(queue, r)
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 		// Whatever else is waiting joins the group.
@@ -80,13 +99,18 @@ func (cm *Committer) Run(ctx context.Context) {
 		}
 		var group []*commitReq
 		group, queue = takeGroup(queue)
-		cm.commit(context.WithoutCancel(ctx), group)
-		if len(queue) == 0 && len(cm.reqs) == 0 {
-			// No group follows to mark the lines written.
-			if err := cm.DB.FlushWritten(context.WithoutCancel(ctx)); err != nil {
-				cm.Cache.Log.Warn().Err(err).Msg("cannot mark submissions written")
+		g := cm.index(context.WithoutCancel(ctx), group)
+		// The groups' lines go to submissions.txt in their order.
+		<-recorded
+		done := make(chan struct{})
+		recorded = done
+		go func() {
+			defer close(done)
+			out := g.Record(context.WithoutCancel(ctx))
+			for i, r := range group {
+				r.done <- out[i]
 			}
-		}
+		}()
 	}
 }
 
@@ -109,16 +133,18 @@ func takeGroup(queue []*commitReq) (group, rest []*commitReq) {
 	return group, rest
 }
 
-// commit commits one group of one section and answers its requests.
-func (cm *Committer) commit(ctx context.Context, group []*commitReq) {
+// index indexes one group of one section, under the section's lock, and
+// returns it to be recorded.
+func (cm *Committer) index(ctx context.Context, group []*commitReq) *store.Group {
 	section := group[0].p.Incoming().Section
 	ps := make([]*store.Pending, len(group))
 	for i, r := range group {
 		ps[i] = r.p
 	}
-	var out []store.Committed
+	var g *store.Group
 	_ = cm.Cache.Own(ctx, section, true, func() ([]logChange, bool, error) {
-		out = cm.DB.Commit(ctx, ps)
+		g = cm.DB.Index(ctx, ps)
+		out := g.Indexed()
 		var changes []logChange
 		clean := true
 		for i, c := range out {
@@ -130,7 +156,5 @@ func (cm *Committer) commit(ctx context.Context, group []*commitReq) {
 		}
 		return changes, clean, nil
 	})
-	for i, r := range group {
-		r.done <- out[i]
-	}
+	return g
 }

@@ -39,8 +39,8 @@ type liveSection struct {
 	wmu sync.Mutex
 	// cmu lets one computation at a time use the engine.
 	cmu sync.Mutex
-	// rmu orders this process's changes of the section's reserved/ with
-	// the reading of its modification time around them (see reserved).
+	// rmu orders this process's reservations (Own without keyed) with
+	// the listing of reserved/ (see reserved), which also holds wmu.
 	rmu sync.Mutex
 
 	mu sync.Mutex // guards what follows
@@ -183,8 +183,12 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 		l.rmu.Unlock()
 		return ferr
 	}
+	// Not rmu: the reserved/ markers a keyed change removes (a
+	// submission's) are listed only under wmu, which it holds, and
+	// reserves, which take rmu, go on meanwhile (they make markers of
+	// other packages: a package being submitted is still reserved, or
+	// has its log).
 	l.wmu.Lock()
-	l.rmu.Lock()
 	var before string
 	if keyed {
 		var err error
@@ -212,7 +216,6 @@ func (c *Cache) Own(ctx context.Context, section string, keyed bool, fn func() (
 	}
 	l.explainReserved(changes, clean)
 	l.mu.Unlock()
-	l.rmu.Unlock()
 	l.wmu.Unlock()
 	// The sections that depend on this one list it again.
 	for _, o := range c.livesWith(section) {
@@ -361,10 +364,23 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 	}
 	f.TreeAt = latest
 	l := c.liveSection(section)
+	// While a change of this process is under way (a group of logs being
+	// indexed), a reserve, which checks logs and reservations itself,
+	// takes the states this process stored last rather than wait for the
+	// change to end: the computation the change scheduled brings them up
+	// to date, and it, or the next refresh that finds no change under way,
+	// finds what anyone else changed.
+	locked := !exact && l.wmu.TryLock()
+	if !locked && !exact && c.ownStatesStored(ctx, l) {
+		c.schedule(ctx, l)
+		return f, nil
+	}
 	// The key as this process's changes leave it, not in the middle of
 	// one, compared with what the live section knows before another
 	// change.
-	l.wmu.Lock()
+	if !locked {
+		l.wmu.Lock()
+	}
 	in, key, err := c.inputsKey(ctx, section, true)
 	if err != nil {
 		l.wmu.Unlock()
@@ -421,6 +437,19 @@ func (c *Cache) refreshLive(ctx context.Context, section string, exact bool) (Fr
 		return f, err
 	}
 	return f, nil
+}
+
+// ownStatesStored reports whether the states stored for a live section are
+// the last this process stored, outside recycle mode, and it knows of no
+// change it did not make itself.
+func (c *Cache) ownStatesStored(ctx context.Context, l *liveSection) bool {
+	row, err := c.DB.Section(ctx, l.name)
+	if err != nil || row.StatesComputedAt.IsZero() || row.StatesRecycle {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.stale && l.res != nil && l.stored != "" && l.stored == row.StatesInputs
 }
 
 // computeLive brings a live section's engine up to date and computes and

@@ -261,9 +261,53 @@ type commitItem struct {
 // not come twice in one group. It returns, in the order of ps, what
 // happened to each log; a log with an error is not acknowledged (the
 // earlier acknowledged state is whole, as after a crash). Every temporary
-// file is gone when Commit returns.
+// file is gone when Commit returns. It is [DB.Index] and then
+// [Group.Record].
 func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
+	return db.Index(ctx, ps).Record(ctx)
+}
+
+// Group is a group of logs that [DB.Index] stored and indexed, whose lines
+// of submissions.txt are yet to be appended ([Group.Record]): none of its
+// logs may be acknowledged before.
+type Group struct {
+	db    *DB
+	t     *LogTree
+	items []*commitItem
+	ids   []int64 // the submissions being appended (see setCommitting)
+	out   []Committed
+}
+
+// Indexed returns, in the order of the logs given to [DB.Index], what
+// happened to each log so far: the tree and the index as they are once
+// the group is recorded (a log with an error will not be acknowledged).
+// The caller must not change it.
+func (g *Group) Indexed() []Committed { return g.out }
+
+// Record appends the lines of the group's indexed submissions to their
+// sections' submissions.txt and syncs it, and returns, in the order of the
+// logs given to [DB.Index], what happened to each log: Err nil means it is
+// durable and may be acknowledged. It changes neither the tree's log
+// directories nor the index's logs (so neither the states), and may run
+// while another group is indexed; the groups of one section are to be
+// recorded in the order they were indexed.
+func (g *Group) Record(ctx context.Context) []Committed {
+	if g.t != nil {
+		g.db.recordSubmissions(ctx, g.t, linkedItems(g.items))
+	}
+	// Whatever recordSubmissions left unwritten is anyone's to write.
+	g.db.setCommitting(g.ids, false)
+	return g.out
+}
+
+// Index does what [DB.Commit] does for a group of received logs but append
+// their lines to submissions.txt: the logs are under their names and
+// synced, the older logs and reserved/ markers they replace removed, and
+// the group indexed in one transaction. [Group.Record] completes it. Every
+// temporary file is gone when Index returns.
+func (db *DB) Index(ctx context.Context, ps []*Pending) *Group {
 	out := make([]Committed, len(ps))
+	g := &Group{db: db, out: out}
 	defer func() {
 		for _, p := range ps {
 			p.Discard()
@@ -287,15 +331,17 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 			it.fail(err)
 		}
 	}
+	g.items = items
 	t, err := db.logTree()
 	if err != nil {
 		failAll(err)
-		return out
+		return g
 	}
 	if err := db.step("written"); err != nil {
 		failAll(err)
-		return out
+		return g
 	}
+	g.t = t
 
 	// Under their names: a retest replaces the older log of the same name
 	// in one rename; otherwise an existing log is never replaced.
@@ -410,8 +456,7 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 			}
 			return nil
 		})
-		// Whatever recordSubmissions leaves unwritten is anyone's to write.
-		defer db.setCommitting(ids, false)
+		g.ids = ids
 		if err != nil {
 			db.putAppended(marked)
 			failLinked(items, fmt.Errorf("index: %w", err))
@@ -419,10 +464,10 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 			failLinked(items, err)
 		}
 	}
-	db.recordSubmissions(ctx, t, linkedItems(items))
 
 	// Logs that were there already: duplicates, or submissions a crash
-	// interrupted between the file and the index.
+	// interrupted between the file and the index (these write their
+	// lines themselves; the group's, being appended, are not theirs).
 	for _, it := range resent {
 		rcv, err := db.resubmitted(ctx, t, it.p.in)
 		it.out.Received = rcv
@@ -430,7 +475,7 @@ func (db *DB) Commit(ctx context.Context, ps []*Pending) []Committed {
 			it.fail(err)
 		}
 	}
-	return out
+	return g
 }
 
 // fail records the error of one log of a group.
