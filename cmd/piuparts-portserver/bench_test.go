@@ -161,9 +161,10 @@ type benchRow struct {
 // of its own, as portpicker's callers are, so the kernel schedules them
 // as it would a farm's jobs (goroutines of one process wait for the Go
 // scheduler instead, which adds tens of milliseconds to a busy client's
-// tail whatever the server does). A client is this test binary run again
-// for TestPortserver_BenchClient.
-func runGrants(t *testing.T, addr string, server int, owners []int, total int) benchRow {
+// tail whatever the server does). The client program is
+// testdata/benchclient.c, built by the test: plain blocking system calls
+// in C, so that 64 of them leave the two cores to the servers.
+func runGrants(t *testing.T, client, addr string, server int, owners []int, total int) benchRow {
 	t.Helper()
 	clients := len(owners)
 	type child struct {
@@ -177,9 +178,7 @@ func runGrants(t *testing.T, addr string, server int, owners []int, total int) b
 		if i < total%clients {
 			n++
 		}
-		c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestPortserver_BenchClient$")}
-		c.cmd.Env = append(os.Environ(), "GOMAXPROCS=1",
-			fmt.Sprintf("PIUPARTS_BENCH_CLIENT=%s,%d,%d", addr, owners[i], n))
+		c := &child{cmd: exec.Command(client, addr, strconv.Itoa(owners[i]), strconv.Itoa(n))}
 		c.cmd.Stderr = os.Stderr
 		stdout, err := c.cmd.StdoutPipe()
 		if err != nil {
@@ -261,54 +260,6 @@ func runGrants(t *testing.T, addr string, server int, owners []int, total int) b
 	return row
 }
 
-// TestPortserver_BenchClient is one client process of runGrants: it
-// waits for a line on its standard input, sends its requests one after
-// another and prints each one's latency in nanoseconds and the port ("-"
-// when denied), then the monotonic times of its first request and of its
-// last answer.
-func TestPortserver_BenchClient(t *testing.T) {
-	spec := os.Getenv("PIUPARTS_BENCH_CLIENT")
-	if spec == "" {
-		t.Skip("a client process of TestPortserver_Bench")
-	}
-	f := strings.Split(spec, ",")
-	pid, _ := strconv.Atoi(f[1])
-	n, _ := strconv.Atoi(f[2])
-	os.Stdout.WriteString("ready\n")
-	var one [1]byte
-	os.Stdin.Read(one[:])
-	out := bufio.NewWriter(os.Stdout)
-	lats := make([]time.Duration, 0, n)
-	ports := make([]string, 0, n)
-	first := monotonic()
-	for range n {
-		t0 := time.Now()
-		port, err := ask(f[0], pid)
-		lats = append(lats, time.Since(t0))
-		if err != nil {
-			fmt.Fprintf(out, "error %v\n", err)
-		}
-		if port == "" {
-			port = "-"
-		}
-		ports = append(ports, port)
-	}
-	last := monotonic()
-	for i := range lats {
-		fmt.Fprintf(out, "%d %s\n", lats[i].Nanoseconds(), ports[i])
-	}
-	fmt.Fprintf(out, "span %d %d\n", first, last)
-	out.Flush()
-}
-
-// monotonic returns CLOCK_MONOTONIC in nanoseconds, comparable across
-// processes.
-func monotonic() int64 {
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
-}
-
 // TestPortserver_Bench runs Debian's portserver and ours on a pool of
 // 5,000 ports: grants per second, p50 and p99 latency and server CPU per
 // request at 1, 16 and 64 concurrent clients (each a distinct live owner
@@ -324,6 +275,10 @@ func TestPortserver_Bench(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := testutil.Build(t, dir, "piuparts-server/cmd/piuparts-portserver")
+	client := filepath.Join(dir, "benchclient")
+	if out, err := exec.Command("gcc", "-O2", "-o", client, "testdata/benchclient.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc testdata/benchclient.c: %v\n%s", err, out)
+	}
 	load0, _ := os.ReadFile("/proc/loadavg")
 	servers := []benchServer{
 		{"Debian portserver", func(addr string) []string {
@@ -364,7 +319,7 @@ func TestPortserver_Bench(t *testing.T) {
 			for _, srv := range servers {
 				seq++
 				addr, cmd := startBenchServer(t, srv, seq)
-				rounds[srv.name] = append(rounds[srv.name], runGrants(t, addr, cmd.Process.Pid, owners[:clients], benchGrants))
+				rounds[srv.name] = append(rounds[srv.name], runGrants(t, client, addr, cmd.Process.Pid, owners[:clients], benchGrants))
 				stopBenchServer(cmd)
 			}
 		}
@@ -386,7 +341,7 @@ func TestPortserver_Bench(t *testing.T) {
 	for _, srv := range servers {
 		seq++
 		addr, cmd := startBenchServer(t, srv, seq)
-		fill := runGrants(t, addr, cmd.Process.Pid, owners, benchPoolSize)
+		fill := runGrants(t, client, addr, cmd.Process.Pid, owners, benchPoolSize)
 		if fill.errors != 0 {
 			t.Errorf("%s: %d errors filling the pool", srv.name, fill.errors)
 		}
