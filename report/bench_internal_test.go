@@ -71,7 +71,7 @@ func syntheticSite(tb testing.TB) (*Site, *Section) {
 func BenchmarkRenderSection(b *testing.B) {
 	site, s := syntheticSite(b)
 	var pages, bytes int
-	var mu sync.Mutex // RenderSection emits from two goroutines
+	var mu sync.Mutex // renderSection emits from two goroutines
 	emit := func(path string, data []byte) error {
 		mu.Lock()
 		pages++
@@ -84,7 +84,7 @@ func BenchmarkRenderSection(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		pages, bytes = 0, 0
-		if err := RenderSection(site, s, emit); err != nil {
+		if err := renderSection(site, s, emit, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		n++

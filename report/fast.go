@@ -182,14 +182,30 @@ func (v *sectionView) plainDep(name string) []byte {
 	if v.deps == nil {
 		v.deps = make(map[string][]byte)
 	}
-	start := len(v.depSlab.b)
-	if cap(v.depSlab.b)-start < 4096 {
-		v.depSlab.b, start = make([]byte, 0, 256<<10), 0 // a new chunk; the old ones stay as they are
-	}
-	v.dep(&v.depSlab, "dependency", name, false, nil)
-	b := v.depSlab.b[start:len(v.depSlab.b):len(v.depSlab.b)]
+	v.depScratch.b = v.depScratch.b[:0]
+	v.dep(&v.depScratch, "dependency", name, false, nil)
+	b := v.depSlab.keep(v.depScratch.b)
 	v.deps[name] = b
 	return b
+}
+
+// slab keeps many small byte slices in a few large arrays: each kept
+// slice is a copy in the current chunk, and a full chunk is left to the
+// slices in it.
+type slab struct{ chunk []byte }
+
+// slabChunkSize is the size of a slab's chunk (a larger slice gets one of
+// its own size).
+const slabChunkSize = 1 << 20
+
+// keep returns a copy of b in the slab, which nothing appends to.
+func (s *slab) keep(b []byte) []byte {
+	n := len(b)
+	if cap(s.chunk)-len(s.chunk) < n {
+		s.chunk = make([]byte, 0, max(slabChunkSize, n))
+	}
+	s.chunk = append(s.chunk, b...)
+	return s.chunk[len(s.chunk)-n : len(s.chunk) : len(s.chunk)]
 }
 
 // stateItem writes a package's item of its state page.

@@ -288,7 +288,7 @@ func fixtureSite(tb testing.TB) *Site {
 	return site
 }
 
-// memFS collects emitted files. RenderSection emits from two goroutines.
+// memFS collects emitted files. renderSection emits from two goroutines.
 type memFS map[string][]byte
 
 // memFSMu guards every memFS (tests only).

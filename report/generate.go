@@ -497,9 +497,6 @@ func (g *Generator) section(ctx context.Context, site *Site, conf *config.Sectio
 	return s, nil
 }
 
-// obsolete reports whether a log is of a package gone from the archive,
-// of another version than the one tested, or of an outdated package:
-// piuparts-report's cleanup_removed_packages archives those.
 // groupByKind returns the entries of each kind, in their order.
 func groupByKind(entries []store.TreeEntry) map[piuparts.Kind][]store.TreeEntry {
 	n := make(map[piuparts.Kind]int)
@@ -516,7 +513,10 @@ func groupByKind(entries []store.TreeEntry) map[piuparts.Kind][]store.TreeEntry 
 	return out
 }
 
-// tested maps each package of the section to its tested version.
+// obsolete reports whether a log is of a package gone from the archive,
+// of another version than the one tested (tested maps each package of the
+// section to that version), or of an outdated package: piuparts-report's
+// cleanup_removed_packages archives those.
 func obsolete(res *state.Result, tested map[string]string, li store.TreeEntry) bool {
 	v, ok := tested[li.Package]
 	if !ok || li.Version != v {

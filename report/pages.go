@@ -57,12 +57,17 @@ type sectionView struct {
 	// block (see sumKey), of which the pages' input keys are made.
 	blocks    map[string][]byte
 	blockKeys map[string]InputKey
-	slab      []byte // holds the blocks, in chunks
+	// slab holds the kept blocks; scratch is where one is written
+	// before it is kept.
+	slab    slab
+	scratch hbuf
 	// deps are the items of dependencies without alternatives that the
-	// state pages show (see plainDep), held in depSlab's chunks; only
-	// the state pages use them.
-	deps    map[string][]byte
-	depSlab hbuf
+	// state pages show (see plainDep), in depSlab, written in depScratch:
+	// the state pages render on a goroutine of their own, so they share
+	// none of the blocks' buffers.
+	deps       map[string][]byte
+	depSlab    slab
+	depScratch hbuf
 }
 
 func (r *renderer) view(s *Section) *sectionView {
@@ -579,10 +584,10 @@ func (v *sectionView) sourcePages(emit Emit) error {
 		return err
 	}
 	lk := v.r.layoutKey(lay)
-	// One buffer for every page: emit copies what it keeps; bh holds the
-	// source block, kh what the page's key is taken of.
+	// One buffer for every page: emit copies what it keeps; kh holds
+	// what the page's key is taken of.
 	h := hbuf{b: make([]byte, 0, 64<<10)}
-	var bh, kh hbuf
+	var kh hbuf
 	var kb []byte
 	for _, src := range v.s.Sources {
 		if src.State == "udeb" {
@@ -612,12 +617,15 @@ func (v *sectionView) sourcePages(emit Emit) error {
 				continue
 			}
 		}
-		bh.b = bh.b[:0]
-		v.writeSourceBlock(&bh, sb)
-		v.keepBlock(src.Name, bh.b)
+		// The block is kept for the maintainer pages, in the slab rather
+		// than as a slice of the page, so that the page's buffer is reused.
+		v.scratch.b = v.scratch.b[:0]
+		v.writeSourceBlock(&v.scratch, sb)
+		block := v.slab.keep(v.scratch.b)
+		v.blocks[src.Name] = block
 		h.b = h.b[:0]
 		lay.start(&h, title)
-		v.sourceBody(&h, &p, src, bh.b)
+		v.sourceBody(&h, &p, src, block)
 		h.b = append(h.b, lay.foot...)
 		if err := emit(path, h.b); err != nil {
 			return fmt.Errorf("emit %s: %w", path, err)
@@ -626,20 +634,9 @@ func (v *sectionView) sourcePages(emit Emit) error {
 	return nil
 }
 
-// keepBlock keeps a source's rendered block for the maintainer pages, in
-// the view's slab rather than as a slice of a page, so that the page's
-// buffer can be reused.
-func (v *sectionView) keepBlock(name string, block []byte) {
-	n := len(block)
-	if cap(v.slab)-len(v.slab) < n {
-		v.slab = make([]byte, 0, max(1<<20, n)) // a new chunk; the old ones stay as they are
-	}
-	v.slab = append(v.slab, block...)
-	v.blocks[name] = v.slab[len(v.slab)-n : len(v.slab) : len(v.slab)]
-}
-
 // block returns a source's rendered block: the one sourcePages kept, or
-// one rendered now.
+// one rendered now (for a maintainer page that changed, of a source whose
+// page did not), kept for the next maintainer page that shows it.
 func (v *sectionView) block(name string) []byte {
 	if b, ok := v.blocks[name]; ok {
 		return b
@@ -648,16 +645,9 @@ func (v *sectionView) block(name string) []byte {
 	if !ok {
 		return nil
 	}
-	// Written straight into the slab: a maintainer page that changed
-	// may need thousands of blocks.
-	start := len(v.slab)
-	if cap(v.slab)-start < 16<<10 {
-		v.slab, start = make([]byte, 0, 1<<20), 0 // a new chunk; the old ones stay as they are
-	}
-	h := hbuf{b: v.slab}
-	v.writeSourceBlock(&h, v.sourceBlock(v.s.Sources[i]))
-	v.slab = h.b // a block that outgrew the chunk moved it: the blocks before keep the old one
-	b := v.slab[start:len(v.slab):len(v.slab)]
+	v.scratch.b = v.scratch.b[:0]
+	v.writeSourceBlock(&v.scratch, v.sourceBlock(v.s.Sources[i]))
+	b := v.slab.keep(v.scratch.b)
 	v.blocks[name] = b
 	return b
 }

@@ -47,7 +47,7 @@ func (g *Generator) writePages(site *Site, w *Writer, salt []byte) error {
 		if err := w.Emit(s.Name+"/counts.txt", s.countsData); err != nil {
 			return fmt.Errorf("section %s: %w", s.Name, err)
 		}
-		if err := renderSectionKeyed(site, s, w.Emit, w.Current, salt); err != nil {
+		if err := renderSection(site, s, w.Emit, w.Current, salt); err != nil {
 			return fmt.Errorf("section %s: %w", s.Name, err)
 		}
 	}

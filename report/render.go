@@ -17,7 +17,7 @@ import (
 // Emit receives one file of the site: its path relative to
 // output-directory, slash-separated ("bookworm/source/g/graphite2.html"),
 // and its content. data is valid only during the call (the renderer
-// reuses its buffers): Emit copies what it keeps. RenderSection calls it
+// reuses its buffers): Emit copies what it keeps. renderSection calls it
 // from two goroutines at once.
 type Emit func(path string, data []byte) error
 
@@ -58,19 +58,15 @@ func newRenderer(site *Site, pageSize int) *renderer {
 	return r
 }
 
-// RenderSection renders the pages of one section of site and hands each to
+// renderSection renders the pages of one section of site and hands each to
 // emit: index.html with states.svg, the ten state pages, the six log
 // lists, the source and maintainer pages, the known-problem pages and
-// index.json (the section's search index). It returns the first error of
-// emit or of a template, wrapped with the page's path.
-func RenderSection(site *Site, s *Section, emit Emit) error {
-	return newRenderer(site, DefaultPageSize).section(s, emit)
-}
-
-// renderSectionKeyed is RenderSection for a writer that keeps the pages'
-// input keys: a source or maintainer page whose key current reports as
-// current is neither rendered nor emitted.
-func renderSectionKeyed(site *Site, s *Section, emit Emit, current func(string, InputKey) bool, salt []byte) error {
+// index.json (the section's search index). With current (a Writer's
+// Current) it skips a source or maintainer page whose input key, salted
+// with salt, current reports as current: that page is neither rendered
+// nor emitted; with current nil it renders every page. It returns the
+// first error of emit or of a template, wrapped with the page's path.
+func renderSection(site *Site, s *Section, emit Emit, current func(string, InputKey) bool, salt []byte) error {
 	r := newRenderer(site, DefaultPageSize)
 	r.current, r.salt = current, salt
 	return r.section(s, emit)

@@ -257,8 +257,8 @@ func TestRenderSection_Empty(t *testing.T) {
 	site := &Site{Now: fixtureNow}
 	s := &Section{Name: "sid"}
 	site.Sections = []*Section{s}
-	if err := RenderSection(site, s, out.emit); err != nil {
-		t.Fatalf("RenderSection: %v", err)
+	if err := renderSection(site, s, out.emit, nil, nil); err != nil {
+		t.Fatalf("renderSection: %v", err)
 	}
 	if err := RenderSite(site, out.emit); err != nil {
 		t.Fatalf("RenderSite: %v", err)
