@@ -32,8 +32,9 @@
 // holds the ports, their owners and the free list ([ParsePool], [Pool]);
 // proc.go identifies processes (pid, start time, pidfd); bind.go is the
 // free-port check; raw.go has the system calls of a grant that cannot
-// block, made without the scheduler's bookkeeping; table.go keeps the owner table on disk, an append-only
-// change log, so that grants survive a restart; listen.go opens the
-// socket ([Listen]); server.go is the server loop ([Server]); client.go is
-// a client ([Request]) for tests and tools.
+// block, made without the scheduler's bookkeeping; table.go keeps the
+// owner table on disk, an append-only change log, so that grants survive
+// a restart; listen.go opens the socket ([Listen]); server.go is the
+// server loop ([Server]); client.go is a client ([Request]) for tests and
+// tools.
 package portserver

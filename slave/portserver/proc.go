@@ -82,9 +82,8 @@ func readStat(pid int) (procStat, error) {
 // exited reports whether the process a pidfd refers to has exited (a
 // zombie has).
 func exited(fd uintptr) bool {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(pfd, 0)
-	return err == nil && n > 0
+	readable, err := rawPollIn(int(fd))
+	return err == nil && readable
 }
 
 // running reports whether the process a pidfd refers to certainly has not
