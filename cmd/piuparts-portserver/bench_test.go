@@ -151,7 +151,9 @@ func askOnce(addr string, pid int) (string, error) {
 // benchRow is one measurement.
 type benchRow struct {
 	grantsPerSec  float64
-	p50, p99      time.Duration
+	p50, p90, p99 time.Duration
+	max           time.Duration
+	p99Later      time.Duration // p99 without each client's first request
 	cpuPerRequest time.Duration
 	errors        int
 }
@@ -205,7 +207,7 @@ func runGrants(t *testing.T, client, addr string, server int, owners []int, tota
 		c.goPipe.Write([]byte{'\n'})
 		c.goPipe.Close()
 	}
-	var lat []time.Duration
+	var lat, later []time.Duration
 	var granted []string
 	var first, last int64
 	row := benchRow{}
@@ -218,6 +220,7 @@ func runGrants(t *testing.T, client, addr string, server int, owners []int, tota
 		}
 	}
 	for i := range kids {
+		k := 0
 		for line := range strings.Lines(outs[i]) {
 			f := strings.Fields(line)
 			switch {
@@ -236,6 +239,10 @@ func runGrants(t *testing.T, client, addr string, server int, owners []int, tota
 			case len(f) == 2:
 				d, _ := strconv.ParseInt(f[0], 10, 64)
 				lat = append(lat, time.Duration(d))
+				if k > 0 {
+					later = append(later, time.Duration(d))
+				}
+				k++
 				if f[1] == "-" {
 					if row.errors == 0 {
 						t.Logf("first error: client %d denied", i)
@@ -252,7 +259,11 @@ func runGrants(t *testing.T, client, addr string, server int, owners []int, tota
 	slices.Sort(lat)
 	row.grantsPerSec = float64(len(granted)) / wall.Seconds()
 	row.p50 = lat[len(lat)/2]
+	row.p90 = lat[len(lat)*90/100]
 	row.p99 = lat[len(lat)*99/100]
+	row.max = lat[len(lat)-1]
+	slices.Sort(later)
+	row.p99Later = later[len(later)*99/100]
 	row.cpuPerRequest = cpu / time.Duration(total)
 	if d := slices.Compact(slices.Sorted(slices.Values(granted))); len(d) != len(granted) {
 		t.Errorf("%d grants but %d distinct ports", len(granted), len(d))
@@ -319,7 +330,12 @@ func TestPortserver_Bench(t *testing.T) {
 			for _, srv := range servers {
 				seq++
 				addr, cmd := startBenchServer(t, srv, seq)
-				rounds[srv.name] = append(rounds[srv.name], runGrants(t, client, addr, cmd.Process.Pid, owners[:clients], benchGrants))
+				r := runGrants(t, client, addr, cmd.Process.Pid, owners[:clients], benchGrants)
+				rounds[srv.name] = append(rounds[srv.name], r)
+				if clients == 64 {
+					t.Logf("round at 64 clients, %s: %.0f grants/s, p50 %s p90 %s p99 %s max %s, p99 without each client's first %s",
+						srv.name, r.grantsPerSec, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), ms(r.p99Later))
+				}
 				stopBenchServer(cmd)
 			}
 		}

@@ -22,7 +22,7 @@ func IsPortFree(port int) bool {
 // bindable is IsPortFree for one socket type.
 func bindable(port, typ int) bool {
 	listen := typ == unix.SOCK_STREAM
-	fd, err := unix.Socket(unix.AF_INET6, typ|unix.SOCK_CLOEXEC, 0)
+	fd, err := rawSocket(unix.AF_INET6, typ|unix.SOCK_CLOEXEC, 0)
 	if err == nil {
 		ok := bindOne(fd, unix.AF_INET6, port, listen)
 		dual := false
@@ -35,7 +35,7 @@ func bindable(port, typ int) bool {
 			return ok
 		}
 	}
-	fd4, err4 := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+	fd4, err4 := rawSocket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err4 != nil {
 		// Without IPv4, the IPv6 socket (if any) was the whole check.
 		return err == nil

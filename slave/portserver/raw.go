@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The system calls of a grant that cannot block (on non-blocking sockets,
+// The system calls of a grant that cannot block (socket, on non-blocking sockets,
 // a socket's options and bind, close of a socket without SO_LINGER, a
 // poll that does not wait) are made raw: without telling the Go
 // scheduler, which would otherwise prepare to hand the thread's P to
@@ -90,4 +90,13 @@ func rawPollIn(fd int) (bool, error) {
 		return false, e
 	}
 	return n > 0, nil
+}
+
+// rawSocket creates a socket; it does not block.
+func rawSocket(domain, typ, proto int) (int, error) {
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(domain), uintptr(typ), uintptr(proto))
+	if e != 0 {
+		return -1, e
+	}
+	return int(fd), nil
 }
