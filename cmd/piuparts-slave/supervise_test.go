@@ -444,10 +444,13 @@ func TestSupervisor_SIGKILLedManagerMidTest(t *testing.T) {
 		st = s.status()
 		return len(st.Workers) == 1 && st.Workers[0].State == "testing"
 	})
-	sim := findProcess(f.sim)
-	if sim == 0 {
-		t.Fatal("no simulator runs")
-	}
+	// The worker says "testing" before it has started piuparts (here the
+	// simulator): wait for the process too.
+	var sim int
+	eventually(t, "the simulator to run", func() bool {
+		sim = findProcess(f.sim)
+		return sim != 0
+	})
 	if err := syscall.Kill(st.ManagerPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
